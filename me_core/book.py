@@ -1,0 +1,259 @@
+"""Execute the book's notebooks under a named parameter profile, then build the Jupyter Book.
+
+One execution serves tests and book: every notebook listed in ``_toc.yml`` is converted from
+jupytext py:percent, executed once by papermill with the profile's parameters injected, and
+written as ``.ipynb`` into a staging copy of the book; Jupyter Book 1 then builds that copy with
+execution switched off, in strict mode (warnings are errors). Profiles live in
+``notebooks/profiles.yml``:
+
+* ``smoke``  seconds per notebook; what the tests run;
+* ``quick``  the default book, a few minutes per notebook on 2 CPU cores;
+* ``paper``  the paper's settings (GPU, Criteo/Avazu).
+
+Chapters run first (in parallel when ``jobs > 1``); pages under ``book/`` that are notebooks (the
+reproduction-status page) run after them, because they read what the chapters recorded.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from me_core.report import PROFILE_ENV, SUMMARY_DIR_ENV, atomic_write_text, repository_root
+
+PROFILES_FILE = Path("notebooks") / "profiles.yml"
+THREADS_ENV = "ME_CORE_TORCH_THREADS"
+_BOOK_EXTRA_DIRS = ("book/_extra",)
+
+__all__ = ["BookError", "load_profiles", "toc_documents", "notebook_parameters", "build"]
+
+
+class BookError(RuntimeError):
+    """A notebook failed, a profile is wrong, or the book build failed."""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One entry of _toc.yml: ``path`` without suffix, and the source file found for it."""
+
+    path: str
+    source: Path
+
+    @property
+    def is_notebook(self) -> bool:
+        return self.source.suffix == ".py"
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+def _toc_paths(node: Any) -> Iterable[str]:
+    if isinstance(node, dict):
+        for key in ("root", "file"):
+            if key in node:
+                yield str(node[key])
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key, []) or []:
+                yield from _toc_paths(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _toc_paths(child)
+
+
+def toc_documents(root: Path) -> list[Document]:
+    """Documents of ``root/_toc.yml`` in book order, each resolved to its .py/.md/.ipynb file."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    documents = []
+    for path in _toc_paths(toc):
+        stem = path.rsplit(".", 1)[0] if path.endswith((".md", ".py", ".ipynb")) else path
+        found = [root / f"{stem}{suffix}" for suffix in (".py", ".md", ".ipynb")
+                 if (root / f"{stem}{suffix}").exists()]
+        if len(found) != 1:
+            raise BookError(f"_toc.yml entry {path!r}: expected one .py/.md/.ipynb file, "
+                            f"found {[str(p.relative_to(root)) for p in found] or 'none'}")
+        documents.append(Document(stem, found[0]))
+    return documents
+
+
+def load_profiles(root: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    path = root / PROFILES_FILE
+    profiles = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(profiles, dict):
+        raise BookError(f"{path}: expected a mapping of profile -> notebook -> parameters")
+    return profiles
+
+
+def _read_notebook(source: Path):
+    import jupytext
+
+    return jupytext.read(source, fmt="py:percent")
+
+
+def notebook_parameters(notebook) -> dict[str, Any]:
+    """Names and default values assigned in the cell tagged ``parameters``."""
+    for cell in notebook.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            values = {}
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            values[target.id] = ast.literal_eval(node.value)
+            return values
+    raise BookError("no cell tagged 'parameters'")
+
+
+def _check_profile(profiles: dict, profile: str, documents: list[Document]) -> dict:
+    if profile not in profiles:
+        raise BookError(f"unknown profile {profile!r}; choose one of {sorted(profiles)}")
+    chosen = profiles[profile] or {}
+    names = {d.name: d for d in documents if d.is_notebook}
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        raise BookError(f"profile {profile!r} names notebooks not in _toc.yml: {unknown}; "
+                        f"notebooks are {sorted(names)}")
+    for name, params in chosen.items():
+        try:
+            declared = notebook_parameters(_read_notebook(names[name].source))
+        except BookError as exc:
+            raise BookError(f"{names[name].source}: {exc}") from None
+        extra = sorted(set(params or {}) - set(declared))
+        if extra:
+            raise BookError(f"profile {profile!r}, notebook {name!r}: parameters {extra} are not "
+                            f"in its parameters cell (declared: {sorted(declared)})")
+    return chosen
+
+
+def _execute(document: Document, target: Path, parameters: dict[str, Any]) -> float:
+    import papermill
+
+    start = time.perf_counter()
+    notebook = _read_notebook(document.source)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        papermill.execute_notebook(
+            notebook, str(target), parameters=parameters, kernel_name="python3",
+            cwd=str(document.source.parent), progress_bar=False, log_output=False,
+        )
+    except papermill.PapermillExecutionError as exc:
+        raise BookError(f"{document.source}: cell {exc.exec_count} raised {exc.ename}: "
+                        f"{exc.evalue} (executed notebook kept at {target})") from None
+    return time.perf_counter() - start
+
+
+def _stage_sources(root: Path, stage: Path, documents: list[Document]) -> None:
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    config.setdefault("execute", {})["execute_notebooks"] = "off"
+    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    shutil.copy2(root / "_toc.yml", stage / "_toc.yml")
+    for document in documents:
+        if not document.is_notebook:
+            target = stage / document.source.relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(document.source, target)
+    for extra in _BOOK_EXTRA_DIRS:
+        if (root / extra).exists():
+            shutil.copytree(root / extra, stage / extra)
+    for name in ("references.bib", "logo.png"):
+        if (root / name).exists():
+            shutil.copy2(root / name, stage / name)
+
+
+def _jupyter_book_command() -> list[str]:
+    script = Path(sys.executable).with_name("jupyter-book")
+    return [str(script)] if script.exists() else ["jupyter-book"]
+
+
+def build(
+    profile: str = "quick", build_dir: Path | None = None, *, root: Path | None = None,
+    only: Iterable[str] | None = None, jobs: int = 2, html: bool = True,
+    echo=print,
+) -> Path:
+    """Execute every notebook with ``profile`` and build the HTML book; return the html folder.
+
+    ``only`` restricts execution to the named notebooks (the HTML build then needs all of them,
+    so ``only`` implies ``html=False``).
+    """
+    root = Path(root or repository_root()).resolve()
+    build_dir = Path(build_dir or root / "_build").resolve()
+    documents = toc_documents(root)
+    chosen = _check_profile(load_profiles(root), profile, documents)
+    notebooks = [d for d in documents if d.is_notebook]
+    if only is not None:
+        only = set(only)
+        missing = only - {d.name for d in notebooks}
+        if missing:
+            raise BookError(f"unknown notebooks {sorted(missing)}; "
+                            f"choose from {sorted(d.name for d in notebooks)}")
+        notebooks = [d for d in notebooks if d.name in only]
+        html = False
+
+    stage = build_dir / "src"
+    summaries = build_dir / "summaries"
+    _stage_sources(root, stage, documents)
+    if summaries.exists():
+        shutil.rmtree(summaries)
+    summaries.mkdir(parents=True)
+    os.environ[SUMMARY_DIR_ENV] = str(summaries)
+    os.environ[PROFILE_ENV] = profile
+    os.environ.setdefault(THREADS_ENV, "1")
+
+    chapters = [d for d in notebooks if not d.path.startswith("book/")]
+    pages = [d for d in notebooks if d.path.startswith("book/")]
+    timings: dict[str, float] = {}
+    failures: list[str] = []
+
+    def run(document: Document) -> None:
+        target = stage / f"{document.path}.ipynb"
+        params = dict(chosen.get(document.name) or {})
+        echo(f"[{profile}] executing {document.source.relative_to(root)} {params or ''}")
+        try:
+            seconds = _execute(document, target, params)
+        except BookError as exc:
+            failures.append(str(exc))
+            echo(f"[{profile}] FAILED {exc}")
+            return
+        timings[document.path] = round(seconds, 1)
+        echo(f"[{profile}] done {document.path} in {seconds:.1f} s")
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(run, chapters))
+    atomic_write_text(summaries / "_timings.json", yaml.safe_dump(timings))
+    if not failures:
+        for page in pages:
+            run(page)
+    if failures:
+        raise BookError(f"{len(failures)} notebook(s) failed:\n" + "\n".join(failures))
+    if not html:
+        return stage
+
+    out = build_dir / "jb"
+    command = [*_jupyter_book_command(), "build", str(stage), "--path-output", str(out),
+               "--all", "-W", "-n", "--keep-going"]
+    echo(f"[{profile}] building the book: {' '.join(command)}")
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BookError(f"jupyter-book build failed (exit {result.returncode}):\n"
+                        f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    final = build_dir / "html"
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(out / "_build" / "html", final)
+    echo(f"[{profile}] book written to {final}")
+    return final

@@ -1,0 +1,62 @@
+"""One plotting style for the whole book, and the few plot shapes the chapters share."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+PALETTE = ["#1f5fa8", "#d1495b", "#2e933c", "#edae49", "#6c4f9c", "#00798c", "#8d6a3b"]
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style (readable at page width, colour-blind-safe cycle)."""
+    mpl.rcParams.update({
+        "figure.figsize": (6.4, 3.8),
+        "figure.dpi": 110,
+        "savefig.dpi": 110,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": mpl.cycler(color=PALETTE),
+        "legend.frameon": False,
+        "font.size": 10,
+    })
+
+
+def mean_band(
+    ax: plt.Axes, frame: pd.DataFrame, x: str, y: str, group: str, *,
+    labels: dict | None = None, band: str = "minmax",
+) -> plt.Axes:
+    """Mean of ``y`` against ``x`` per ``group`` with a band over the remaining rows (seeds).
+
+    ``band`` is ``minmax`` (range over seeds) or ``std`` (mean +- one standard deviation).
+    """
+    for color, (key, part) in zip(PALETTE, frame.groupby(group, sort=True)):
+        stats = part.groupby(x)[y].agg(["mean", "min", "max", "std", "count"])
+        label = (labels or {}).get(key, f"{group} = {key}")
+        ax.plot(stats.index, stats["mean"], color=color, label=f"{label} (n = {stats['count'].max()})")
+        if stats["count"].max() > 1:
+            lo, hi = ((stats["min"], stats["max"]) if band == "minmax"
+                      else (stats["mean"] - stats["std"], stats["mean"] + stats["std"]))
+            ax.fill_between(stats.index, lo, hi, color=color, alpha=0.2, linewidth=0)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.legend()
+    return ax
+
+
+def caption(ax: plt.Axes, text: str) -> None:
+    """Title naming the paper's figure."""
+    ax.set_title(text, fontsize=10, loc="left")
+
+
+def spectrum(ax: plt.Axes, sigma_normalized: Sequence[float], **kwargs) -> None:
+    s = np.asarray(sigma_normalized)
+    ax.plot(np.arange(1, len(s) + 1), s, **kwargs)
+    ax.set_xlabel("singular value index k")
+    ax.set_ylabel(r"$\sigma_k / \sigma_{\max}$")

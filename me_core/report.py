@@ -1,0 +1,73 @@
+"""Chapter summaries for the reproduction-status page.
+
+Each chapter calls :func:`record_finding` once per finding it checks; the book pipeline points
+``ME_CORE_SUMMARY_DIR`` at one folder per build and the status page collects every record with
+:func:`load_findings`. Records are written atomically, so a crashed chapter never leaves half a
+file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SUMMARY_DIR_ENV = "ME_CORE_SUMMARY_DIR"
+PROFILE_ENV = "ME_CORE_PROFILE"
+VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not run")
+
+__all__ = ["summary_dir", "current_profile", "record_finding", "load_findings", "atomic_write_text"]
+
+
+def repository_root() -> Path:
+    """The checkout this package lives in (falls back to the working directory)."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").exists() else Path.cwd()
+
+
+def summary_dir() -> Path:
+    return Path(os.environ.get(SUMMARY_DIR_ENV, repository_root() / "_build" / "summaries"))
+
+
+def current_profile() -> str:
+    return os.environ.get(PROFILE_ENV, "interactive")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def record_finding(
+    chapter: str, key: str, *, figure: str, finding: str, paper: str, ours: str, verdict: str,
+    data: str, reason: str = "",
+) -> dict[str, Any]:
+    """Store one finding of ``chapter`` (one JSON file per chapter and key)."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+    record = dict(chapter=chapter, key=key, figure=figure, finding=finding, paper=paper,
+                  ours=ours, verdict=verdict, data=data, reason=reason,
+                  profile=current_profile())
+    atomic_write_text(summary_dir() / f"{chapter}--{key}.json", json.dumps(record, indent=1))
+    return record
+
+
+def load_findings(directory: Path | None = None) -> pd.DataFrame:
+    """All findings recorded in ``directory`` (default: this build's summary folder)."""
+    directory = Path(directory) if directory else summary_dir()
+    rows = [json.loads(p.read_text()) for p in sorted(directory.glob("*--*.json"))]
+    columns = ["chapter", "key", "figure", "finding", "paper", "ours", "verdict", "data",
+               "reason", "profile"]
+    return pd.DataFrame(rows, columns=columns)

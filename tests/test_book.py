@@ -1,0 +1,110 @@
+"""The book pipeline: profiles, strict failures, and one smoke build of the whole book."""
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from me_core import book
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory):
+    """Execute every notebook with the smoke profile and build the HTML book once."""
+    build_dir = tmp_path_factory.mktemp("smoke-book")
+    result = subprocess.run(
+        [sys.executable, "-m", "me_core", "book", "--profile", "smoke", "--build-dir",
+         str(build_dir)], capture_output=True, text=True, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return build_dir
+
+
+def test_every_toc_notebook_has_a_parameters_cell_and_profiles():
+    documents = book.toc_documents(ROOT)
+    notebooks = [d for d in documents if d.is_notebook]
+    assert notebooks, "no notebooks in _toc.yml"
+    profiles = book.load_profiles(ROOT)
+    assert {"smoke", "quick", "paper"} <= set(profiles)
+    for document in notebooks:
+        params = book.notebook_parameters(book._read_notebook(document.source))
+        assert params, document.source
+        if not document.path.startswith("book/"):
+            for profile in ("smoke", "quick", "paper"):
+                assert document.name in profiles[profile], (profile, document.name)
+
+
+def test_smoke_book_has_every_chapter(smoke_book):
+    html = smoke_book / "html"
+    for document in book.toc_documents(ROOT):
+        page = html / f"{document.path}.html"
+        assert page.exists(), page
+        assert "Traceback" not in page.read_text()
+    toy = (html / "notebooks" / "evidence2_toy.html").read_text()
+    assert "Figure 4 (ours)" in toy or "<img" in toy
+    assert "largest difference" in toy
+    assert "application/vnd.jupyter.widget-state+json" in toy
+    assert 'src="../widgets/require.js"' in toy or "widgets/require.js" in toy
+    assert (html / "widgets" / "embed-amd.js").stat().st_size > 100_000
+    status = (html / "book" / "status.html").read_text()
+    assert "Figure 4" in status and "evidence2_toy.html" in status
+
+
+def _mini_book(tmp_path: Path, body: str, params: dict) -> Path:
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: notebooks/page\n")
+    (tmp_path / "notebooks" / "page.py").write_text(textwrap.dedent(f"""\
+        # %% [markdown]
+        # # A page
+
+        # %% tags=["parameters"]
+        value = 1
+
+        # %%
+        {body}
+        """))
+    (tmp_path / "notebooks" / "profiles.yml").write_text(
+        yaml.safe_dump({"smoke": {"page": params}, "quick": {}, "paper": {}}))
+    return tmp_path
+
+
+def test_broken_notebook_fails_the_pipeline(tmp_path):
+    root = _mini_book(tmp_path, "raise RuntimeError('broken on purpose')", {"value": 2})
+    with pytest.raises(book.BookError, match="broken on purpose"):
+        book.build("smoke", tmp_path / "_build", root=root, echo=lambda *_: None)
+    assert not (tmp_path / "_build" / "html").exists()
+
+
+def test_broken_notebook_fails_a_direct_jupyter_book_build(tmp_path):
+    """The root _config.yml makes a plain `jupyter-book build -W` fail on a notebook error."""
+    root = _mini_book(tmp_path, "raise RuntimeError('broken on purpose')", {})
+    result = subprocess.run(
+        [*book._jupyter_book_command(), "build", str(root), "--all", "-W", "-n", "--keep-going"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode != 0
+    assert "broken on purpose" in result.stdout + result.stderr
+
+
+def test_profile_errors_name_the_problem(tmp_path):
+    root = _mini_book(tmp_path, "print(value)", {"valeu": 2})
+    with pytest.raises(book.BookError, match=r"parameters \['valeu'\] are not in its parameters"):
+        book.build("smoke", tmp_path / "_build", root=root, echo=lambda *_: None)
+    with pytest.raises(book.BookError, match="unknown profile 'fast'"):
+        book.build("fast", tmp_path / "_build", root=root, echo=lambda *_: None)
+
+
+def test_cli_reports_errors_in_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "me_core", "book", "--profile", "nope",
+                             "--build-dir", str(tmp_path)], capture_output=True, text=True,
+                            cwd=ROOT)
+    assert result.returncode == 1
+    assert "unknown profile 'nope'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,56 @@
+"""Project wiring: dependency lists agree, the CLI parses, CI calls the README's test command."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {}
+    for spec in project["dependencies"] + sum(project["optional-dependencies"].values(), []):
+        req = Requirement(spec)
+        wanted[_normalise(req.name)] = str(req.specifier)
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
+    listed = {}
+    for entry in env:
+        items = entry["pip"] if isinstance(entry, dict) else [entry]
+        for item in items:
+            if item.startswith("-e") or re.match(r"^(python|pip|nodejs)\b", item):
+                continue
+            req = Requirement(item.replace("=", "==", 1) if re.match(r"^[\w-]+=[^=]", item)
+                              else item)
+            listed[_normalise(req.name)] = str(req.specifier)
+    assert set(listed) == set(wanted), (
+        f"only in pyproject: {sorted(set(wanted) - set(listed))}, "
+        f"only in environment.yml: {sorted(set(listed) - set(wanted))}")
+    for name, spec in wanted.items():
+        if name == "torch":  # environment.yml pins the same exact build as constraints.txt
+            assert Requirement(f"torch{listed[name]}").specifier.contains("2.13.0")
+            continue
+        assert listed[name] == spec, f"{name}: pyproject {spec!r} vs environment.yml {listed[name]!r}"
+
+
+def test_constraints_pin_torch_and_jupyter_book():
+    pins = dict(line.split("==", 1) for line in (ROOT / "constraints.txt").read_text().split()
+                if "==" in line)
+    assert pins["torch"] == "2.13.0"
+    assert pins["jupyter-book"] == "1.0.4.post1"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"```(?:bash|sh)\n(.*?)```", readme, flags=re.S)[0].split("\n")
+    commands = [c.split("#")[0].strip() for c in commands if c.split("#")[0].strip()]
+    assert len(commands) == 2, commands
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert commands[1] in ci.split("\n"), f"{commands[1]!r} not a line of .ci/run"

@@ -1,0 +1,191 @@
+"""Feature-interaction modules, each batched over M embedding sets.
+
+Input is always e: (M, B, N, K), the output of :class:`FusedEmbedding`. Each module keeps one
+parameter copy per set (``shared=True``: one copy for all sets, the Fig. 10c variant) and runs
+all sets in one batched kernel. The tests check each against a naive per-set, per-pair loop.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+from torch import nn
+
+
+def _uniform_(tensor: torch.Tensor, fan_in: int) -> torch.Tensor:
+    bound = 1.0 / math.sqrt(fan_in)
+    return nn.init.uniform_(tensor, -bound, bound)
+
+
+def pair_indices(num_fields: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row and column indices of all pairs i < j, in row-major order."""
+    return torch.triu_indices(num_fields, num_fields, offset=1)
+
+
+class InnerProducts(nn.Module):
+    """IPNN: <e_i, e_j> for all N(N-1)/2 pairs i < j -> (M, B, N(N-1)/2)."""
+
+    def __init__(self, num_fields: int):
+        super().__init__()
+        rows, cols = pair_indices(num_fields)
+        self.register_buffer("rows", rows, persistent=False)
+        self.register_buffer("cols", cols, persistent=False)
+
+    def forward(self, e: torch.Tensor) -> torch.Tensor:
+        gram = torch.matmul(e, e.transpose(-1, -2))  # (M, B, N, N)
+        return gram[..., self.rows, self.cols]
+
+
+class FieldWeightedPooling(nn.Module):
+    """NFwFM pooling h = sum_{i,j} r_ij (e_i * e_j) -> (M, B, K), r randn-initialised.
+
+    As in the official code the weight is a full N x N matrix: self-pairs and both orders are
+    included (SPEC 12.5; canonical FwFM uses i < j only).
+    """
+
+    def __init__(self, num_sets: int, num_fields: int, shared: bool = False):
+        super().__init__()
+        self.r = nn.Parameter(torch.randn(1 if shared else num_sets, num_fields, num_fields))
+
+    def forward(self, e: torch.Tensor) -> torch.Tensor:
+        mixed = torch.matmul(self.r.unsqueeze(1), e)  # (M, B, N, K): sum_j r_ij e_j
+        return (e * mixed).sum(dim=2)
+
+
+class CrossNetworkV2(nn.Module):
+    """DCNv2 stacked full-rank cross layers x_{l+1} = x_0 * (W_l x_l + b_l) + x_l (SPEC 3).
+
+    ``weight`` has shape (L, M, NK, NK) in ``nn.Linear``'s (out, in) layout, so the block
+    W_{j->i} = weight[l, m, iK:(i+1)K, jK:(j+1)K]: row block = target field i, column block =
+    source field j. ``block_scale=True`` multiplies every K x K block by a learnable n_ij
+    (initialised to 1): the official restricted-weighted DCNv2 of Evidence III (SPEC 5).
+    """
+
+    def __init__(self, num_sets: int, num_fields: int, embed_dim: int, num_layers: int = 4,
+                 shared: bool = False, block_scale: bool = False):
+        super().__init__()
+        copies = 1 if shared else num_sets
+        width = num_fields * embed_dim
+        self.num_fields, self.embed_dim = num_fields, embed_dim
+        self.weight = nn.Parameter(_uniform_(torch.empty(num_layers, copies, width, width), width))
+        self.bias = nn.Parameter(_uniform_(torch.empty(num_layers, copies, 1, width), width))
+        self.block_scale = (nn.Parameter(torch.ones(num_layers, copies, num_fields, num_fields))
+                            if block_scale else None)
+
+    @property
+    def num_layers(self) -> int:
+        return self.weight.shape[0]
+
+    def effective_weight(self) -> torch.Tensor:
+        """The weight the forward pass uses (with the per-block scales when present)."""
+        if self.block_scale is None:
+            return self.weight
+        K = self.embed_dim
+        scale = self.block_scale.repeat_interleave(K, dim=-1).repeat_interleave(K, dim=-2)
+        return self.weight * scale
+
+    def blocks(self, weight: torch.Tensor | None = None) -> torch.Tensor:
+        """(L, M, N_target, N_source, K, K) view of the (effective) weight."""
+        W = self.effective_weight() if weight is None else weight
+        L, M, N, K = W.shape[0], W.shape[1], self.num_fields, self.embed_dim
+        return W.view(L, M, N, K, N, K).permute(0, 1, 2, 4, 3, 5)
+
+    def forward(self, x0: torch.Tensor) -> torch.Tensor:
+        """x0: (M, B, NK) -> (M, B, NK)."""
+        W = self.effective_weight().transpose(-1, -2)  # (L, M', in, out)
+        x = x0
+        for layer in range(self.num_layers):
+            if W.shape[1] == 1 and x.shape[0] > 1:  # one shared network for every set
+                linear = torch.matmul(x, W[layer, 0]) + self.bias[layer, 0]
+            else:
+                linear = torch.baddbmm(self.bias[layer], x, W[layer])
+            x = x0 * linear + x
+        return x
+
+
+class CompressedInteraction(nn.Module):
+    """xDeepFM's CIN (no split-half; SPEC 12.6), sum-pooled over the embedding dimension.
+
+    Layer k: x^{k+1}_h = ReLU(sum_{i,j} W^{k}_{h,ij} (x^k_i * x^0_j) + b_h), a Conv1d with kernel
+    1 in the official code. Output: the pooled features of every layer, (M, B, sum(layers)).
+    """
+
+    def __init__(self, num_sets: int, num_fields: int, layer_sizes: Sequence[int] = (16, 16)):
+        super().__init__()
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        previous = num_fields
+        for size in layer_sizes:
+            fan_in = previous * num_fields
+            self.weights.append(nn.Parameter(_uniform_(torch.empty(num_sets, 1, size, fan_in),
+                                                       fan_in)))
+            self.biases.append(nn.Parameter(_uniform_(torch.empty(num_sets, 1, size, 1), fan_in)))
+            previous = size
+        self.output_dim = sum(layer_sizes)
+
+    def forward(self, e: torch.Tensor) -> torch.Tensor:
+        M, B, N, K = e.shape
+        h, pooled = e, []
+        for weight, bias in zip(self.weights, self.biases):
+            z = (h.unsqueeze(3) * e.unsqueeze(2)).reshape(M, B, h.shape[2] * N, K)
+            h = torch.relu(torch.matmul(weight, z) + bias)  # (M, B, H, K)
+            pooled.append(h.sum(dim=3))
+        return torch.cat(pooled, dim=2)
+
+
+class SelfAttentionStack(nn.Module):
+    """AutoInt's interacting layers: multi-head self-attention over fields with a residual
+    projection and ReLU, ``num_layers`` deep (Song et al., 2019). Output (M, B, N * dim).
+
+    Defaults (no official code for the paper's AutoInt, SPEC 9 Table 7): 3 layers, 2 heads,
+    attention size 32, scaled dot-product attention.
+    """
+
+    def __init__(self, num_sets: int, embed_dim: int, num_layers: int = 3, num_heads: int = 2,
+                 attention_dim: int = 32):
+        super().__init__()
+        if attention_dim % num_heads:
+            raise ValueError(f"attention_dim {attention_dim} must be divisible by "
+                             f"num_heads {num_heads}")
+        self.num_heads = num_heads
+        self.layers = nn.ParameterList()
+        width = embed_dim
+        for _ in range(num_layers):
+            # query, key, value and residual projections of one layer, per set
+            self.layers.append(nn.Parameter(
+                _uniform_(torch.empty(4, num_sets, 1, width, attention_dim), width)))
+            width = attention_dim
+        self.output_dim = attention_dim
+
+    def forward(self, e: torch.Tensor) -> torch.Tensor:
+        M, B, N, _ = e.shape
+        h = e
+        for weights in self.layers:
+            q, k, v, residual = (torch.matmul(h, w) for w in weights)  # (M, B, N, d)
+            d = q.shape[-1]
+
+            def heads(t: torch.Tensor) -> torch.Tensor:
+                return t.view(M, B, N, self.num_heads, d // self.num_heads).transpose(2, 3)
+
+            attended = nn.functional.scaled_dot_product_attention(heads(q), heads(k), heads(v))
+            h = torch.relu(attended.transpose(2, 3).reshape(M, B, N, d) + residual)
+        return h.reshape(M, B, N * self.output_dim)
+
+
+def fm_vector(e: torch.Tensor) -> torch.Tensor:
+    """FM's pairwise interaction kept per dimension: sum_{i<j} e_i * e_j -> (M, B, K)."""
+    return 0.5 * (e.sum(dim=2).pow(2) - e.pow(2).sum(dim=2))
+
+
+def ffm_vector(e: torch.Tensor, num_fields: int) -> torch.Tensor:
+    """FFM: sum_{i<j} e_i^{->j} * e_j^{->i} per dimension -> (M, B, k).
+
+    e: (M, B, N, N * k) where block j of field i's row is the sub-embedding e_i^{->j}.
+    """
+    M, B, N, width = e.shape
+    sub = e.view(M, B, N, num_fields, width // num_fields)
+    products = sub * sub.transpose(2, 3)  # [i, j] = e_i^{->j} * e_j^{->i}
+    diagonal = torch.diagonal(products, dim1=2, dim2=3).sum(dim=-1)  # i = j terms, (M, B, k)
+    return 0.5 * (products.sum(dim=(2, 3)) - diagonal)

@@ -8,16 +8,20 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.me-core-installed
 PROFILE ?= quick
-WIDGETS_DIR := book/_extra/widgets
+EXTRA_DIR := book/_extra
+WIDGETS_DIR := $(EXTRA_DIR)/widgets
+MATHJAX_DIR := $(EXTRA_DIR)/mathjax
 HTML_MANAGER_VERSION := 1.0.15
 REQUIREJS_VERSION := 2.3.7
+MATHJAX_VERSION := 3.2.2
+ASSETS := $(WIDGETS_DIR)/embed-amd.js $(MATHJAX_DIR)/tex-mml-chtml.js
 
-.PHONY: book test venv widgets bench clean
+.PHONY: book test venv assets bench clean
 
-book: $(STAMP) $(WIDGETS_DIR)/embed-amd.js
+book: $(STAMP) $(ASSETS)
 	$(PY) -m me_core book --profile $(PROFILE)
 
-test: $(STAMP) $(WIDGETS_DIR)/embed-amd.js
+test: $(STAMP) $(ASSETS)
 	$(PY) -m pytest
 
 venv: $(STAMP)
@@ -28,9 +32,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,test]"
 	touch $(STAMP)
 
-# ipywidgets' HTML manager and require.js, from the npm registry, served from the book itself
-# (no CDN at reading time). Written to a temporary folder first, then moved into place.
-widgets: $(WIDGETS_DIR)/embed-amd.js
+# ipywidgets' HTML manager, require.js and MathJax, from the npm registry, served from the book
+# itself (no CDN at reading time). Each is unpacked into a temporary folder, then moved into place.
+assets: $(ASSETS)
 $(WIDGETS_DIR)/embed-amd.js:
 	rm -rf $(WIDGETS_DIR).tmp && mkdir -p $(WIDGETS_DIR).tmp
 	cd $(WIDGETS_DIR).tmp && npm pack --silent \
@@ -41,8 +45,17 @@ $(WIDGETS_DIR)/embed-amd.js:
 	  && rm -rf package *.tgz *.map
 	rm -rf $(WIDGETS_DIR) && mv $(WIDGETS_DIR).tmp $(WIDGETS_DIR)
 
+$(MATHJAX_DIR)/tex-mml-chtml.js:
+	rm -rf $(MATHJAX_DIR).tmp && mkdir -p $(MATHJAX_DIR).tmp
+	cd $(MATHJAX_DIR).tmp && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null \
+	  && tar xzf mathjax-$(MATHJAX_VERSION).tgz package/es5/tex-mml-chtml.js \
+	       package/es5/output/chtml/fonts/woff-v2 \
+	  && mv package/es5/* . && rm -rf package *.tgz
+	rm -rf $(MATHJAX_DIR) && mv $(MATHJAX_DIR).tmp $(MATHJAX_DIR)
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_information_abundance.py
+	$(PY) benchmarks/bench_models.py
 
 clean:
-	rm -rf _build $(WIDGETS_DIR) $(WIDGETS_DIR).tmp
+	rm -rf _build $(WIDGETS_DIR) $(WIDGETS_DIR).tmp $(MATHJAX_DIR) $(MATHJAX_DIR).tmp

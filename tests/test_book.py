@@ -52,6 +52,8 @@ def test_smoke_book_has_every_chapter(smoke_book):
     assert "application/vnd.jupyter.widget-state+json" in toy
     assert 'src="../widgets/require.js"' in toy or "widgets/require.js" in toy
     assert (html / "widgets" / "embed-amd.js").stat().st_size > 100_000
+    assert "../mathjax/tex-mml-chtml.js" in toy  # formulas render without a CDN
+    assert (html / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
     status = (html / "book" / "status.html").read_text()
     assert "Figure 4" in status and "evidence2_toy.html" in status
 

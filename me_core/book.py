@@ -30,9 +30,9 @@ from typing import Any, Iterable
 import yaml
 
 from me_core.report import PROFILE_ENV, SUMMARY_DIR_ENV, atomic_write_text, repository_root
+from me_core.runtime import THREADS_ENV
 
 PROFILES_FILE = Path("notebooks") / "profiles.yml"
-THREADS_ENV = "ME_CORE_TORCH_THREADS"
 _BOOK_EXTRA_DIRS = ("book/_extra",)
 
 __all__ = ["BookError", "load_profiles", "toc_documents", "notebook_parameters", "build"]

@@ -147,21 +147,21 @@ def test_regularisers_are_non_negative(name):
 def test_regularisers_vanish_on_orthogonal_blocks():
     code = build("dcnv2_reg_code", FIELD_DIMS, scale=2, multi_embedding=True)
     _orthogonal_blocks(code)
-    assert float(code.regularization_loss()) < 1e-9
+    assert code.regularization_loss().item() < 1e-9
     paper = build("dcnv2_reg", FIELD_DIMS)
     _orthogonal_blocks(paper, scale=0.5)
     with torch.no_grad():
         paper.reg_lambda.fill_(0.25)  # lambda = c^2 for blocks c Q
-    assert float(paper.regularization_loss()) < 1e-9
-    assert float(build("dcnv2", FIELD_DIMS).regularization_loss()) == 0.0
+    assert paper.regularization_loss().item() < 1e-9
+    assert build("dcnv2", FIELD_DIMS).regularization_loss().item() == 0.0
 
 
 def test_aligned_regulariser_vanishes_for_identical_sets():
     model = build("dcnv2_aligned", FIELD_DIMS, scale=3, multi_embedding=True)
-    assert float(model.regularization_loss()) > 0
+    assert model.regularization_loss().item() > 0
     with torch.no_grad():
         model.cross.weight.copy_(model.cross.weight[:, :1].expand_as(model.cross.weight))
-    assert float(model.regularization_loss()) < 1e-12
+    assert model.regularization_loss().item() < 1e-12
 
 
 def test_gradients_reach_every_set():

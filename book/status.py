@@ -22,7 +22,7 @@
 # %% tags=["parameters"]
 summary_dir = ""  # empty: the folder of the current build ($ME_CORE_SUMMARY_DIR)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "full-width"]
 import html
 import platform
 from importlib import metadata
@@ -33,9 +33,11 @@ import torch
 import yaml
 from IPython.display import HTML, display
 
+import me_core
 from me_core.report import current_profile, load_findings
 from me_core.report import summary_dir as default_summary_dir
 
+me_core.setup_notebook()
 folder = Path(summary_dir) if summary_dir else default_summary_dir()
 findings = load_findings(folder)
 colors = {"reproduced": "#2e933c", "partly reproduced": "#edae49", "not reproduced": "#d1495b",

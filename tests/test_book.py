@@ -48,7 +48,7 @@ def test_smoke_book_has_every_chapter(smoke_book):
         assert "Traceback" not in page.read_text()
     toy = (html / "notebooks" / "evidence2_toy.html").read_text()
     assert "Figure 4 (ours)" in toy or "<img" in toy
-    assert "largest difference" in toy
+    assert "The spectral decomposition equals the autograd" in toy
     assert "application/vnd.jupyter.widget-state+json" in toy
     assert 'src="../widgets/require.js"' in toy or "widgets/require.js" in toy
     assert (html / "widgets" / "embed-amd.js").stat().st_size > 100_000

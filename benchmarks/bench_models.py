@@ -20,13 +20,11 @@ import time
 import torch
 from torch import nn
 
+from me_core.data import CRITEO_LIKE_CARDINALITIES
 from me_core.models import build
 from me_core.optim import paper_optimizer
 
 BATCH = 2048
-CRITEO_LIKE = [4, 10, 30, 60, 100, 150, 250, 400, 600, 900, 1200, 1500, 2000, 3000, 5000, 8000,
-               10_000, 12_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 110_000, 120_000,
-               110_000, 150_000, 180_000, 190_000, 5, 8, 12, 20, 40, 80, 120, 300, 500]
 
 
 # --- the reference: a loop over sets, as in the official code --------------------------------
@@ -112,7 +110,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     device = torch.device(args.device)
-    dims = [max(2, int(d * args.cardinality_scale)) for d in CRITEO_LIKE]
+    dims = [max(2, int(d * args.cardinality_scale)) for d in CRITEO_LIKE_CARDINALITIES]
     x = torch.stack([torch.randint(0, d, (BATCH,)) for d in dims], 1).to(device)
     y = torch.randint(0, 2, (BATCH,)).float().to(device)
     N = len(dims)

@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from me_core.data import CRITEO_LIKE_CARDINALITIES
 from me_core.models import MODEL_NAMES, build, interactions
 from me_core.models.dcnv2 import DCNv2
 from me_core.models.parts import FusedEmbedding
@@ -300,9 +301,7 @@ def test_scale_sets_sizes_and_se_ipnn_is_really_wider():
 
 def criteo_like_dims():
     """39 fields with Table 4's extremes: min 4, max ~0.19M, sum ~1.08M."""
-    dims = [4, 10, 30, 60, 100, 150, 250, 400, 600, 900, 1200, 1500, 2000, 3000, 5000, 8000,
-            10_000, 12_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 110_000, 120_000,
-            110_000, 150_000, 180_000, 190_000, 5, 8, 12, 20, 40, 80, 120, 300, 500]
+    dims = list(CRITEO_LIKE_CARDINALITIES)
     assert len(dims) == 39 and 1.05e6 < sum(dims) < 1.1e6
     return dims
 

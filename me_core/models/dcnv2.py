@@ -76,10 +76,14 @@ class DCNv2(CTRModel):
         return self.reg_weight * (gram - target).pow(2).sum()
 
     # --- analysis hooks (SPEC 3, 10.4) --------------------------------------------------------
+    def _layer_blocks(self, layer: int) -> torch.Tensor:
+        """(M', N_target, N_source, K, K) blocks of one layer's effective weight, detached."""
+        return self.cross.blocks(self.cross.effective_weight(layer)).detach()[0]
+
     def projection(self, source: int, target: int, layer: int = 0) -> list[torch.Tensor]:
         """W_{source->target} (K x K) of ``layer`` for every set: field ``source`` projected
         before it interacts with field ``target`` (rows: target block, columns: source block)."""
-        blocks = self.cross.blocks().detach()[layer]  # (M', N_target, N_source, K, K)
+        blocks = self._layer_blocks(layer)
         return [blocks[m, target, source] for m in range(blocks.shape[0])]
 
     def sub_embeddings(self, source: int, target: int, layer: int = 0) -> list[torch.Tensor]:
@@ -92,5 +96,5 @@ class DCNv2(CTRModel):
 
     def interaction_pattern(self, layer: int = 0) -> torch.Tensor:
         """(M, N_source, N_target) Frobenius norms ||W^(m)_{i->j}||_F (Fig. 10b)."""
-        norms = self.cross.blocks().detach()[layer].pow(2).sum(dim=(-1, -2)).sqrt()
+        norms = self._layer_blocks(layer).pow(2).sum(dim=(-1, -2)).sqrt()
         return norms.transpose(-1, -2)

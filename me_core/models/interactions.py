@@ -13,6 +13,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from me_core.models.parts import set_affine
+
 
 def _uniform_(tensor: torch.Tensor, fan_in: int) -> torch.Tensor:
     bound = 1.0 / math.sqrt(fan_in)
@@ -78,13 +80,15 @@ class CrossNetworkV2(nn.Module):
     def num_layers(self) -> int:
         return self.weight.shape[0]
 
-    def effective_weight(self) -> torch.Tensor:
-        """The weight the forward pass uses (with the per-block scales when present)."""
+    def effective_weight(self, layer: int | None = None) -> torch.Tensor:
+        """The weight the forward pass uses (with the per-block scales when present), for all
+        layers (L, M, NK, NK) or, with ``layer``, for that one layer only (1, M, NK, NK)."""
+        picked = slice(None) if layer is None else slice(layer, layer + 1)
         if self.block_scale is None:
-            return self.weight
+            return self.weight[picked]
         K = self.embed_dim
-        scale = self.block_scale.repeat_interleave(K, dim=-1).repeat_interleave(K, dim=-2)
-        return self.weight * scale
+        scale = self.block_scale[picked].repeat_interleave(K, dim=-1).repeat_interleave(K, dim=-2)
+        return self.weight[picked] * scale
 
     def blocks(self, weight: torch.Tensor | None = None) -> torch.Tensor:
         """(L, M, N_target, N_source, K, K) view of the (effective) weight."""
@@ -97,11 +101,7 @@ class CrossNetworkV2(nn.Module):
         W = self.effective_weight().transpose(-1, -2)  # (L, M', in, out)
         x = x0
         for layer in range(self.num_layers):
-            if W.shape[1] == 1 and x.shape[0] > 1:  # one shared network for every set
-                linear = torch.matmul(x, W[layer, 0]) + self.bias[layer, 0]
-            else:
-                linear = torch.baddbmm(self.bias[layer], x, W[layer])
-            x = x0 * linear + x
+            x = x0 * set_affine(x, W[layer], self.bias[layer]) + x
         return x
 
 

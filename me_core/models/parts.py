@@ -62,6 +62,16 @@ class FusedEmbedding(nn.Module):
                 for m in range(self.num_sets)]
 
 
+def set_affine(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """x_m W_m + b_m for every set: x (M, B, in), weight (M', in, out), bias (M', 1, out).
+
+    M' = M: one map per set, one batched kernel. M' = 1: one map shared by every set.
+    """
+    if weight.shape[0] == 1 and x.shape[0] > 1:
+        return torch.matmul(x, weight[0]) + bias[0]
+    return torch.baddbmm(bias, x, weight)
+
+
 class SetLinear(nn.Module):
     """M independent linear maps applied to (M, B, in) at once: y_m = x_m W_m + b_m.
 
@@ -79,9 +89,7 @@ class SetLinear(nn.Module):
         nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.weight.shape[0] == 1 and x.shape[0] > 1:
-            return torch.matmul(x, self.weight[0]) + self.bias[0]
-        return torch.baddbmm(self.bias, x, self.weight)
+        return set_affine(x, self.weight, self.bias)
 
 
 class SetBatchNorm(nn.Module):
@@ -135,15 +143,13 @@ def mlp(in_features: int, hidden: Sequence[int], dropout: float, output: bool = 
 
 
 class FeaturesLinear(nn.Module):
-    """First-order term sum_i w_{x_i} + b (FM, FFM)."""
+    """First-order term sum_i w_{x_i} + b (FM, FFM): a one-dimensional fused table, zero-init."""
 
     def __init__(self, field_dims: Sequence[int]):
         super().__init__()
-        self.weight = nn.Embedding(sum(field_dims), 1)
-        nn.init.zeros_(self.weight.weight)
+        self.weights = FusedEmbedding(field_dims, embed_dim=1)
+        nn.init.zeros_(self.weights.weight)
         self.bias = nn.Parameter(torch.zeros(1))
-        self.register_buffer("offsets", torch.tensor([0, *field_dims[:-1]]).cumsum(0),
-                             persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.weight(x + self.offsets).sum(dim=(1, 2)) + self.bias
+        return self.weights(x).sum(dim=(2, 3))[0] + self.bias

@@ -23,10 +23,13 @@ read against the ceiling.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
+
+from me_core.data.errors import DataError
 
 A3_CARDINALITIES = (5, 8, 12, 20, 30, 50, 80, 120, 200, 300, 500, 800, 1200, 2000, 3000, 5000,
                     8000, 12000, 20000, 50000)
@@ -39,8 +42,10 @@ CRITEO_LIKE_CARDINALITIES = (
     180_000, 190_000, 5, 8, 12, 20, 40, 80, 120, 300, 500,
 )
 
-__all__ = ["SyntheticConfig", "SyntheticData", "make_synthetic_ctr", "A3_CARDINALITIES",
-           "CRITEO_LIKE_CARDINALITIES"]
+__all__ = ["SyntheticConfig", "SyntheticData", "make_synthetic_ctr", "preprocess_synthetic",
+           "A3_CARDINALITIES", "CRITEO_LIKE_CARDINALITIES"]
+
+SYNTHETIC_MIN_COUNT = 5
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class SyntheticConfig:
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
-            raise ValueError(f"invalid synthetic-data parameters {bad}: {self}")
+            raise DataError(f"invalid synthetic-data parameters {bad}: {self}")
 
 
 @dataclass(frozen=True)
@@ -133,3 +138,35 @@ def make_synthetic_ctr(config: SyntheticConfig | None = None, **overrides) -> Sy
     bayes_auc = float(roc_auc_score(y, logit)) if 0 < y.sum() < len(y) else float("nan")
     return SyntheticData(x, y, logit + bias, [tuple(map(int, p)) for p in chosen], bayes_auc,
                          config, [f"f{i}" for i in range(n)])
+
+
+def preprocess_synthetic(config: SyntheticConfig | None = None, *,
+                         min_count: int = SYNTHETIC_MIN_COUNT, cache_dir=None,
+                         rebuild: bool = False, **overrides):
+    """The benchmark in the cached format (values seen < ``min_count`` times -> OOV, as in the
+    prototype); the teacher's Bayes AUC and planted pairs go into ``FeatureMap.details``."""
+    import pandas as pd
+
+    from me_core.data.table import encode_frame_cached
+
+    if config is None:
+        known = {f.name for f in dataclasses.fields(SyntheticConfig)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise DataError(f"unknown synthetic option(s) {unknown}; known: {sorted(known)}")
+        config = SyntheticConfig(**overrides)
+    fields = [f"f{i}" for i in range(len(config.cardinalities))]
+
+    def make_frame():
+        data = make_synthetic_ctr(config)
+        frame = pd.DataFrame(data.x, columns=fields)
+        frame["label"] = data.y
+        details = {"synthetic": True, "bayes_auc": data.bayes_auc,
+                   "planted_pairs": [list(p) for p in data.pairs],
+                   "generator": "me_core.data.synthetic.make_synthetic_ctr"}
+        return frame, details
+
+    source = {"synthetic": asdict(config)}
+    preprocessing = {"format": "synthetic", "min_count": min_count}
+    return encode_frame_cached("synthetic", source, preprocessing, make_frame, "label", fields,
+                               min_count, cache_dir, rebuild, where="synthetic data")

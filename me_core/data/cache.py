@@ -1,0 +1,200 @@
+"""One cached format for every data set: memory-mapped int32 ids, labels, splits, a FeatureMap.
+
+A cache folder ``<root>/<dataset>-<key>/`` holds::
+
+    x.npy             int32 [rows, fields]  per-field value ids (0 = OOV)
+    y.npy             float32 [rows]        labels (0/1)
+    splits/<name>/    train.npy, valid.npy, test.npy  row indices (the paper's 8:1:1, seed 0,
+                      is built with the cache; other seeds/ratios on first use)
+    feature_map.json  the FeatureMap, written last
+
+The key is a hash of (source fingerprint, preprocessing config, format version): a changed file
+or config gives a new folder, a matching one is reused. A cache is built in a temporary folder
+under a file lock and renamed into place only when complete, so a killed build never leaves a
+folder that looks valid (and two processes never build the same cache at once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from me_core.data.errors import DataError
+from me_core.data.featuremap import FORMAT_VERSION, FeatureMap
+
+CACHE_ENV = "ME_CORE_CACHE"
+PAPER_SPLIT = (0.8, 0.1, 0.1)
+
+__all__ = ["cache_root", "fingerprint_file", "cache_key", "EncodedDataset", "build_cached",
+           "random_split_indices", "CACHE_ENV", "PAPER_SPLIT"]
+
+
+def cache_root(root: Path | str | None = None) -> Path:
+    """The cache folder: argument, else $ME_CORE_CACHE, else $XDG_CACHE_HOME/me-core."""
+    if root is not None:
+        return Path(root)
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "me-core"
+
+
+def fingerprint_file(path: Path, sample: int = 1 << 20) -> dict[str, Any]:
+    """Size, mtime and a hash of the first and last MiB: cheap, and changes when the file does."""
+    path = Path(path)
+    stat = path.stat()
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        digest.update(handle.read(sample))
+        if stat.st_size > 2 * sample:
+            handle.seek(-sample, os.SEEK_END)
+            digest.update(handle.read(sample))
+    return {"name": path.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+            "sample_blake2b": digest.hexdigest()}
+
+
+def cache_key(source: dict[str, Any], preprocessing: dict[str, Any]) -> str:
+    payload = json.dumps({"source": source, "preprocessing": preprocessing,
+                          "format": FORMAT_VERSION}, sort_keys=True, default=str)
+    return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
+
+
+def random_split_indices(rows: int, ratios=PAPER_SPLIT, seed: int = 0) -> dict[str, np.ndarray]:
+    """The official split: ``torch.utils.data.random_split`` with ``manual_seed(seed)`` and sizes
+    int(0.8 n), int(0.1 n), remainder (SPEC 8), so the same rows as the official code."""
+    import torch
+
+    if len(ratios) != 3 or min(ratios) < 0 or abs(sum(ratios) - 1) > 1e-9:
+        raise DataError(f"split ratios must be three non-negative numbers summing to 1, got {ratios}")
+    n_train, n_valid = int(ratios[0] * rows), int(ratios[1] * rows)
+    order = torch.randperm(rows, generator=torch.Generator().manual_seed(seed)).numpy()
+    dtype = np.int32 if rows < 2**31 else np.int64
+    order = order.astype(dtype)
+    return {"train": order[:n_train], "valid": order[n_train:n_train + n_valid],
+            "test": order[n_train + n_valid:]}
+
+
+def _split_name(ratios, seed: int) -> str:
+    return f"seed{seed}-" + "-".join(f"{r:g}" for r in ratios)
+
+
+@dataclass
+class EncodedDataset:
+    """An opened cache: ``x``/``y`` are read-only memory maps; indices come from :meth:`split`."""
+
+    path: Path
+    feature_map: FeatureMap
+    x: np.ndarray
+    y: np.ndarray
+
+    @classmethod
+    def open(cls, path: Path) -> "EncodedDataset":
+        path = Path(path)
+        meta = path / "feature_map.json"
+        if not meta.is_file():
+            raise DataError(f"{path}: not a complete data cache (no feature_map.json)")
+        feature_map = FeatureMap.load(meta)
+        try:
+            x = np.load(path / "x.npy", mmap_mode="r")
+            y = np.load(path / "y.npy", mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: unreadable cache ({exc}); delete the folder to rebuild") from exc
+        expected = (feature_map.rows, feature_map.num_fields)
+        if x.shape != expected or y.shape != (feature_map.rows,):
+            raise DataError(f"{path}: x{x.shape}/y{y.shape} do not match the feature map "
+                            f"{expected}; delete the folder to rebuild")
+        return cls(path, feature_map, x, y)
+
+    @property
+    def rows(self) -> int:
+        return self.feature_map.rows
+
+    def split(self, part: str, *, seed: int = 0, ratios=PAPER_SPLIT,
+              fraction: float = 1.0) -> np.ndarray:
+        """Row indices of ``part`` (train/valid/test) of the random split with ``seed``.
+
+        ``fraction`` < 1 keeps the first ``int(fraction * n)`` indices of the part: the data
+        fractions of Table 2 are nested subsets of the training part (the split is random, so a
+        prefix is a random subset).
+        """
+        if part not in ("train", "valid", "test"):
+            raise DataError(f"part must be train, valid or test, got {part!r}")
+        if not 0 < fraction <= 1:
+            raise DataError(f"fraction must be in (0, 1], got {fraction}")
+        folder = self.path / "splits" / _split_name(ratios, seed)
+        if not (folder / "test.npy").is_file():
+            _write_split(folder, random_split_indices(self.rows, ratios, seed))
+        indices = np.load(folder / f"{part}.npy", mmap_mode="r")
+        return indices[: int(fraction * len(indices))] if fraction < 1 else indices
+
+
+def _write_split(folder: Path, parts: dict[str, np.ndarray]) -> None:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
+    try:
+        for name, indices in parts.items():
+            np.save(tmp / f"{name}.npy", indices)
+        try:
+            os.rename(tmp, folder)
+        except OSError:  # someone else finished first: theirs is identical
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no lock, the rename still protects
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, Any],
+                 builder: Callable[[Path], FeatureMap], root: Path | str | None = None,
+                 rebuild: bool = False) -> EncodedDataset:
+    """Open the cache for (source, preprocessing), building it with ``builder(workdir)`` if needed.
+
+    ``builder`` writes ``x.npy`` and ``y.npy`` into ``workdir`` and returns the FeatureMap
+    (without split sizes); this function adds the paper's split and publishes the folder.
+    """
+    root = cache_root(root)
+    final = root / f"{dataset}-{cache_key(source, preprocessing)}"
+    with _locked(root / f".{final.name}.lock"):
+        if final.is_dir() and not rebuild:
+            try:
+                return EncodedDataset.open(final)
+            except DataError:
+                pass  # incomplete or stale: rebuild below
+        work = Path(tempfile.mkdtemp(dir=root, prefix=f".{final.name}.tmp-"))
+        try:
+            feature_map = builder(work)
+            parts = random_split_indices(feature_map.rows)
+            _write_split(work / "splits" / _split_name(PAPER_SPLIT, 0), parts)
+            feature_map.split = {name: int(len(idx)) for name, idx in parts.items()}
+            (work / "feature_map.json").write_text(feature_map.to_json(), encoding="utf-8")
+            if final.exists():
+                shutil.rmtree(final)
+            os.rename(work, final)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    return EncodedDataset.open(final)

@@ -1,0 +1,104 @@
+"""The contract between data and models: field names, cardinalities, vocabularies, provenance.
+
+Every encoded data set (Criteo, Avazu, MovieLens-100k, synthetic, your own table) carries one
+:class:`FeatureMap`. Value ids are per field: id 0 is the field's out-of-vocabulary (OOV) index
+(values seen fewer than ``min_count`` times, or never seen), ids 1..D_i-1 are the kept values in
+descending order of frequency (ties broken by the value's string form). So D_i = #kept + 1,
+as in the official code (SPEC 8); the official code puts OOV last and orders kept values by set
+iteration order, which is arbitrary. Models only see ids, so the permutation changes nothing but
+readability (row 1 of every table is the field's most frequent value).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from me_core.data.errors import DataError
+
+OOV_INDEX = 0
+FORMAT_VERSION = 1
+
+__all__ = ["FeatureMap", "OOV_INDEX", "FORMAT_VERSION"]
+
+
+@dataclass
+class FeatureMap:
+    """What a model and a reader need to know about an encoded data set."""
+
+    dataset: str
+    field_names: list[str]
+    cardinalities: list[int]
+    vocabularies: list[list[str]]  # kept values per field, index i-1 <-> id i (id 0 = OOV)
+    oov_share: list[float]  # share of rows whose value is OOV, per field
+    preprocessing: dict[str, Any]  # the config the cache key was computed from
+    source: dict[str, Any]  # the source fingerprint (paths, sizes, hashes)
+    rows: int
+    positive_rate: float
+    bad_lines: int = 0
+    first_bad_lines: list[int] = field(default_factory=list)
+    split: dict[str, int] = field(default_factory=dict)  # sizes of train/valid/test
+    details: dict[str, Any] = field(default_factory=dict)  # data-set specific (e.g. Bayes AUC)
+    format_version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        n = len(self.field_names)
+        if not (len(self.cardinalities) == len(self.vocabularies) == len(self.oov_share) == n):
+            raise DataError("FeatureMap: field_names, cardinalities, vocabularies and oov_share "
+                            "must have one entry per field")
+        for name, d, vocab in zip(self.field_names, self.cardinalities, self.vocabularies):
+            if d != len(vocab) + 1:
+                raise DataError(f"FeatureMap: field {name!r} has cardinality {d} but "
+                                f"{len(vocab)} kept values (expected {len(vocab) + 1} with OOV)")
+
+    @property
+    def num_fields(self) -> int:
+        return len(self.field_names)
+
+    @property
+    def field_dims(self) -> list[int]:
+        """Cardinalities in the form ``me_core.models.build`` takes."""
+        return list(self.cardinalities)
+
+    @property
+    def offsets(self) -> list[int]:
+        """Start row of each field in a fused (sum_i D_i)-row table."""
+        out, total = [], 0
+        for d in self.cardinalities:
+            out.append(total)
+            total += d
+        return out
+
+    def decode(self, field_index: int, value_id: int) -> str:
+        """The raw value behind ``value_id`` of field ``field_index`` ('<OOV>' for id 0)."""
+        if value_id == OOV_INDEX:
+            return "<OOV>"
+        return self.vocabularies[field_index][value_id - 1]
+
+    def field_table(self):
+        """One row per field: name, cardinality, OOV share (a pandas DataFrame)."""
+        import pandas as pd
+
+        return pd.DataFrame({"field": self.field_names, "cardinality": self.cardinalities,
+                             "oov_share": self.oov_share})
+
+    def to_json(self) -> str:
+        payload = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict deep-copies
+        return json.dumps(payload, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "feature map") -> "FeatureMap":
+        try:
+            payload = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: not valid JSON ({exc})") from exc
+        if payload.get("format_version") != FORMAT_VERSION:
+            raise DataError(f"{where}: format version {payload.get('format_version')} is not "
+                            f"{FORMAT_VERSION}; delete the cache folder to rebuild it")
+        return cls(**payload)
+
+    @classmethod
+    def load(cls, path: Path) -> "FeatureMap":
+        return cls.from_json(Path(path).read_text(encoding="utf-8"), where=str(path))

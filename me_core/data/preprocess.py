@@ -1,0 +1,65 @@
+"""The driver shared by the text formats: read blocks, tokenise, encode, publish a cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from me_core.data.cache import EncodedDataset, build_cached, fingerprint_file
+from me_core.data.encode import StreamingEncoder
+from me_core.data.featuremap import FeatureMap
+from me_core.data.text import BadLines, TextSchema, read_file
+
+Tokeniser = Callable[[str, pa.Array], pa.Array]
+
+__all__ = ["preprocess_text", "Tokeniser"]
+
+
+def _size_for_progress(path: Path) -> int:
+    return Path(path).stat().st_size
+
+
+def preprocess_text(path: Path, schema: TextSchema, fields: list[str], min_count: int,
+                    tokenise: Tokeniser | None = None, *, dataset: str,
+                    on_bad_line: str = "error", cache_dir: Path | str | None = None,
+                    rebuild: bool = False, progress: bool = True,
+                    block_size: int = 2 << 20, extra_config: dict | None = None
+                    ) -> EncodedDataset:
+    """Encode ``path`` (``schema``) into the cache: ``fields`` in order, rare values -> OOV.
+
+    ``tokenise(field, values)`` turns a parsed column into tokens (the official transform of a
+    format); by default the raw values are the tokens.
+    """
+    path = Path(path)
+    preprocessing = {"format": schema.name, "fields": fields, "min_count": min_count,
+                     "on_bad_line": on_bad_line, **(extra_config or {})}
+    # read_file checks existence/emptiness with a clear message before we fingerprint
+    if not path.is_file():
+        list(read_file(path, schema, on_bad_line))  # raises the DataError naming the path
+    source = fingerprint_file(path)
+
+    def build(workdir: Path) -> FeatureMap:
+        encoder = StreamingEncoder(fields, min_count, workdir)
+        bad = BadLines()
+        with tqdm(total=_size_for_progress(path), unit="B", unit_scale=True,
+                  desc=f"read {path.name}", disable=not progress, leave=False) as bar:
+            for labels, tokens in read_file(path, schema, on_bad_line, block_size=block_size,
+                                            progress=bar, bad=bad, fields=fields,
+                                            tokenise=tokenise):
+                encoder.add_chunk(tokens, labels)
+        with tqdm(total=encoder.rows, unit="rows", unit_scale=True, desc="encode",
+                  disable=not progress, leave=False) as bar:
+            encoded = encoder.finish(workdir / "x.npy", workdir / "y.npy", progress=bar)
+        return FeatureMap(
+            dataset=dataset, field_names=fields,
+            cardinalities=[len(v) + 1 for v in encoded.vocabularies],
+            vocabularies=encoded.vocabularies, oov_share=encoded.oov_share,
+            preprocessing=preprocessing, source={**source, "path": str(path.resolve())},
+            rows=encoded.rows, positive_rate=encoded.positive_rate, bad_lines=bad.count,
+            first_bad_lines=[n for n, _ in bad.first],
+        )
+
+    return build_cached(dataset, source, preprocessing, build, root=cache_dir, rebuild=rebuild)

@@ -1,0 +1,311 @@
+"""Streaming reader for delimited text files (Criteo, Avazu), with a bad-line policy.
+
+Arrow's CSV reader parses the file in blocks (gzip is detected from the magic bytes, not the
+name); each block is validated with vectorised checks. Malformed lines are handled on purpose:
+
+* blank lines (anywhere, including trailing ones) are not data and are ignored;
+* CRLF line ends are accepted (the CR is not part of the last value);
+* a wrong column count (for instance a wrong delimiter), a label that is not 0/1, or a
+  non-integer in an integer column make the line *bad*. With ``on_bad_line="error"`` (default)
+  reading stops with the file, line number and reason; with ``"skip"`` bad lines are dropped,
+  counted, and the first few line numbers are reported.
+
+Line numbers of bad lines are found by a plain per-line rescan, which runs only when a bad line
+exists (Arrow does not report line numbers in its streaming mode).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import queue
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from me_core.data.errors import DataError
+
+BAD_LINE_POLICIES = ("error", "skip")
+_INTEGER = re.compile(r"^-?[0-9]+$")
+_DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
+
+__all__ = ["TextSchema", "BadLines", "read_file", "open_binary", "BAD_LINE_POLICIES"]
+
+
+@dataclass(frozen=True)
+class TextSchema:
+    """Layout of one delimited format."""
+
+    name: str
+    columns: tuple[str, ...]
+    delimiter: str
+    label: str
+    integer_columns: tuple[str, ...] = ()
+    header: bool = False  # a header line with exactly ``columns`` comes first
+    how_to_get: str = ""
+
+    def line_problem(self, parts: list[str]) -> str | None:
+        """Why one split line is bad (None if it is fine): the per-line twin of the block checks."""
+        if len(parts) != len(self.columns):
+            return self._count_problem(self.delimiter.join(parts), len(parts))
+        row = dict(zip(self.columns, parts))
+        if row[self.label] not in ("0", "1"):
+            return f"label {self.label!r} is {row[self.label]!r}, not 0 or 1"
+        for name in self.integer_columns:
+            if row[name] != "" and not _INTEGER.match(row[name]):
+                return f"integer column {name!r} holds {row[name]!r}"
+        return None
+
+    def _count_problem(self, line: str, found: int) -> str:
+        expected = len(self.columns)
+        sep = _DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+        text = f"expected {expected} {sep}-separated columns, found {found}"
+        for other, other_name in _DELIMITER_NAMES.items():
+            if other != self.delimiter and line.count(other) == expected - 1:
+                text += f" (the line has {expected} {other_name}-separated values: wrong delimiter?)"
+                break
+        return text
+
+
+@dataclass
+class BadLines:
+    """What was skipped: the count and the first few line numbers with their reasons."""
+
+    count: int = 0
+    first: list[tuple[int, str]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        shown = "; ".join(f"line {n}: {why}" for n, why in self.first)
+        return f"{self.count} bad line(s) skipped" + (f" (first: {shown})" if shown else "")
+
+
+def open_binary(path: Path):
+    """Open a file for reading bytes, decompressing gzip when the file starts with its magic."""
+    with open(path, "rb") as handle:
+        magic = handle.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
+def _find_bad_lines(path: Path, schema: TextSchema, limit: int) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    with open_binary(path) as handle:
+        for number, raw in enumerate(handle, start=1):
+            if schema.header and number == 1:
+                continue
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            if not line.strip("\r"):
+                continue
+            problem = schema.line_problem(line.split(schema.delimiter))
+            if problem:
+                found.append((number, problem))
+                if len(found) >= limit:
+                    break
+    return found
+
+
+class _Counting(io.RawIOBase):
+    """A file wrapper that reports bytes read to a progress bar."""
+
+    def __init__(self, handle, progress) -> None:
+        self.handle, self.progress = handle, progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.handle.readinto(buffer)
+        if self.progress is not None and n:
+            self.progress.update(n)
+        return n
+
+
+def _check_header(path: Path, schema: TextSchema) -> None:
+    with open_binary(path) as handle:
+        first = handle.readline().decode("utf-8", errors="replace").rstrip("\r\n")
+    found = first.split(schema.delimiter)
+    if found != list(schema.columns):
+        raise DataError(f"{path}: line 1 should be the {schema.name} header "
+                        f"{schema.delimiter.join(schema.columns)!r}, found {first[:200]!r}")
+
+
+def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
+              block_size: int = 2 << 20, progress=None, report_first: int = 5,
+              bad: BadLines | None = None, fields: list[str] | None = None,
+              tokenise=None) -> Iterator[tuple[np.ndarray, list[pa.Array]]]:
+    """Yield (labels float32, [values of each of ``fields``]) per block of ``path``.
+
+    Integer columns come dictionary-encoded (string values, checked to be empty or integer), the
+    others as strings; ``tokenise(name, values)``, if given, transforms each column. Parsing,
+    checks and tokenising run in a background thread, overlapping the caller's work. Bad lines are
+    handled by ``on_bad_line`` (see the module docstring); the skip report goes into ``bad``.
+    """
+    path = Path(path)
+    if on_bad_line not in BAD_LINE_POLICIES:
+        raise DataError(f"on_bad_line must be one of {BAD_LINE_POLICIES}, got {on_bad_line!r}")
+    if not path.is_file():
+        raise DataError(f"{path}: no such file. {schema.how_to_get}".strip())
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty")
+    if schema.header:
+        _check_header(path, schema)
+    bad = bad if bad is not None else BadLines()
+    invalid = [0]
+
+    def on_invalid(row) -> str:
+        invalid[0] += 1
+        return "skip"
+
+    def fail_or_note(count: int) -> None:
+        bad.count += count
+        if on_bad_line == "error":
+            found = _find_bad_lines(path, schema, 1) or [(0, "malformed line")]
+            number, why = found[0]
+            raise DataError(f"{path}, line {number}: {why} (pass on_bad_line='skip' to skip "
+                            f"bad lines)")
+
+    handle = open(path, "rb")
+    stream = _Counting(handle, progress)
+    if handle.read(2) == b"\x1f\x8b":
+        handle.seek(0)
+        stream = gzip.GzipFile(fileobj=stream, mode="rb")
+    else:
+        handle.seek(0)
+    try:
+        reader = _open_reader(stream, schema, block_size, on_invalid)
+    except pa.ArrowInvalid as exc:
+        handle.close()
+        raise DataError(f"{path}: cannot be read as {schema.name} text ({exc})") from exc
+
+    names = list(fields) if fields is not None else [c for c in schema.columns
+                                                      if c != schema.label]
+
+    def produce() -> Iterator[tuple[np.ndarray, list[pa.Array], int, int]]:
+        """Parse and validate blocks: (labels, columns, wrong-column-count lines, bad rows)."""
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except pa.ArrowInvalid as exc:
+                raise DataError(f"{path}: cannot be read as {schema.name} text ({exc})") from exc
+            wrong_count, invalid[0] = invalid[0], 0
+            if batch.num_rows == 0:
+                yield np.empty(0, np.float32), [], wrong_count, 0
+                continue
+            labels, columns, ok = _validate(batch, schema)
+            bad_rows = 0
+            if ok is not None:
+                bad_rows = int(len(ok) - np.count_nonzero(ok))
+                keep = pa.array(ok)
+                labels = labels[ok]
+                columns = {name: values.filter(keep) for name, values in columns.items()}
+                for name in schema.integer_columns:  # drop the bad values from dictionaries
+                    columns[name] = pc.dictionary_encode(columns[name].dictionary_decode())
+            tokens = [tokenise(name, columns[name]) if tokenise else columns[name]
+                      for name in names]
+            yield labels, tokens, wrong_count, bad_rows
+        yield np.empty(0, np.float32), [], invalid[0], 0
+
+    rows = 0
+    try:
+        for labels, columns, wrong_count, bad_rows in _in_background(produce()):
+            if wrong_count or bad_rows:
+                fail_or_note(wrong_count + bad_rows)
+            rows += len(labels)
+            if len(labels):
+                yield labels, columns
+    finally:
+        handle.close()
+    if bad.count:
+        bad.first = _find_bad_lines(path, schema, report_first)
+    if rows == 0:
+        if bad.count:
+            raise DataError(f"{path}: no valid {schema.name} lines ({bad.describe()})")
+        raise DataError(f"{path}: the file holds no data lines")
+
+
+def _in_background(items: Iterator, depth: int = 2) -> Iterator:
+    """Run the iterator ``items`` in a thread, ``depth`` items ahead (Arrow releases the GIL
+    while parsing, so parsing the next block overlaps the caller's work on this one)."""
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def run() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        box.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            box.put((done, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            box.put((done, exc))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = box.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                box.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)
+
+
+def _open_reader(stream, schema: TextSchema, block_size: int, on_invalid):
+    return pa_csv.open_csv(
+        stream,
+        read_options=pa_csv.ReadOptions(column_names=list(schema.columns), block_size=block_size,
+                                        skip_rows=1 if schema.header else 0),
+        parse_options=pa_csv.ParseOptions(delimiter=schema.delimiter, quote_char=False,
+                                          ignore_empty_lines=True, invalid_row_handler=on_invalid),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in schema.columns},
+            strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+
+
+def _validate(batch: pa.RecordBatch, schema: TextSchema
+              ) -> tuple[np.ndarray, dict[str, pa.Array], np.ndarray | None]:
+    """Vectorised checks of one block: labels 0/1, integer columns empty or integer.
+
+    Integer columns are dictionary-encoded first, so the check (and any later transform) runs
+    once per distinct value, not once per row.
+    """
+    label = batch.column(schema.label)
+    ok = pc.is_in(label, value_set=pa.array(["0", "1"])).to_numpy(zero_copy_only=False)
+    labels = pc.equal(label, "1").to_numpy(zero_copy_only=False).astype(np.float32)
+    columns: dict[str, pa.Array] = {}
+    for name in schema.columns:
+        if name == schema.label:
+            continue
+        values = batch.column(name)
+        if name in schema.integer_columns:
+            values = pc.dictionary_encode(values)
+            good_entry = pc.or_(pc.equal(values.dictionary, ""),
+                                pc.match_substring_regex(values.dictionary, _INTEGER.pattern))
+            bad_entry = ~good_entry.to_numpy(zero_copy_only=False)
+            if bad_entry.any():
+                ok = ok & ~bad_entry[values.indices.to_numpy(zero_copy_only=False)]
+        columns[name] = values
+    return labels, columns, (None if ok.all() else ok)

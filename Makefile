@@ -29,7 +29,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt torch
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,test,ray]"
+	$(PY) -c "from me_core.data.movielens import fetch_movielens_100k as f; print('MovieLens-100k:', f())"
 	touch $(STAMP)
 
 # ipywidgets' HTML manager, require.js and MathJax, from the npm registry, served from the book
@@ -56,6 +57,7 @@ $(MATHJAX_DIR)/tex-mml-chtml.js:
 bench: $(STAMP)
 	$(PY) benchmarks/bench_information_abundance.py
 	$(PY) benchmarks/bench_models.py
+	$(PY) benchmarks/bench_preprocess.py
 
 clean:
 	rm -rf _build $(WIDGETS_DIR) $(WIDGETS_DIR).tmp $(MATHJAX_DIR) $(MATHJAX_DIR).tmp

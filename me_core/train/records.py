@@ -1,0 +1,121 @@
+"""Run records: one JSON object per finished run, in a JSON-lines file, appended atomically.
+
+A record holds the full config, per-epoch history, test metrics, per-field information
+abundance of the final tables, parameter counts and provenance. :func:`records_frame` loads any
+number of record files into one pandas table (one row per run) that the chapters plot from;
+:func:`summarize` gives mean +- std over seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["append_record", "read_records", "recorded_keys", "records_frame", "summarize"]
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def append_record(path: Path | str, record: dict[str, Any]) -> None:
+    """Append ``record`` to ``path``: under a lock, the whole file is rewritten to a temporary
+    file and renamed, so a crash never leaves a half-written line."""
+    path = Path(path)
+    line = json.dumps(record, sort_keys=True, default=str) + "\n"
+    with _locked(path):
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        if old and not old.endswith("\n"):
+            old += "\n"
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(old + line)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _record_files(paths: Path | str | Iterable[Path | str]) -> list[Path]:
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files += sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    return files
+
+
+def read_records(paths: Path | str | Iterable[Path | str]) -> list[dict[str, Any]]:
+    """Every record in the given files (or folders of ``*.jsonl`` files); missing files are empty."""
+    records = []
+    for path in _record_files(paths):
+        if not path.exists():
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}, line {number}: not a JSON record ({exc})") from exc
+    return records
+
+
+def recorded_keys(paths) -> set[str]:
+    return {record["key"] for record in read_records(paths)}
+
+
+def records_frame(paths) -> pd.DataFrame:
+    """One row per run: config columns, test metrics, epochs, sizes, IA, provenance."""
+    rows = []
+    for r in read_records(paths):
+        config, test = r["config"], r["test"]
+        ia = r.get("information_abundance", {}).get("per_field", [])
+        rows.append({
+            "key": r["key"], "dataset": config["dataset"], "model": config["model"],
+            "embedding": "ME" if config["multi_embedding"] else "SE", "scale": config["scale"],
+            "seed": config["seed"], "fraction": config["fraction"],
+            "test_auc": test["auc"], "test_logloss": test["logloss"],
+            "best_epoch": r["best_epoch"], "epochs": len(r["history"]),
+            "embedding_params": r["parameters"]["embedding"],
+            "other_params": r["parameters"]["other"],
+            "mean_field_ia": float(np.mean(ia)) if ia else float("nan"),
+            "train_seconds": r["train_seconds"], "device": r["provenance"]["device"],
+            "git_commit": r["provenance"]["git_commit"],
+        })
+    return pd.DataFrame(rows)
+
+
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std of the test metrics over seeds, per (dataset, model, embedding, scale, fraction)."""
+    if frame.empty:
+        return frame
+    keys = ["dataset", "model", "embedding", "scale", "fraction"]
+    grouped = frame.groupby(keys, sort=True)
+    out = grouped.agg(runs=("seed", "count"), auc_mean=("test_auc", "mean"),
+                      auc_std=("test_auc", "std"), logloss_mean=("test_logloss", "mean"),
+                      logloss_std=("test_logloss", "std"),
+                      mean_field_ia=("mean_field_ia", "mean")).reset_index()
+    return out

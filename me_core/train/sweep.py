@@ -1,0 +1,195 @@
+"""Sweeps: a grid of runs (data sets x models x scales x SE/ME x seeds x fractions) that skips
+runs already recorded, so an interrupted sweep resumes where it stopped.
+
+Backends:
+
+* ``local``: one run after another in this process; with several CUDA GPUs and ``workers > 1``,
+  one worker process per GPU, each taking the next run from a shared queue;
+* ``ray``: every run is a Ray task (``pip install "me-core[ray]"``), on a local Ray instance or
+  the cluster at ``address``; tasks return their records and the driver appends them, so only
+  one process writes the records file. Checkpoints go to ``run_root``, which must be a shared
+  folder on a multi-node cluster for a killed task to resume on another node.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import multiprocessing
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from me_core.train.config import ConfigError, RunConfig
+from me_core.train.records import append_record, recorded_keys
+
+BACKENDS = ("local", "ray")
+
+__all__ = ["SweepSpec", "SweepReport", "run_sweep", "load_spec", "BACKENDS"]
+
+
+@dataclass
+class SweepSpec:
+    """The grid. ``settings`` are RunConfig fields shared by every run (e.g. max_epochs);
+    ``data`` maps a data set to its data_path/data_options."""
+
+    datasets: list[str] = field(default_factory=lambda: ["synthetic"])
+    models: list[str] = field(default_factory=lambda: ["dcnv2"])
+    scales: list[int] = field(default_factory=lambda: [1])
+    embeddings: list[str] = field(default_factory=lambda: ["se", "me"])
+    seeds: list[int] = field(default_factory=lambda: [0])
+    fractions: list[float] = field(default_factory=lambda: [1.0])
+    settings: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def configs(self) -> list[RunConfig]:
+        """Every run of the grid. At scale 1, SE and ME are the same model (one set of base
+        size, "base is shared by SE and ME" in Table 1), so it runs once, as SE."""
+        bad = sorted(set(self.embeddings) - {"se", "me"})
+        if bad:
+            raise ConfigError(f"embeddings: {bad} is not 'se' or 'me'")
+        out, seen = [], set()
+        for dataset, model, scale, kind, seed, fraction in itertools.product(
+                self.datasets, self.models, self.scales, self.embeddings, self.seeds,
+                self.fractions):
+            multi = kind == "me" and scale > 1
+            config = RunConfig(model=model, dataset=dataset, scale=scale, multi_embedding=multi,
+                               seed=seed, fraction=fraction, **self.data.get(dataset, {}),
+                               **self.settings)
+            if config.key() not in seen:
+                seen.add(config.key())
+                out.append(config)
+        return out
+
+
+def load_spec(path: Path | str) -> SweepSpec:
+    """A SweepSpec from a YAML file with the same keys."""
+    path = Path(path)
+    try:
+        payload = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the sweep spec ({exc})") from exc
+    known = {f.name for f in dataclasses.fields(SweepSpec)}
+    unknown = sorted(set(payload) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")
+    return SweepSpec(**payload)
+
+
+@dataclass
+class SweepReport:
+    total: int
+    skipped: int = 0
+    finished: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        text = (f"{self.total} run(s): {self.skipped} already recorded, "
+                f"{len(self.finished)} finished now, {len(self.failed)} failed")
+        for label, error in self.failed[:5]:
+            text += f"\n  failed {label}: {error.strip().splitlines()[-1]}"
+        return text
+
+
+def _run_one(config_dict: dict, run_root: str, cache_dir: str | None, threads: int | None,
+             progress: bool) -> dict:
+    from me_core.train.trainer import train
+
+    config = RunConfig.from_dict(config_dict)
+    result = train(config, run_dir=Path(run_root) / config.key(), cache_dir=cache_dir,
+                   threads=threads, progress=progress)
+    return result.record
+
+
+def _gpu_worker(device_queue, config_dict, run_root, cache_dir, threads):  # pragma: no cover
+    device = device_queue.get()
+    try:
+        config_dict = {**config_dict, "device": device}
+        return _run_one(config_dict, run_root, cache_dir, threads, False)
+    finally:
+        device_queue.put(device)
+
+
+def run_sweep(configs: SweepSpec | Iterable[RunConfig], records: Path | str,
+              run_root: Path | str, *, backend: str = "local", workers: int = 1,
+              address: str | None = None, cpus_per_run: float = 1, gpus_per_run: float = 0,
+              cache_dir: Path | str | None = None, threads: int | None = None,
+              progress: bool = False) -> SweepReport:
+    """Run every config not yet in ``records``; append each finished run's record there."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"backend: {backend!r} is not one of {BACKENDS}")
+    configs = configs.configs() if isinstance(configs, SweepSpec) else list(configs)
+    done = recorded_keys(records)
+    todo = [c for c in configs if c.key() not in done]
+    report = SweepReport(total=len(configs), skipped=len(configs) - len(todo))
+    cache = str(cache_dir) if cache_dir is not None else None
+    if not todo:
+        return report
+
+    def collect(config: RunConfig, record: dict | None, error: str | None) -> None:
+        if record is not None:
+            append_record(records, record)
+            report.finished.append(config.label())
+        else:
+            report.failed.append((config.label(), error or "unknown error"))
+
+    if backend == "ray":
+        _run_ray(todo, collect, str(run_root), cache, address, cpus_per_run, gpus_per_run)
+        return report
+    import torch
+
+    gpus = torch.cuda.device_count()
+    if workers > 1 and gpus > 1:  # pragma: no cover - needs several GPUs
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("spawn")
+        queue = context.Manager().Queue()
+        for i in range(gpus):
+            queue.put(f"cuda:{i}")
+        with ProcessPoolExecutor(min(workers, gpus), mp_context=context) as pool:
+            futures = {pool.submit(_gpu_worker, queue, c.to_dict(), str(run_root), cache,
+                                   threads): c for c in todo}
+            for future, config in futures.items():
+                try:
+                    collect(config, future.result(), None)
+                except Exception:
+                    collect(config, None, traceback.format_exc())
+        return report
+    for config in todo:
+        try:
+            record = _run_one(config.to_dict(), str(run_root), cache, threads, progress)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception:
+            collect(config, None, traceback.format_exc())
+        else:
+            collect(config, record, None)
+    return report
+
+
+def _run_ray(todo: list[RunConfig], collect, run_root: str, cache: str | None,
+             address: str | None, cpus_per_run: float, gpus_per_run: float) -> None:
+    try:
+        import ray
+    except ImportError as exc:
+        raise ConfigError('backend: ray is not installed; pip install "me-core[ray]"') from exc
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                 ignore_reinit_error=True)
+    try:
+        task = ray.remote(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=0)(_run_one)
+        pending = {task.remote(c.to_dict(), run_root, cache, 1, False): c for c in todo}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            config = pending.pop(ready[0])
+            try:
+                collect(config, ray.get(ready[0]), None)
+            except Exception:
+                collect(config, None, traceback.format_exc())
+    finally:
+        if started_here:
+            ray.shutdown()

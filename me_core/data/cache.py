@@ -21,15 +21,15 @@ import json
 import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
 from me_core.data.errors import DataError
 from me_core.data.featuremap import FORMAT_VERSION, FeatureMap
+from me_core.report import file_lock
 
 CACHE_ENV = "ME_CORE_CACHE"
 PAPER_SPLIT = (0.8, 0.1, 0.1)
@@ -152,22 +152,6 @@ def _write_split(folder: Path, parts: dict[str, np.ndarray]) -> None:
         raise
 
 
-@contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as handle:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no lock, the rename still protects
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, Any],
                  builder: Callable[[Path], FeatureMap], root: Path | str | None = None,
                  rebuild: bool = False) -> EncodedDataset:
@@ -178,7 +162,7 @@ def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, 
     """
     root = cache_root(root)
     final = root / f"{dataset}-{cache_key(source, preprocessing)}"
-    with _locked(root / f".{final.name}.lock"):
+    with file_lock(root / f".{final.name}.lock"):
         if final.is_dir() and not rebuild:
             try:
                 return EncodedDataset.open(final)

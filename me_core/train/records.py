@@ -9,32 +9,15 @@ number of record files into one pandas table (one row per run) that the chapters
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
 
+from me_core.report import atomic_write_text, file_lock
+
 __all__ = ["append_record", "read_records", "recorded_keys", "records_frame", "summarize"]
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as handle:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def append_record(path: Path | str, record: dict[str, Any]) -> None:
@@ -42,20 +25,11 @@ def append_record(path: Path | str, record: dict[str, Any]) -> None:
     file and renamed, so a crash never leaves a half-written line."""
     path = Path(path)
     line = json.dumps(record, sort_keys=True, default=str) + "\n"
-    with _locked(path):
+    with file_lock(path.with_name(path.name + ".lock")):
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         if old and not old.endswith("\n"):
             old += "\n"
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(old + line)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, old + line)
 
 
 def _record_files(paths: Path | str | Iterable[Path | str]) -> list[Path]:

@@ -53,11 +53,16 @@ def ours(path: Path, cache: Path):
 
 
 def peak_rss(path: Path, cache: Path) -> float:
-    """Peak RSS (MiB) of a fresh process that preprocesses ``path``."""
-    code = ("import resource, sys\nfrom me_core.data.criteo import preprocess_criteo\n"
+    """Peak RSS (MiB) of a fresh process that preprocesses ``path``.
+
+    Read from the child's own VmHWM (Linux): ``ru_maxrss`` would also count the RSS this
+    benchmark process had when it forked the child.
+    """
+    code = ("from me_core.data.criteo import preprocess_criteo\n"
             f"preprocess_criteo({str(path)!r}, cache_dir={str(cache)!r}, rebuild=True, "
             "progress=False)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n")
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+            "print(int(hwm.split()[1]) / 1024)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     return float(done.stdout.strip().splitlines()[-1])

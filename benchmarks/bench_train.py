@@ -56,9 +56,7 @@ def main() -> None:
     for label, scale, multi in (("SE DCNv2 K=10", 1, False), ("ME DCNv2 10x10", 10, True)):
         torch.manual_seed(0)
         model = build("dcnv2", dims, scale=scale, multi_embedding=multi).to(device)
-        optimizer = paper_optimizer(model) if device.type == "cpu" else torch.optim.Adam(
-            model.parameters(), lr=1e-3, weight_decay=1e-6, fused=True)
-        seconds = time_steps(model, optimizer, x, y, args.steps)
+        seconds = time_steps(model, paper_optimizer(model), x, y, args.steps)
         if device.type == "cuda":
             torch.cuda.synchronize()
         model_only = 2048 / seconds

@@ -45,30 +45,30 @@ def _parse_avazu(line: str):
     return values[1], values[2:]
 
 
-def _encode(path: Path, parse, min_count: int, header: bool):
-    counts: list[Counter] | None = None
+def _records(path: Path, parse, header: bool):
+    """(label, tokens) of every well-formed data line."""
     for number, line in enumerate(_lines(path)):
         if (header and number == 0) or not line.strip("\r\n"):
             continue
         parsed = parse(line)
-        if parsed is None:
-            continue
+        if parsed is not None:
+            yield parsed
+
+
+def _encode(path: Path, parse, min_count: int, header: bool):
+    counts: list[Counter] | None = None
+    for _, tokens in _records(path, parse, header):
         if counts is None:
-            counts = [Counter() for _ in parsed[1]]
-        for counter, value in zip(counts, parsed[1]):
+            counts = [Counter() for _ in tokens]
+        for counter, value in zip(counts, tokens):
             counter[value] += 1
     vocabularies = [sorted((v for v, c in counter.items() if c >= min_count),
                            key=lambda v: (-counter[v], v)) for counter in counts]
     mappers = [{v: i + 1 for i, v in enumerate(vocab)} for vocab in vocabularies]
     rows, labels = [], []
-    for number, line in enumerate(_lines(path)):
-        if (header and number == 0) or not line.strip("\r\n"):
-            continue
-        parsed = parse(line)
-        if parsed is None:
-            continue
-        labels.append(float(parsed[0]))
-        rows.append([mapper.get(v, 0) for mapper, v in zip(mappers, parsed[1])])
+    for label, tokens in _records(path, parse, header):
+        labels.append(float(label))
+        rows.append([mapper.get(v, 0) for mapper, v in zip(mappers, tokens)])
     return (np.array(rows, dtype=np.int32), np.array(labels, dtype=np.float32), vocabularies)
 
 

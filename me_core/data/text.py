@@ -21,6 +21,7 @@ import io
 import queue
 import re
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -36,7 +37,8 @@ BAD_LINE_POLICIES = ("error", "skip")
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
 
-__all__ = ["TextSchema", "BadLines", "read_file", "open_binary", "BAD_LINE_POLICIES"]
+__all__ = ["TextSchema", "BadLines", "read_file", "open_binary", "check_source",
+           "BAD_LINE_POLICIES"]
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,29 @@ class BadLines:
         return f"{self.count} bad line(s) skipped" + (f" (first: {shown})" if shown else "")
 
 
-def open_binary(path: Path):
-    """Open a file for reading bytes, decompressing gzip when the file starts with its magic."""
-    with open(path, "rb") as handle:
-        magic = handle.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+@contextmanager
+def open_binary(path: Path, progress=None) -> Iterator[io.BufferedIOBase]:
+    """Read ``path`` as bytes, decompressing gzip when it starts with gzip's magic bytes;
+    ``progress.update(n)`` gets the bytes read from disk (compressed bytes for gzip)."""
+    with open(path, "rb") as raw:
+        gz = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        stream = _Counting(raw, progress) if progress is not None else raw
+        if gz:
+            with gzip.GzipFile(fileobj=stream, mode="rb") as unpacked:
+                yield unpacked
+        else:
+            yield stream
+
+
+def check_source(path: Path, schema: TextSchema) -> None:
+    """A missing or empty file, or a wrong header, stops here with the path in the message."""
+    if not path.is_file():
+        raise DataError(f"{path}: no such file. {schema.how_to_get}".strip())
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty")
+    if schema.header:
+        _check_header(path, schema)
 
 
 def _find_bad_lines(path: Path, schema: TextSchema, limit: int) -> list[tuple[int, str]]:
@@ -149,12 +169,7 @@ def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
     path = Path(path)
     if on_bad_line not in BAD_LINE_POLICIES:
         raise DataError(f"on_bad_line must be one of {BAD_LINE_POLICIES}, got {on_bad_line!r}")
-    if not path.is_file():
-        raise DataError(f"{path}: no such file. {schema.how_to_get}".strip())
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty")
-    if schema.header:
-        _check_header(path, schema)
+    check_source(path, schema)
     bad = bad if bad is not None else BadLines()
     invalid = [0]
 
@@ -170,23 +185,10 @@ def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
             raise DataError(f"{path}, line {number}: {why} (pass on_bad_line='skip' to skip "
                             f"bad lines)")
 
-    handle = open(path, "rb")
-    stream = _Counting(handle, progress)
-    if handle.read(2) == b"\x1f\x8b":
-        handle.seek(0)
-        stream = gzip.GzipFile(fileobj=stream, mode="rb")
-    else:
-        handle.seek(0)
-    try:
-        reader = _open_reader(stream, schema, block_size, on_invalid)
-    except pa.ArrowInvalid as exc:
-        handle.close()
-        raise DataError(f"{path}: cannot be read as {schema.name} text ({exc})") from exc
-
     names = list(fields) if fields is not None else [c for c in schema.columns
                                                       if c != schema.label]
 
-    def produce() -> Iterator[tuple[np.ndarray, list[pa.Array], int, int]]:
+    def produce(reader) -> Iterator[tuple[np.ndarray, list[pa.Array], int, int]]:
         """Parse and validate blocks: (labels, columns, wrong-column-count lines, bad rows)."""
         while True:
             try:
@@ -214,15 +216,21 @@ def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
         yield np.empty(0, np.float32), [], invalid[0], 0
 
     rows = 0
-    try:
-        for labels, columns, wrong_count, bad_rows in _in_background(produce()):
-            if wrong_count or bad_rows:
-                fail_or_note(wrong_count + bad_rows)
-            rows += len(labels)
-            if len(labels):
-                yield labels, columns
-    finally:
-        handle.close()
+    with open_binary(path, progress) as stream:
+        try:
+            reader = _open_reader(stream, schema, block_size, on_invalid)
+        except pa.ArrowInvalid as exc:
+            raise DataError(f"{path}: cannot be read as {schema.name} text ({exc})") from exc
+        blocks = _in_background(produce(reader))
+        try:  # stop the parsing thread before the file closes, however we leave
+            for labels, columns, wrong_count, bad_rows in blocks:
+                if wrong_count or bad_rows:
+                    fail_or_note(wrong_count + bad_rows)
+                rows += len(labels)
+                if len(labels):
+                    yield labels, columns
+        finally:
+            blocks.close()
     if bad.count:
         bad.first = _find_bad_lines(path, schema, report_first)
     if rows == 0:

@@ -154,10 +154,6 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
     except ValueError as exc:
         raise ConfigError(f"model_options: {exc}") from exc
     optimizer = paper_optimizer(model, lr=config.lr, weight_decay=config.weight_decay)
-    if device.type != "cpu":  # the fused Adam kernel exists for CPU and CUDA
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
-                                     weight_decay=config.weight_decay,
-                                     fused=device.type == "cuda")
     loss_fn = nn.BCEWithLogitsLoss()
     amp = config.amp and device.type == "cuda"
 

@@ -130,9 +130,7 @@ def _train(args: argparse.Namespace) -> int:
         run_dir = args.run_root / config.key()
         result = train(config, run_dir=run_dir, records=args.records, progress=not args.quiet,
                        threads=args.threads, cache_dir=args.cache_dir)
-    except (ConfigError, DataError, ValueError) as exc:
-        return _fail("train", exc)
-    except TrainingError as exc:
+    except (ConfigError, DataError, TrainingError, ValueError) as exc:
         return _fail("train", exc)
     record = result.record
     how = ("already finished: reused its record" if result.reused else

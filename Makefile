@@ -31,6 +31,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt torch
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,test,ray]"
 	$(PY) -c "from me_core.data.movielens import fetch_movielens_100k as f; print('MovieLens-100k:', f())"
+	$(PY) -c "from me_core.experiments.text_model import fetch_text_model as f; print('text model:', f())"
+	$(PY) -c "from me_core.data.demo_tables import fetch_flights as f; print('NYC flights demo table:', f())"
 	touch $(STAMP)
 
 # ipywidgets' HTML manager, require.js and MathJax, from the npm registry, served from the book

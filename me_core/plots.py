@@ -60,3 +60,58 @@ def spectrum(ax: plt.Axes, sigma_normalized: Sequence[float], **kwargs) -> None:
     ax.plot(np.arange(1, len(s) + 1), s, **kwargs)
     ax.set_xlabel("singular value index k")
     ax.set_ylabel(r"$\sigma_k / \sigma_{\max}$")
+
+
+def scale_curves(ax: plt.Axes, frame: pd.DataFrame, y: str = "test_auc", group: str = "embedding",
+                 *, label_prefix: str = "", linestyle: str = "-", markers: str = "o") -> None:
+    """Mean of ``y`` against scale per ``group`` with one-std error bars over seeds
+    (Fig. 1a, 8a, 12, 13)."""
+    for color, (key, part) in zip(PALETTE, frame.groupby(group, sort=True)):
+        stats = part.groupby("scale")[y].agg(["mean", "std", "count"])
+        ax.errorbar(stats.index, stats["mean"], yerr=stats["std"].fillna(0), color=color,
+                    marker=markers, linestyle=linestyle, capsize=3,
+                    label=f"{label_prefix}{key} (n = {int(stats['count'].max())})")
+    ax.set_xlabel("model size (x base embedding size)")
+    ax.set_xticks(sorted(frame.scale.unique()))
+    ax.legend()
+
+
+def heatmap(ax: plt.Axes, matrix: np.ndarray, *, label: str, cmap: str = "viridis",
+            vmin: float | None = None, vmax: float | None = None):
+    """A matrix with a colour bar (Fig. 3a, 10b, 14, 16)."""
+    image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="equal")
+    ax.figure.colorbar(image, ax=ax, label=label, fraction=0.046, pad=0.04)
+    ax.grid(False)
+    return image
+
+
+def figure_png(fig) -> bytes:
+    """A matplotlib figure as PNG bytes (the figure is closed)."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def figure_widget(render, controls: dict):
+    """Controls above an image that ``render(**values)`` (returning a matplotlib figure) redraws
+    whenever a control changes.
+
+    The figure travels as PNG bytes in an ``Image`` widget's state rather than through an
+    ``Output`` widget, so the static book shows the initial figure from the saved widget state,
+    and executing the notebook headless never waits on output-capture messages (an ``Output``
+    widget updated during execution can stall nbclient; jupyter/nbclient#312).
+    """
+    import ipywidgets as widgets
+
+    image = widgets.Image(format="png")
+
+    def redraw(_change=None) -> None:
+        image.value = figure_png(render(**{k: c.value for k, c in controls.items()}))
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox(list(controls.values())), image])

@@ -21,7 +21,8 @@ SUMMARY_DIR_ENV = "ME_CORE_SUMMARY_DIR"
 PROFILE_ENV = "ME_CORE_PROFILE"
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not run")
 
-__all__ = ["summary_dir", "current_profile", "record_finding", "load_findings", "atomic_write_text"]
+__all__ = ["summary_dir", "current_profile", "record_finding", "load_findings", "atomic_write_text",
+           "file_lock", "verdict", "resolve"]
 
 
 def repository_root() -> Path:
@@ -93,3 +94,15 @@ def load_findings(directory: Path | None = None) -> pd.DataFrame:
     columns = ["chapter", "key", "figure", "finding", "paper", "ours", "verdict", "data",
                "reason", "profile"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def verdict(shows: bool, partly: bool = False) -> str:
+    """The verdict of a finding: it showed, it showed in part, or it did not."""
+    return "reproduced" if shows else ("partly reproduced" if partly else "not reproduced")
+
+
+def resolve(path: str | Path) -> Path:
+    """A path parameter of a chapter: absolute as given, else relative to the repository root
+    (notebooks execute in ``notebooks/``, so parameters name paths from the root)."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else repository_root() / path

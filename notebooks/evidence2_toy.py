@@ -41,7 +41,7 @@ from myst_nb import glue
 
 import me_core
 from me_core.experiments import toy
-from me_core.plots import caption, mean_band
+from me_core.plots import caption, figure_widget, mean_band
 from me_core.report import record_finding
 
 me_core.setup_notebook()
@@ -158,14 +158,14 @@ _ = record_finding(
 # setting.
 
 # %% tags=["hide-input"]
-def explore(D3: int = 3, K_explore: int = 10) -> None:
+def explore(D3: int, K_explore: int):
     runs = toy.run_toy(D3_values=sorted({D3, 100}), K=K_explore, iterations=widget_iterations,
                        seeds=[0], record_every=max(1, widget_iterations // 100))
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     mean_band(ax, runs, "iteration", "ia", "D3", labels={d: f"$D_3$ = {d}" for d in runs.D3})
     ax.set_ylabel(r"IA($E_1$)")
     caption(ax, f"Toy experiment, K = {K_explore}, seed 0")
-    plt.show()
+    return fig
 
 
 controls = dict(
@@ -174,5 +174,4 @@ controls = dict(
     K_explore=widgets.IntSlider(value=10, min=4, max=30, step=2, description="K",
                                 continuous_update=False),
 )
-output = widgets.interactive_output(explore, controls)
-display(widgets.VBox([widgets.HBox(list(controls.values())), output]))
+display(figure_widget(explore, controls))

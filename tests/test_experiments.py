@@ -1,0 +1,177 @@
+"""The chapters' experiment layer: shared runs, the paper's analyses, the appendix checks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from me_core import paper
+from me_core.experiments import analysis as A
+from me_core.experiments import appendix
+from me_core.experiments import runs as R
+from me_core.metrics import information_abundance
+from me_core.models import build
+from me_core.plots import figure_widget
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = {"rows": 6000, "cardinalities": [4, 30, 60, 200, 500], "interacting_pairs": 3}
+
+
+@pytest.fixture()
+def isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("ME_CORE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv(R.RUN_DIR_ENV, str(tmp_path / "runs"))
+    return tmp_path
+
+
+def _base(**settings):
+    config = R.data_config("synthetic", max_epochs=2, patience=1, batch_size=512, **settings)
+    return config.__class__(**{**config.to_dict(), "data_options": SMALL})
+
+
+# --- shared runs -----------------------------------------------------------------------------
+def test_runs_are_trained_once_and_reused_with_their_weights(isolated, capsys):
+    configs = R.grid(_base(), ["dcnv2"], [1, 2], ["se", "me"], [0])
+    assert [(c.scale, c.multi_embedding) for c in configs] == [(1, False), (2, False), (2, True)]
+    first = R.train_runs(configs)
+    again = R.train_runs(configs)
+    assert [r.reused for r in first] == [False] * 3 and [r.reused for r in again] == [True] * 3
+    x = torch.randint(0, 4, (32, 5))
+    for a, b in zip(first, again):
+        assert a.record["key"] == b.record["key"]
+        torch.testing.assert_close(a.model(x), b.model(x))  # best.pt restored, eval mode
+    frame = R.runs_frame(again)
+    assert list(frame.embedding) == ["SE", "SE", "ME"]
+    assert frame.test_auc.between(0.5, 1).all()
+    assert "reused" in capsys.readouterr().out
+
+
+def test_default_rows_give_the_key_of_a_sweep_run_without_rows():
+    assert R.data_config("synthetic", rows=300000).data_options == {}
+    assert R.data_config("synthetic", rows=20000).data_options == {"rows": 20000}
+    assert R.data_config("synthetic", rows=300000).key() == R.data_config("synthetic").key()
+
+
+def test_missing_results_file_is_named():
+    with pytest.raises(FileNotFoundError, match="no-such.jsonl"):
+        R.load_results("no-such.jsonl")
+
+
+# --- analyses --------------------------------------------------------------------------------
+def _dcn(multi: bool = False, scale: int = 2) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build("dcnv2", [40, 7, 90, 300], scale=scale, multi_embedding=multi).eval()
+
+
+def test_sub_embedding_matrix_is_ia_of_table_times_projection():
+    model = _dcn()
+    matrix = A.sub_embedding_abundance(model)
+    E = model.field_embeddings(2)[0]
+    W = model.cross.blocks(model.cross.effective_weight(0))[0, 0, 1, 2]  # target 1, source 2
+    assert matrix[2, 1] == pytest.approx(information_abundance(E @ W.T.detach()))
+    me = A.sub_embedding_abundance(_dcn(multi=True))
+    assert me.shape == (4, 4) and np.isfinite(me).all()
+
+
+def test_ffm_sub_embeddings_leave_the_diagonal_empty():
+    model = build("ffm", [20, 30, 40])
+    matrix = A.sub_embedding_abundance(model)
+    assert np.isnan(np.diag(matrix)).all() and np.isfinite(matrix[~np.eye(3, dtype=bool)]).all()
+
+
+def test_co_influence_sorts_by_field_ia_and_finds_partner_dependence():
+    field_ia = np.array([3.0, 1.0, 2.0, 4.0])
+    # IA(E_i->j) = own IA + partner IA: column sums rise exactly with the partner's IA
+    matrix = field_ia[:, None] + field_ia[None, :]
+    read = A.co_influence(matrix, field_ia)
+    assert list(read["order"]) == [1, 2, 0, 3]
+    assert np.all(np.diff(read["column_sums"]) > 0)
+    assert read["pearson_partner"] == pytest.approx(1.0)
+
+
+def test_set_diversity_is_zero_for_copies_and_one_for_orthogonal_sets():
+    model = _dcn(multi=True)
+    with torch.no_grad():
+        weight = model.embedding.weight
+        K = model.embed_dim
+        weight[:, K:2 * K] = weight[:, :K]  # set 2 = set 1
+    div = A.set_diversity(model)
+    assert set(div.cardinality) == {40, 90, 300}  # D_i <= K is skipped
+    assert np.allclose(div.diversity, 0, atol=1e-9)
+    q, _ = torch.linalg.qr(torch.randn(300, 20, dtype=torch.float64))
+    se = build("dcnv2", [300], scale=2)
+    with torch.no_grad():
+        se.embedding.weight.copy_(q.float())
+    assert A.set_diversity(se, sets=2).diversity.iloc[0] == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(ValueError, match="sets >= 2"):
+        A.set_diversity(se)
+
+
+def test_field_abundance_and_random_twin():
+    config = _base()
+    model = _dcn()
+    twin = A.random_twin(config.__class__(**{**config.to_dict(), "scale": 2}), model.field_dims)
+    frame = A.field_abundance(model, reference=twin)
+    assert list(frame.width) == [20] * 4 and (frame.ia <= frame.width).all()
+    assert frame.ia_per_dim.between(1 / 20, 1).all()
+    assert not torch.equal(twin.embedding.weight, model.embedding.weight)
+    spectra = A.field_spectra(model, [0])
+    assert spectra.sigma.iloc[0] == pytest.approx(1.0) and spectra.sigma.is_monotonic_decreasing
+
+
+# --- appendix --------------------------------------------------------------------------------
+def test_linear_identities_hold_and_break_with_a_relu():
+    frame = appendix.linear_identities()
+    assert (frame[frame.linear].max_abs_deviation < 1e-10).all()
+    assert (frame[~frame.linear].max_abs_deviation > 1e-2).all()
+
+
+def test_isometric_pair_closed_form_and_range():
+    frame = appendix.isometric_pair_abundance(K=6)
+    np.testing.assert_allclose(frame.ia_measured, frame.ia_closed_form, atol=1e-6)
+    assert frame.ia_measured.iloc[0] == pytest.approx(6) and frame.ia_measured.iloc[-1] == \
+        pytest.approx(12)
+    example = appendix.diversity_example()
+    assert example.ia.iloc[2] == pytest.approx(2 * example.ia.iloc[0])
+
+
+# --- paper numbers, widgets, book overrides -------------------------------------------------
+def test_paper_table1_cells():
+    criteo = paper.table1_frame("criteo").set_index(["model", "embedding", "scale"]).auc
+    assert criteo[("dcnv2", "SE", 10)] == 0.81357 and criteo[("dnn", "ME", 4)] == 0.81289
+    avazu = paper.table1_frame("avazu")
+    assert len(avazu) == 6 * 2 * 5 - 2  # Avazu NFwFM 10x is not in v1
+    with pytest.raises(ValueError, match="movielens"):
+        paper.table1_frame("movielens")
+
+
+def test_figure_widget_redraws_on_change():
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    def render(n: int):
+        fig, ax = plt.subplots()
+        ax.plot(range(n))
+        return fig
+
+    slider = widgets.IntSlider(value=2, min=2, max=9)
+    box = figure_widget(render, {"n": slider})
+    image = box.children[1]
+    before = bytes(image.value)
+    assert before.startswith(b"\x89PNG")
+    slider.value = 9
+    assert bytes(image.value) != before
+
+
+def test_book_param_override_must_be_declared(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "me_core", "book", "--profile", "smoke", "--only", "appendix_proofs",
+         "--build-dir", str(tmp_path), "--param", "no_such_parameter=3"],
+        capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1
+    assert "no_such_parameter" in result.stderr

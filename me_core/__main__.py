@@ -210,6 +210,30 @@ def _results(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diagnose(args: argparse.Namespace) -> int:
+    from me_core.diagnosis import diagnose, load_tables
+
+    try:
+        report = diagnose(load_tables(args.checkpoint, args.pattern))
+    except (OSError, ValueError) as exc:
+        return _fail("diagnose", exc)
+    print(report.fields.round(4).to_string())
+    print()
+    print(report.summary())
+    if args.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        axes = report.plot()
+        axes[0].figure.tight_layout()
+        axes[0].figure.savefig(args.plot, dpi=110)
+        plt.close(axes[0].figure)
+        print(f"plot written to {args.plot}")
+    return 0
+
+
 def _add_training_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("protocol (defaults: the paper's, SPEC 8)")
     group.add_argument("--epochs", type=int, default=None, help="at most this many epochs (100)")
@@ -343,6 +367,20 @@ def make_parser() -> argparse.ArgumentParser:
     )
     rs.add_argument("records", nargs="*", type=Path, default=[Path("runs/records.jsonl")])
     rs.set_defaults(func=_results)
+
+    dg = commands.add_parser(
+        "diagnose", help="is a model's embedding collapsed? (IA per table vs random tables)",
+        description="Load the embedding tables of a checkpoint and print, per table, the "
+                    "information abundance, that of a random Gaussian table of the same shape, "
+                    "their ratio and (for several embedding sets) their diversity. A me_core "
+                    "run folder (or its best.pt) gives its per-field tables; any other .pt "
+                    "state dict gives every 2-D tensor whose name contains --pattern.",
+    )
+    dg.add_argument("checkpoint", type=Path, help="a .pt state dict or a me_core run folder")
+    dg.add_argument("--pattern", default="emb",
+                    help="state dict: tensors whose name contains this are tables (emb)")
+    dg.add_argument("--plot", type=Path, default=None, help="write the report's plot here")
+    dg.set_defaults(func=_diagnose)
 
     book = commands.add_parser(
         "book", help="execute the notebooks with a profile and build the book",

@@ -1,0 +1,190 @@
+"""Is my model's embedding collapsed? The paper's diagnosis for any PyTorch model.
+
+:func:`diagnose` takes
+
+* a model built by ``me_core`` (its per-field tables and embedding sets are known),
+* any other ``nn.Module``: every ``nn.Embedding`` / ``nn.EmbeddingBag`` is one table, or, for a
+  fused table holding several fields, ``field_slices={"user": (0, 1000), ...}`` cuts its rows,
+* or tables directly: ``{"user": tensor, ...}``, or ``{"user": [set1, set2], ...}`` for several
+  embedding sets per field,
+
+and returns a :class:`CollapseReport`: per field, the singular spectrum, the information
+abundance IA = sum(sigma) / max(sigma) (paper section 2), the IA of a random Gaussian table of
+the same shape (what "no collapse" looks like at that shape), their ratio, and, with several
+sets, their diversity (1 - mean cosine of principal angles, section 5.2).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from me_core.metrics import (embedding_set_diversity, information_abundance,
+                             normalized_singular_values)
+
+#: rows of the random reference table are capped here (IA of a tall Gaussian table converges
+#: quickly in the number of rows)
+RANDOM_REFERENCE_ROWS = 50_000
+
+__all__ = ["diagnose", "CollapseReport", "tables_of", "load_tables", "RANDOM_REFERENCE_ROWS"]
+
+
+@dataclass
+class CollapseReport:
+    """Per-field diagnosis; ``fields`` is a DataFrame, ``spectra`` the normalised spectra."""
+
+    fields: pd.DataFrame
+    spectra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        f = self.fields
+        tall = f[f.rows > f.width]
+        collapsed = tall[tall.ia_ratio < 0.5]
+        text = (f"{len(f)} table(s); median IA / IA of a random table of the same shape: "
+                f"{f.ia_ratio.median():.2f}. ")
+        if len(tall):
+            text += (f"{len(collapsed)} of {len(tall)} table(s) with more rows than columns keep "
+                     f"less than half of a random table's IA")
+            if len(collapsed):
+                worst = collapsed.sort_values("ia_ratio").head(3)
+                text += " (lowest: " + ", ".join(
+                    f"{n} {r:.2f}" for n, r in zip(worst.index, worst.ia_ratio)) + ")"
+            text += "."
+        if "diversity" in f and f.diversity.notna().any():
+            text += f" Mean diversity between embedding sets: {f.diversity.mean():.3f}."
+        return text
+
+    def plot(self, axes=None):
+        """Two panels: IA learned vs random per field, and the normalised spectra."""
+        import matplotlib.pyplot as plt
+
+        if axes is None:
+            _, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+        f = self.fields
+        x = np.arange(len(f))
+        axes[0].bar(x - 0.2, f.ia_random, 0.4, label="random table, same shape")
+        axes[0].bar(x + 0.2, f.ia, 0.4, label="this model")
+        axes[0].set_xticks(x, f.index, rotation=60, fontsize=7)
+        axes[0].set_ylabel("information abundance")
+        axes[0].legend()
+        for name, sigma in self.spectra.items():
+            axes[1].plot(np.arange(1, len(sigma) + 1), sigma, lw=1, label=name)
+        axes[1].set_xlabel("singular value index k")
+        axes[1].set_ylabel(r"$\sigma_k / \sigma_{\max}$")
+        if len(self.spectra) <= 8:
+            axes[1].legend(fontsize=7)
+        return axes
+
+
+def tables_of(model: nn.Module, field_slices: Mapping[str, tuple[int, int]] | None = None
+              ) -> dict[str, list[torch.Tensor]]:
+    """The embedding tables of ``model``, one list of sets per field (see module docstring)."""
+    if hasattr(model, "field_embeddings") and hasattr(model, "num_fields") and not field_slices:
+        return {f"field {i}": list(model.field_embeddings(i)) for i in range(model.num_fields)}
+    found = {name: module.weight.detach() for name, module in model.named_modules()
+             if isinstance(module, (nn.Embedding, nn.EmbeddingBag))}
+    if not found:
+        raise ValueError(f"{type(model).__name__} has no nn.Embedding or nn.EmbeddingBag; pass "
+                         f"its tables directly")
+    if field_slices:
+        if len(found) != 1:
+            raise ValueError(f"field_slices cut one fused table, but the model has "
+                             f"{len(found)}: {sorted(found)}")
+        (table,) = found.values()
+        out = {}
+        for name, (start, stop) in field_slices.items():
+            if not 0 <= start < stop <= table.shape[0]:
+                raise ValueError(f"field {name!r}: rows [{start}, {stop}) outside the table's "
+                                 f"{table.shape[0]} rows")
+            out[name] = [table[start:stop]]
+        return out
+    return {name: [table] for name, table in found.items()}
+
+
+def _as_sets(tables: Any) -> dict[str, list]:
+    if isinstance(tables, nn.Module):
+        return tables_of(tables)
+    if isinstance(tables, Mapping):
+        return {str(k): list(v) if isinstance(v, (list, tuple)) else [v]
+                for k, v in tables.items()}
+    if isinstance(tables, Sequence):
+        return {f"table {i}": list(t) if isinstance(t, (list, tuple)) else [t]
+                for i, t in enumerate(tables)}
+    raise TypeError(f"cannot diagnose a {type(tables).__name__}: pass a module, a dict of "
+                    f"tables or a list of tables")
+
+
+def _random_ia(rows: int, width: int, generator: torch.Generator) -> float:
+    sample = torch.randn(min(rows, RANDOM_REFERENCE_ROWS), width, generator=generator,
+                         dtype=torch.float64)
+    return information_abundance(sample)
+
+
+def diagnose(model_or_tables: Any, *, field_slices: Mapping[str, tuple[int, int]] | None = None,
+             seed: int = 0) -> CollapseReport:
+    """Diagnose embedding collapse (see the module docstring)."""
+    if isinstance(model_or_tables, nn.Module):
+        sets_by_field = tables_of(model_or_tables, field_slices)
+    else:
+        if field_slices:
+            raise ValueError("field_slices apply to a module's fused table")
+        sets_by_field = _as_sets(model_or_tables)
+    generator = torch.Generator().manual_seed(seed)
+    rows, spectra = [], {}
+    for name, sets in sets_by_field.items():
+        sets = [torch.as_tensor(np.asarray(s)) if not isinstance(s, torch.Tensor) else s
+                for s in sets]
+        sets = [s.detach().float().cpu() for s in sets]
+        if any(s.ndim != 2 or s.shape[0] != sets[0].shape[0] for s in sets):
+            raise ValueError(f"{name}: every set must be a 2-D table with the same rows")
+        table = torch.cat(sets, dim=1)
+        ia = information_abundance(table)
+        ia_random = _random_ia(table.shape[0], table.shape[1], generator)
+        diversity = float("nan")
+        if len(sets) > 1 and sets[0].shape[0] > max(s.shape[1] for s in sets):
+            diversity = float(np.mean([embedding_set_diversity(a, b)
+                                       for a, b in itertools.combinations(sets, 2)]))
+        rows.append({"field": name, "rows": table.shape[0], "width": table.shape[1],
+                     "sets": len(sets), "ia": ia, "ia_random": ia_random,
+                     "ia_ratio": ia / ia_random, "ia_per_dim": ia / table.shape[1],
+                     "diversity": diversity})
+        spectra[name] = normalized_singular_values(table)
+    return CollapseReport(pd.DataFrame(rows).set_index("field"), spectra)
+
+
+def load_tables(path: Path | str, pattern: str = "emb") -> dict[str, list[torch.Tensor]]:
+    """Tables from a checkpoint: a ``me_core`` run folder (or its ``best.pt``/``last.pt`` next to
+    ``record.json``) gives its per-field tables; any other ``.pt`` state dict gives every 2-D
+    tensor whose key contains ``pattern``."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    record = folder / "record.json"
+    if record.is_file():
+        from me_core.experiments.runs import load_model
+        from me_core.train.config import RunConfig
+
+        config = RunConfig.from_dict(json.loads(record.read_text())["config"])
+        return tables_of(load_model(config, folder))
+    if path.is_dir():
+        raise FileNotFoundError(f"{path}: no record.json (not a me_core run folder)")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for a file that is no checkpoint
+        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({exc})") from None
+    state = state.get("model", state.get("state_dict", state)) if isinstance(state, dict) else {}
+    tables = {k: [v] for k, v in state.items()
+              if isinstance(v, torch.Tensor) and v.ndim == 2 and pattern in k.lower()}
+    if not tables:
+        raise ValueError(f"{path}: no 2-D tensor whose name contains {pattern!r} "
+                         f"(keys: {list(state)[:8]})")
+    return tables

@@ -167,6 +167,10 @@ def test_sweep_skips_recorded_runs_and_resumes(tmp_path, cache):
     assert list(frame.embedding) == ["SE", "SE", "ME"] and len(set(frame.key)) == 3
     summary = summarize(frame)
     assert list(summary.runs) == [1, 1, 1]
+    # two sweeps that raced on one configuration recorded it twice: it counts once
+    with open(records, "a") as handle:
+        handle.write(records.read_text().splitlines()[0] + "\n")
+    assert len(records_frame(records)) == 3
 
 
 def test_sweep_spec_file_and_cli_results(tmp_path, cache):

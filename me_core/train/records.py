@@ -62,9 +62,13 @@ def recorded_keys(paths) -> set[str]:
 
 
 def records_frame(paths) -> pd.DataFrame:
-    """One row per run: config columns, test metrics, epochs, sizes, IA, provenance."""
-    rows = []
+    """One row per run: config columns, test metrics, epochs, sizes, IA, provenance. A run
+    recorded twice (two sweeps that raced on the same configuration) counts once."""
+    rows, seen = [], set()
     for r in read_records(paths):
+        if r["key"] in seen:
+            continue
+        seen.add(r["key"])
         config, test = r["config"], r["test"]
         ia = r.get("information_abundance", {}).get("per_field", [])
         rows.append({

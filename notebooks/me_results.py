@@ -58,28 +58,25 @@ from me_core import paper
 from me_core.experiments import analysis as A
 from me_core.experiments import runs as R
 from me_core.plots import PALETTE, caption, figure_widget, scale_curves
-from me_core.report import record_finding, resolve, verdict
+from me_core.report import record_finding, verdict
 
 me_core.setup_notebook()
-base = R.data_config(dataset, data_path or None, rows, max_epochs=max_epochs,
-                     patience=patience, batch_size=batch_size, device=device)
-root = resolve(run_dir) if run_dir else None
-data_text = R.describe_data(base)
+chapter = R.chapter(dataset, data_path, rows, run_dir=run_dir, max_epochs=max_epochs,
+                    patience=patience, batch_size=batch_size, device=device)
+base, data_text = chapter.base, chapter.data_text
 
 # %% [markdown]
 # ## The live slice
 
 # %%
-live_runs = R.train_runs(
+live_runs = chapter.train(
     R.grid(base, ["dcnv2"], sorted({1, *live_scales, analysis_scale}), ["se", "me"], seeds)
-    + R.grid(base, ["dcnv2_reg_code"], [1, *reg_scales], ["me"], seeds), root=root)
+    + R.grid(base, ["dcnv2_reg_code"], [1, *reg_scales], ["me"], seeds))
 live = R.runs_frame(live_runs)
 
 # %% tags=["hide-input"]
-records = R.load_results(resolve(results)) if results and resolve(results).exists() else None
+records = chapter.records(results)
 if records is not None:
-    records = records[records.dataset == dataset]
-if records is not None and not records.empty:
     commits = sorted(records.git_commit.unique())
     devices = sorted(records.device.unique())
     by_key = records.set_index("key")
@@ -109,9 +106,7 @@ display(Markdown(source_text))
 
 # %% tags=["hide-input"]
 def our_table(frame: pd.DataFrame) -> pd.DataFrame:
-    base_rows = frame[frame.scale == 1]
-    frame = pd.concat([frame, base_rows.assign(embedding="ME")])
-    stats = frame.groupby(["model", "embedding", "scale"]).test_auc.agg(["mean", "std", "count"])
+    stats = R.with_shared_base(frame).groupby(["model", "embedding", "scale"]).test_auc.agg(["mean", "std", "count"])
     cells = stats.apply(lambda r: f"{r['mean']:.5f} ± {r['std']:.5f}" if r["count"] > 1
                         else f"{r['mean']:.5f}", axis=1)
     return cells.unstack("scale").rename(columns=lambda s: "base" if s == 1 else f"{s}x")
@@ -133,10 +128,6 @@ display(paper_table)
 # in the live notebook to see it beside the paper's curve.
 
 # %% tags=["hide-input"]
-def with_shared_base(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.concat([frame, frame[frame.scale == 1].assign(embedding="ME")])
-
-
 models = [m for m in paper.TABLE1["criteo"] if m in set(table_source.model)]
 extra = sorted(set(table_source.model) - set(models))
 panels = models + extra
@@ -144,7 +135,7 @@ cols = 3
 fig, axes = plt.subplots(int(np.ceil(len(panels) / cols)), cols,
                          figsize=(13, 3.4 * int(np.ceil(len(panels) / cols))), squeeze=False)
 for ax, model in zip(axes.flat, panels):
-    scale_curves(ax, with_shared_base(table_source[table_source.model == model]))
+    scale_curves(ax, R.with_shared_base(table_source[table_source.model == model]))
     ax.set_ylabel("test AUC")
     caption(ax, f"{model}")
 for ax in list(axes.flat)[len(panels):]:
@@ -154,7 +145,7 @@ fig.tight_layout()
 plt.show()
 
 # %% tags=["hide-input"]
-means = with_shared_base(table_source).groupby(["model", "embedding", "scale"]).test_auc.mean()
+means = R.with_shared_base(table_source).groupby(["model", "embedding", "scale"]).test_auc.mean()
 rows_v = []
 for model in panels:
     me = means[model]["ME"]
@@ -176,8 +167,10 @@ ours = (f"ME AUC rises from base to the largest size for {n_scale} of {len(scali
 glue("me_table1", Markdown(ours + "."), display=False)
 _ = record_finding("me_results", "table1", figure="Table 1 / Figures 8a, 12, 13",
                    finding="ME scales (AUC rises with size) and beats SE for every model",
-                   paper="ME above SE at every size for all 6 models on Criteo and Avazu; "
-                         "mean gain of the largest ME 0.0011",
+                   paper="; ".join(
+                       f"{d.capitalize()}: ME above SE at every enlarged size for "
+                       f"{sum(v.values())} of {len(v)} models" for d, v in
+                       ((d, paper.table1_me_above_se(d)) for d in ("criteo", "avazu"))),
                    ours=ours, verdict=verdict(n_scale == len(scaling) and n_beat == len(scaling),
                                               n_scale >= len(scaling) / 2), data=data_text,
                    reason="" if n_beat == len(scaling) else
@@ -191,7 +184,7 @@ _ = record_finding("me_results", "table1", figure="Table 1 / Figures 8a, 12, 13"
 # %% tags=["hide-input"]
 def show_model(model: str, paper_data: str):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
-    scale_curves(axes[0], with_shared_base(table_source[table_source.model == model]))
+    scale_curves(axes[0], R.with_shared_base(table_source[table_source.model == model]))
     axes[0].set_ylabel("test AUC")
     caption(axes[0], f"ours: {model}")
     if model in paper.TABLE1[paper_data]:
@@ -263,7 +256,7 @@ if autoint.empty:
     shows = partly = False
 else:
     display(our_table(autoint))
-    a = with_shared_base(autoint).groupby(["embedding", "scale"]).test_auc.mean()
+    a = R.with_shared_base(autoint).groupby(["embedding", "scale"]).test_auc.mean()
     me_gain = a["ME"].iloc[-1] - a["ME"][1]
     se_gain = a["SE"].iloc[-1] - a["SE"][1]
     ours = f"AutoInt gain base->{a['ME'].index.max()}x: ME {me_gain:+.4f}, SE {se_gain:+.4f}"
@@ -283,7 +276,7 @@ _ = record_finding("me_results", "table7", figure="Table 7", finding="ME AutoInt
 # %% tags=["hide-input"]
 plain = live[live.model == "dcnv2"]
 reg = live[live.model == "dcnv2_reg_code"]
-curves = pd.concat([with_shared_base(plain).assign(variant=lambda f: f.embedding),
+curves = pd.concat([R.with_shared_base(plain).assign(variant=lambda f: f.embedding),
                     reg.assign(variant="ME + regulariser")])
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 scale_curves(ax, curves, group="variant")
@@ -291,7 +284,7 @@ ax.set_ylabel("test AUC")
 caption(ax, "Figure 17a (ours): regularised ME DCNv2")
 plt.show()
 r = reg.groupby("scale").test_auc.mean()
-p = with_shared_base(plain)
+p = R.with_shared_base(plain)
 pm = p[p.embedding == "ME"].groupby("scale").test_auc.mean()
 top = max(reg_scales)
 reg_gain, plain_gain = r[top] - r[1], pm[top] - pm[1]

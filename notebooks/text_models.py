@@ -52,18 +52,17 @@ from me_core.experiments import runs as R
 from me_core.experiments import text_model
 from me_core.metrics import information_abundance, normalized_singular_values
 from me_core.plots import caption
-from me_core.report import record_finding, resolve, verdict
+from me_core.report import record_finding, verdict
 
 me_core.setup_notebook()
-base = R.data_config(dataset, data_path or None, rows, max_epochs=max_epochs,
-                     patience=patience, batch_size=batch_size, device=device)
-root = resolve(run_dir) if run_dir else None
-data_text = R.describe_data(base)
+chapter = R.chapter(dataset, data_path, rows, run_dir=run_dir, max_epochs=max_epochs,
+                    patience=patience, batch_size=batch_size, device=device)
+base, data_text = chapter.base, chapter.data_text
 
 # %%
 tokens = text_model.token_embedding()
 text_sigma = normalized_singular_values(tokens)
-(dcn,) = R.train_runs(R.grid(base, ["dcnv2"], [scale], ["se"], [seed]), root=root)
+(dcn,) = chapter.train(R.grid(base, ["dcnv2"], [scale], ["se"], [seed]))
 spectra = A.field_spectra(dcn.model)
 K_dcn = dcn.model.embed_dim
 print(f"text model: {tokens.shape[0]:,} tokens x {tokens.shape[1]}; DCNv2: K = {K_dcn}")
@@ -97,8 +96,8 @@ plt.show()
 
 # %% tags=["hide-input"]
 text_ia = information_abundance(tokens) / tokens.shape[1]
-dcn_ia = float(np.mean([information_abundance(dcn.model.field_embeddings(f)[0]) / K_dcn
-                        for f in big_fields]))
+per_field = A.field_abundance(dcn.model)
+dcn_ia = float(per_field.ia_per_dim[per_field.cardinality > K_dcn].mean())
 text_tiny = float((text_sigma < 0.1).mean())
 dcn_tiny = float((np.vstack(curves) < 0.1).mean())
 ours = (f"IA/K: text model {text_ia:.2f}, DCNv2 {dcn_ia:.2f} (mean over fields); share of "

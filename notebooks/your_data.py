@@ -60,7 +60,6 @@ run_dir = ""  # folder of finished runs to load instead of training ("": this bu
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
@@ -77,9 +76,10 @@ table_path = resolve(path) if path else fetch_flights()
 options = {"label": label, "categorical": categorical, "numeric": numeric,
            "numeric_rule": numeric_rule, "bins": bins, "min_count": min_count,
            "positive": positive}
-base = R.data_config("table", str(table_path), data_options=options, max_epochs=max_epochs,
-                     patience=patience, batch_size=batch_size, device=device)
-root = resolve(run_dir) if run_dir else None
+chapter = R.chapter("table", str(table_path), run_dir=run_dir, data_options=options,
+                    max_epochs=max_epochs, patience=patience, batch_size=batch_size,
+                    device=device)
+base = chapter.base
 
 # %% [markdown]
 # ## The encoded table
@@ -97,9 +97,9 @@ print(data_text)
 # ## Training SE and ME at several sizes
 
 # %%
-runs = R.train_runs(R.grid(base, models, scales, ["se", "me"], seeds), root=root)
+runs = chapter.train(R.grid(base, models, scales, ["se", "me"], seeds))
 frame = R.runs_frame(runs)
-with_base = pd.concat([frame, frame[frame.scale == 1].assign(embedding="ME")])
+with_base = R.with_shared_base(frame)
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, len(models), figsize=(5.5 * len(models), 3.6), squeeze=False)

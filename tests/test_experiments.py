@@ -175,3 +175,28 @@ def test_book_param_override_must_be_declared(tmp_path):
         capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 1
     assert "no_such_parameter" in result.stderr
+
+
+def test_shared_base_rows_and_chapter_records(tmp_path):
+    import pandas as pd
+
+    frame = pd.DataFrame({"scale": [1, 2, 2], "embedding": ["SE", "SE", "ME"],
+                          "test_auc": [0.7, 0.71, 0.72]})
+    out = R.with_shared_base(frame)
+    assert sorted(zip(out.embedding, out.scale)) == [("ME", 1), ("ME", 2), ("SE", 1), ("SE", 2)]
+    variants = R.with_shared_base(frame, "embedding", ["A", "B"])
+    assert (variants.embedding == "A").sum() == 1 and len(variants) == 5
+    chapter = R.Chapter(R.data_config("movielens"), None, "movielens")
+    assert chapter.records("") is None and chapter.records(tmp_path / "none.jsonl") is None
+    # the committed synthetic records hold no movielens runs
+    assert chapter.records("results/table1-synthetic/records.jsonl") is None
+    synthetic = R.Chapter(R.data_config("synthetic"), None, "synthetic")
+    assert set(synthetic.records("results/table1-synthetic/records.jsonl").dataset) == {"synthetic"}
+
+
+def test_paper_summaries_are_computed_from_table1():
+    gains = paper.table1_gains("criteo", "SE")
+    assert gains["dcnv2"] == pytest.approx(0.81357 - 0.81339)
+    assert max(gains.values()) == pytest.approx(gains["nfwfm"])
+    above = paper.table1_me_above_se("criteo")
+    assert not above["ipnn"] and sum(above.values()) == 5  # ME IPNN is below SE at 2x and 3x

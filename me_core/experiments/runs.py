@@ -21,7 +21,7 @@ import pandas as pd
 from torch import nn
 
 from me_core.models import build
-from me_core.report import file_lock, summary_dir
+from me_core.report import file_lock, resolve, summary_dir
 from me_core.train.checkpoint import load_checkpoint
 from me_core.train.config import RunConfig
 from me_core.train.records import records_frame
@@ -29,7 +29,7 @@ from me_core.train.trainer import open_data, train
 
 RUN_DIR_ENV = "ME_CORE_RUN_DIR"
 
-__all__ = ["Run", "run_root", "data_config", "train_runs", "load_model", "runs_frame",
+__all__ = ["Run", "Chapter", "chapter", "with_shared_base", "run_root", "data_config", "train_runs", "load_model", "runs_frame",
            "load_results", "grid", "history_frame", "RUN_DIR_ENV"]
 
 
@@ -173,3 +173,43 @@ def describe_data(config: RunConfig) -> str:
         text = (f"synthetic CTR benchmark ({fmap.rows:,} rows, {fmap.num_fields} fields, "
                 f"Bayes AUC {fmap.details['bayes_auc']:.3f}")
     return text + ")"
+
+
+@dataclass
+class Chapter:
+    """What every training chapter sets up from its parameters cell: the base RunConfig, the
+    run folder (None: this build's) and the one-line description of its data."""
+
+    base: RunConfig
+    root: Path | None
+    data_text: str
+
+    def train(self, configs: Iterable[RunConfig], verbose: bool = True) -> list[Run]:
+        return train_runs(configs, root=self.root, verbose=verbose)
+
+    def records(self, path: str | Path) -> pd.DataFrame | None:
+        """Committed run records of this chapter's data set (``path`` relative to the
+        repository root), or None when there are none (empty path, no file, other data)."""
+        if not path or not resolve(path).exists():
+            return None
+        frame = load_results(resolve(path))
+        frame = frame[frame.dataset == self.base.dataset]
+        return frame if not frame.empty else None
+
+
+def chapter(dataset: str, data_path: str | None, rows: int | None = None, *,
+            run_dir: str = "", data_options: dict[str, Any] | None = None,
+            **settings: Any) -> Chapter:
+    """The :class:`Chapter` of a notebook's parameters (paths relative to the repository)."""
+    base = data_config(dataset, str(resolve(data_path)) if data_path else None, rows,
+                       data_options=data_options, **settings)
+    return Chapter(base, resolve(run_dir) if run_dir else None, describe_data(base))
+
+
+def with_shared_base(frame: pd.DataFrame, column: str = "embedding",
+                     labels: Sequence[str] = ("ME",)) -> pd.DataFrame:
+    """``frame`` plus a copy of its scale-1 rows under each of ``labels`` in ``column``: the
+    base model is shared by SE and ME (Table 1), so every ME curve starts at it."""
+    base = frame[frame.scale == 1]
+    return pd.concat([frame, *(base.assign(**{column: label}) for label in labels)],
+                     ignore_index=True)

@@ -30,10 +30,28 @@ def _book(args: argparse.Namespace) -> int:
                 raise BookError(f"--param {pair!r}: expected KEY=VALUE (VALUE in YAML)")
             overrides[key] = yaml.safe_load(value)
         build(args.profile, args.build_dir, only=args.only, jobs=args.jobs,
-              html=not args.no_html, overrides=overrides)
+              html=not args.no_html, overrides=overrides, repository_url=args.repository_url)
     except BookError as exc:
         print(f"me_core book: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _launch_notebooks(args: argparse.Namespace) -> int:
+    from me_core import publish
+    from me_core.report import repository_root
+
+    root = repository_root()
+    try:
+        url = publish.repository_url(root, args.repository_url)
+    except ValueError as exc:
+        return _fail("launch-notebooks", exc)
+    if url is None:
+        return _fail("launch-notebooks", "no repository URL: pass --repository-url or set "
+                     f"${publish.REPOSITORY_URL_ENV} (or add a git remote 'origin')")
+    branch = args.branch or publish.launch_branch(root)
+    for path in publish.write_launch_notebooks(root, url, branch, args.out):
+        print(path)
     return 0
 
 
@@ -401,7 +419,26 @@ def make_parser() -> argparse.ArgumentParser:
     book.add_argument("--param", action="append", metavar="KEY=VALUE",
                       help="set KEY (a YAML value) in every notebook that declares it, on top "
                            "of the profile, e.g. --param data_path=/data/criteo/train.txt")
+    book.add_argument("--repository-url", default=None, metavar="URL",
+                      help="repository the Binder/Colab and repository buttons link to "
+                           "(default: $ME_CORE_REPOSITORY_URL, then the git remote origin; "
+                           "none: no such buttons)")
     book.set_defaults(func=_book)
+
+    launch = commands.add_parser(
+        "launch-notebooks", help="write the .ipynb notebooks the book's launch buttons open",
+        description="Write an .ipynb twin of every book notebook (next to its py:percent "
+                    "source), with a first cell that sets up me_core on Colab. The publishing "
+                    "workflow commits them on the branch the launch buttons point at.",
+    )
+    launch.add_argument("--repository-url", default=None, metavar="URL",
+                        help="repository Colab clones (default: $ME_CORE_REPOSITORY_URL, then "
+                             "the git remote origin)")
+    launch.add_argument("--branch", default=None,
+                        help="branch Colab clones (default: repository.branch in _config.yml)")
+    launch.add_argument("--out", type=Path, default=None,
+                        help="write under this folder instead of next to the sources")
+    launch.set_defaults(func=_launch_notebooks)
     return parser
 
 

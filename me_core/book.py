@@ -29,13 +29,14 @@ from typing import Any, Iterable
 
 import yaml
 
+from me_core import publish
 from me_core.report import PROFILE_ENV, SUMMARY_DIR_ENV, atomic_write_text, repository_root
 from me_core.runtime import THREADS_ENV
 
 RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # also read by me_core.experiments.runs
 
 PROFILES_FILE = Path("notebooks") / "profiles.yml"
-_BOOK_EXTRA_DIRS = ("book/_extra",)
+_BOOK_EXTRA_DIRS = ("book/_extra", "book/_assets")
 
 __all__ = ["BookError", "load_profiles", "toc_documents", "notebook_parameters", "build"]
 
@@ -156,11 +157,12 @@ def _execute(document: Document, target: Path, parameters: dict[str, Any]) -> fl
     return time.perf_counter() - start
 
 
-def _stage_sources(root: Path, stage: Path, documents: list[Document]) -> None:
+def _stage_sources(root: Path, stage: Path, documents: list[Document],
+                   repository: str | None) -> None:
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
-    config = yaml.safe_load((root / "_config.yml").read_text())
+    config = publish.apply_repository(yaml.safe_load((root / "_config.yml").read_text()), repository)
     config.setdefault("execute", {})["execute_notebooks"] = "off"
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     shutil.copy2(root / "_toc.yml", stage / "_toc.yml")
@@ -185,13 +187,15 @@ def _jupyter_book_command() -> list[str]:
 def build(
     profile: str = "quick", build_dir: Path | None = None, *, root: Path | None = None,
     only: Iterable[str] | None = None, jobs: int = 2, html: bool = True,
-    overrides: dict[str, Any] | None = None, echo=print,
+    overrides: dict[str, Any] | None = None, repository_url: str | None = None, echo=print,
 ) -> Path:
     """Execute every notebook with ``profile`` and build the HTML book; return the html folder.
 
     ``only`` restricts execution to the named notebooks (the HTML build then needs all of them,
     so ``only`` implies ``html=False``). ``overrides`` set a parameter in every notebook whose
     parameters cell declares it, on top of the profile (e.g. a Criteo path for all chapters).
+    ``repository_url`` is the repository the launch and repository buttons link to (default:
+    $ME_CORE_REPOSITORY_URL, then the git remote origin; none known: no such buttons).
     """
     root = Path(root or repository_root()).resolve()
     build_dir = Path(build_dir or root / "_build").resolve()
@@ -213,9 +217,18 @@ def build(
     if unused:
         raise BookError(f"no notebook declares the parameter(s) {unused}")
 
+    try:
+        repository = publish.repository_url(root, repository_url)
+    except ValueError as exc:
+        raise BookError(str(exc)) from None
+    if repository:
+        echo(f"[{profile}] launch buttons: {repository}, branch {publish.launch_branch(root)}")
+    else:
+        echo(f"[{profile}] launch buttons off: no repository URL (--repository-url, "
+             f"${publish.REPOSITORY_URL_ENV} or a git remote 'origin')")
     stage = build_dir / "src"
     summaries = build_dir / "summaries"
-    _stage_sources(root, stage, documents)
+    _stage_sources(root, stage, documents, repository)
     if summaries.exists():
         shutil.rmtree(summaries)
     # trained runs are shared by the chapters of one build only (stale runs of older code are

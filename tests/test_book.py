@@ -9,21 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from me_core import book
+from me_core import book, publish
+
+from conftest import SMOKE_REPOSITORY_URL
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="session")
-def smoke_book(tmp_path_factory):
-    """Execute every notebook with the smoke profile and build the HTML book once."""
-    build_dir = tmp_path_factory.mktemp("smoke-book")
-    result = subprocess.run(
-        [sys.executable, "-m", "me_core", "book", "--profile", "smoke", "--build-dir",
-         str(build_dir)], capture_output=True, text=True, cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return build_dir
 
 
 def test_every_toc_notebook_has_a_parameters_cell_and_profiles():
@@ -56,6 +46,12 @@ def test_smoke_book_has_every_chapter(smoke_book):
     assert (html / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
     status = (html / "book" / "status.html").read_text()
     assert "Figure 4" in status and "evidence2_toy.html" in status
+    # launch buttons open the notebook's .ipynb twin on the launch branch (me_core.publish)
+    owner_repo = SMOKE_REPOSITORY_URL.removeprefix("https://github.com/")
+    assert (f"https://mybinder.org/v2/gh/{owner_repo}/launch?urlpath=lab/tree/"
+            "notebooks/evidence2_toy.ipynb") in toy
+    assert (f"https://colab.research.google.com/github/{owner_repo}/blob/launch/"
+            "notebooks/evidence2_toy.ipynb") in toy
 
 
 def _mini_book(tmp_path: Path, body: str, params: dict) -> Path:
@@ -75,6 +71,17 @@ def _mini_book(tmp_path: Path, body: str, params: dict) -> Path:
     (tmp_path / "notebooks" / "profiles.yml").write_text(
         yaml.safe_dump({"smoke": {"page": params}, "quick": {}, "paper": {}}))
     return tmp_path
+
+
+def test_book_without_a_repository_url_has_no_launch_buttons(tmp_path, monkeypatch):
+    monkeypatch.delenv(publish.REPOSITORY_URL_ENV, raising=False)
+    root = _mini_book(tmp_path, "print('fine')", {"value": 2})
+    for assets in ("_extra", "_assets"):  # the files _config.yml serves (make fetches _extra)
+        shutil.copytree(ROOT / "book" / assets, root / "book" / assets)
+    html = book.build("smoke", tmp_path / "_build", root=root, echo=lambda *_: None)
+    page = (html / "notebooks" / "page.html").read_text()
+    assert "fine" in page
+    assert "mybinder" not in page and "colab" not in page
 
 
 def test_broken_notebook_fails_the_pipeline(tmp_path):

@@ -1,4 +1,5 @@
 # Two entry points (see README): `make book` builds the quick book, `make test` runs the tests.
+# `make check-book` runs the browser test against the built quick book (CI runs all three).
 # Both create or refresh the local virtual environment .venv when pyproject.toml or
 # constraints.txt changed. torch is pinned through constraints.txt and installed before the
 # package, so pip never pulls a multi-GB CUDA build on a CPU-only machine.
@@ -16,13 +17,30 @@ REQUIREJS_VERSION := 2.3.7
 MATHJAX_VERSION := 3.2.2
 ASSETS := $(WIDGETS_DIR)/embed-amd.js $(MATHJAX_DIR)/tex-mml-chtml.js
 
-.PHONY: book test venv assets bench clean
+.PHONY: book test check-book chromium venv assets bench clean
 
 book: $(STAMP) $(ASSETS)
 	$(PY) -m me_core book --profile $(PROFILE)
 
-test: $(STAMP) $(ASSETS)
+test: $(STAMP) $(ASSETS) chromium
 	$(PY) -m pytest
+
+# the browser test (tests/test_browser.py) against the quick book in _build/html
+check-book: $(STAMP) chromium
+	test -f _build/html/index.html || { echo "no book in _build/html: run make book first"; exit 1; }
+	ME_CORE_BOOK_HTML=_build/html $(PY) -m pytest tests/test_browser.py
+
+# Debian's chromium for the browser test (Playwright drives it; it never downloads a browser).
+# Installed when missing and running as root (CI); otherwise the test says how to install it.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	    || [ -n "$$ME_CORE_CHROMIUM" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "note: no chromium, so the browser test is skipped (Debian: apt-get install chromium)"; \
+	fi
 
 venv: $(STAMP)
 

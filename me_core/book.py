@@ -162,7 +162,8 @@ def _stage_sources(root: Path, stage: Path, documents: list[Document],
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
-    config = publish.apply_repository(yaml.safe_load((root / "_config.yml").read_text()), repository)
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    config = publish.apply_repository(config, repository)
     config.setdefault("execute", {})["execute_notebooks"] = "off"
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     shutil.copy2(root / "_toc.yml", stage / "_toc.yml")
@@ -219,10 +220,11 @@ def build(
 
     try:
         repository = publish.repository_url(root, repository_url)
+        branch = publish.launch_branch(root) if repository else None
     except ValueError as exc:
         raise BookError(str(exc)) from None
     if repository:
-        echo(f"[{profile}] launch buttons: {repository}, branch {publish.launch_branch(root)}")
+        echo(f"[{profile}] launch buttons: {repository}, branch {branch}")
     else:
         echo(f"[{profile}] launch buttons off: no repository URL (--repository-url, "
              f"${publish.REPOSITORY_URL_ENV} or a git remote 'origin')")

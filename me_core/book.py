@@ -38,7 +38,8 @@ RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # also read by me_core.experiments.runs
 PROFILES_FILE = Path("notebooks") / "profiles.yml"
 _BOOK_EXTRA_DIRS = ("book/_extra", "book/_assets")
 
-__all__ = ["BookError", "load_profiles", "toc_documents", "notebook_parameters", "build"]
+__all__ = ["BookError", "load_profiles", "toc_documents", "read_notebook", "notebook_parameters",
+           "build"]
 
 
 class BookError(RuntimeError):
@@ -97,10 +98,15 @@ def load_profiles(root: Path) -> dict[str, dict[str, dict[str, Any]]]:
     return profiles
 
 
-def _read_notebook(source: Path):
+def read_notebook(source: Path):
+    """A py:percent notebook as nbformat, with the python3 kernel named (papermill and the
+    launch notebooks need it; the sources carry no kernelspec)."""
     import jupytext
 
-    return jupytext.read(source, fmt="py:percent")
+    notebook = jupytext.read(source, fmt="py:percent")
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    return notebook
 
 
 def notebook_parameters(notebook) -> dict[str, Any]:
@@ -128,7 +134,7 @@ def _check_profile(profiles: dict, profile: str, documents: list[Document]) -> d
                         f"notebooks are {sorted(names)}")
     for name, params in chosen.items():
         try:
-            declared = notebook_parameters(_read_notebook(names[name].source))
+            declared = notebook_parameters(read_notebook(names[name].source))
         except BookError as exc:
             raise BookError(f"{names[name].source}: {exc}") from None
         extra = sorted(set(params or {}) - set(declared))
@@ -142,9 +148,7 @@ def _execute(document: Document, target: Path, parameters: dict[str, Any]) -> fl
     import papermill
 
     start = time.perf_counter()
-    notebook = _read_notebook(document.source)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
+    notebook = read_notebook(document.source)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         papermill.execute_notebook(
@@ -212,7 +216,7 @@ def build(
         notebooks = [d for d in notebooks if d.name in only]
         html = False
 
-    declared = {d.name: notebook_parameters(_read_notebook(d.source)) for d in notebooks}
+    declared = {d.name: notebook_parameters(read_notebook(d.source)) for d in notebooks}
     overrides = dict(overrides or {})
     unused = sorted(k for k in overrides if not any(k in p for p in declared.values()))
     if unused:

@@ -119,7 +119,7 @@ def write_launch_notebooks(root: Path, url: str, branch: str,
     """
     import jupytext
 
-    from me_core.book import toc_documents
+    from me_core.book import read_notebook, toc_documents
 
     url = normalize_repository_url(url)
     root = Path(root).resolve()
@@ -128,10 +128,8 @@ def write_launch_notebooks(root: Path, url: str, branch: str,
     for document in toc_documents(root):
         if not document.is_notebook:
             continue
-        notebook = jupytext.read(document.source, fmt="py:percent")
+        notebook = read_notebook(document.source)
         notebook.cells.insert(0, _colab_setup_cell(url, branch))
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                           "language": "python"}
         notebook.metadata.pop("jupytext", None)
         target = out / document.source.relative_to(root).with_suffix(".ipynb")
         target.parent.mkdir(parents=True, exist_ok=True)

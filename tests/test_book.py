@@ -23,7 +23,7 @@ def test_every_toc_notebook_has_a_parameters_cell_and_profiles():
     profiles = book.load_profiles(ROOT)
     assert {"smoke", "quick", "paper"} <= set(profiles)
     for document in notebooks:
-        params = book.notebook_parameters(book._read_notebook(document.source))
+        params = book.notebook_parameters(book.read_notebook(document.source))
         assert params, document.source
         if not document.path.startswith("book/"):
             for profile in ("smoke", "quick", "paper"):

@@ -89,7 +89,7 @@ def test_launch_notebooks_are_valid_and_set_up_colab(tmp_path):
         tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(tagged) == 1, path
         assert book.notebook_parameters(notebook) == \
-            book.notebook_parameters(book._read_notebook(document.source))
+            book.notebook_parameters(book.read_notebook(document.source))
 
 
 def test_launch_notebooks_cli(tmp_path):

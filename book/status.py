@@ -34,13 +34,17 @@ import yaml
 from IPython.display import HTML, display
 
 import me_core
+from me_core.experiments.runs import run_root
 from me_core.report import current_profile, load_findings
 from me_core.report import summary_dir as default_summary_dir
+from me_core.train import read_records
+from me_core.train.precision import bf16_speedup, resolve_precision
 
 me_core.setup_notebook()
 folder = Path(summary_dir) if summary_dir else default_summary_dir()
 findings = load_findings(folder)
-colors = {"reproduced": "#2e933c", "partly reproduced": "#edae49", "not reproduced": "#d1495b",
+colors = {"reproduced": "#2e933c", "partly reproduced": "#edae49", "inconclusive": "#5f7a99",
+          "not reproduced": "#d1495b",
           "not run": "#888888"}
 
 
@@ -74,14 +78,23 @@ timings = yaml.safe_load(timings_file.read_text()) if timings_file.exists() else
 packages = ["torch", "numpy", "scipy", "scikit-learn", "pandas", "matplotlib", "jupyter-book",
             "myst-nb", "papermill", "jupytext", "ipywidgets"]
 versions = {name: metadata.version(name) for name in packages}
+built = read_records(run_root() / "records.jsonl")
+precisions = pd.Series([r.get("precision", "fp32") for r in built], dtype=object).value_counts()
+cpu = torch.device("cpu")
 environment = {
     "profile": current_profile(),
     "python": platform.python_version(),
     "machine": f"{platform.machine()}, {platform.processor() or 'unknown CPU'}",
     "torch threads": torch.get_num_threads(),
     "CUDA device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none",
+    "precision of the runs trained in this build": ", ".join(
+        f"{name} ({count} runs)" for name, count in precisions.items()) or "no runs",
+    "bfloat16 matmul speed-up on this CPU (probe)":
+        f"{bf16_speedup(cpu):.2f}x, so precision=auto means {resolve_precision('auto', cpu)}",
     **versions,
 }
 display(pd.DataFrame({"value": environment}))
 if timings:
-    display(pd.DataFrame({"execution time (s)": timings}).rename_axis("chapter"))
+    times = pd.DataFrame({"execution time (s)": timings}).rename_axis("chapter")
+    times.loc["all chapters (sum)"] = times["execution time (s)"].sum()
+    display(times.style.format("{:,.0f}"))

@@ -62,8 +62,15 @@ def _fail(command: str, message: object) -> int:
 
 def _synthetic_options(args: argparse.Namespace) -> dict:
     options = {}
-    if getattr(args, "rows", None) is not None:
-        options["rows"] = args.rows
+    rows = getattr(args, "rows", None)
+    if rows is None and getattr(args, "protocol", None) is not None:
+        from me_core.data.synthetic import SyntheticConfig
+        from me_core.settings import PROTOCOLS
+
+        rows = PROTOCOLS[args.protocol]["rows"]
+        rows = None if rows == SyntheticConfig.rows else rows  # the default stays out of keys
+    if rows is not None:
+        options["rows"] = rows
     if getattr(args, "data_seed", None) is not None:
         options["seed"] = args.data_seed
     return options
@@ -131,12 +138,18 @@ def _model_options(pairs: list[str] | None) -> dict:
 
 
 def _run_settings(args: argparse.Namespace) -> dict:
-    """RunConfig fields from the shared training flags (only those given)."""
+    """RunConfig fields from the shared training flags (only those given; ``--protocol`` fills
+    epochs, patience, batch and precision that no flag sets)."""
     pairs = {"max_epochs": args.epochs, "patience": args.patience, "batch_size": args.batch_size,
-             "lr": args.lr, "weight_decay": args.weight_decay, "device": args.device}
+             "lr": args.lr, "weight_decay": args.weight_decay, "device": args.device,
+             "precision": args.precision or ("bf16" if args.amp else None)}
     settings = {k: v for k, v in pairs.items() if v is not None}
-    if args.amp:
-        settings["amp"] = True
+    if args.protocol is not None:
+        from me_core.settings import protocol_settings
+
+        chosen = protocol_settings(args.protocol)
+        for name in ("max_epochs", "patience", "batch_size", "precision"):
+            settings.setdefault(name, chosen[name])
     if args.no_shuffle:
         settings["shuffle"] = False
     if args.option:
@@ -254,6 +267,10 @@ def _diagnose(args: argparse.Namespace) -> int:
 
 def _add_training_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("protocol (defaults: the paper's, SPEC 8)")
+    group.add_argument("--protocol", choices=["quick", "paper"], default=None,
+                       help="take epochs, patience, batch, precision and synthetic rows from "
+                            "this protocol of me_core.settings (quick: the book's); flags "
+                            "given override it")
     group.add_argument("--epochs", type=int, default=None, help="at most this many epochs (100)")
     group.add_argument("--patience", type=int, default=None,
                        help="early stopping: epochs without a better validation AUC (3)")
@@ -273,7 +290,10 @@ def _add_training_flags(parser: argparse.ArgumentParser) -> None:
                        help="data-set option, e.g. --data-option label=click for a table "
                             "(repeatable; lists in YAML: categorical=[a,b])")
     where.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1, mps")
-    where.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
+    where.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=None,
+                       help="forward pass in float32 (default, the paper's), bfloat16 autocast, "
+                            "or auto: bf16 where a probe shows it faster on this device")
+    where.add_argument("--amp", action="store_true", help="same as --precision bf16")
     where.add_argument("--threads", type=int, default=None,
                        help="torch CPU threads (default $ME_CORE_TORCH_THREADS or 1)")
     where.add_argument("--cache-dir", type=Path, default=None, help="data cache folder")

@@ -19,7 +19,7 @@ import pandas as pd
 
 SUMMARY_DIR_ENV = "ME_CORE_SUMMARY_DIR"
 PROFILE_ENV = "ME_CORE_PROFILE"
-VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not run")
+VERDICTS = ("reproduced", "partly reproduced", "inconclusive", "not reproduced", "not run")
 
 __all__ = ["summary_dir", "current_profile", "record_finding", "load_findings", "atomic_write_text",
            "file_lock", "verdict", "resolve"]

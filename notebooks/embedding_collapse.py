@@ -27,12 +27,14 @@
 # %% tags=["parameters"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
-rows = 300000  # synthetic only: rows generated
+rows = None  # synthetic only: rows generated (None: the protocol's)
 scales = [1, 2, 4]  # embedding size as a multiple of the base (paper: 1, 2, 3, 4, 10)
 seeds = [0]  # model seeds (initialisation, dropout, batch order); the split stays fixed
-max_epochs = 10  # early stopping on validation AUC decides (paper: 100)
-patience = 1  # epochs without improvement before stopping (paper: 3)
-batch_size = 2048  # paper: 2048
+protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
+max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
+patience = None  # epochs without improvement before stopping (None: the protocol's)
+batch_size = None  # None: the protocol's (the paper's 2048)
+precision = None  # fp32, bf16, or auto: bf16 where measured faster (None: the protocol's)
 device = "auto"  # auto, cpu, cuda, mps
 run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
 results = "results/table1-synthetic/records.jsonl"  # committed records for Fig. 1a ("": none)
@@ -53,8 +55,9 @@ from me_core.plots import PALETTE, caption, figure_widget, scale_curves
 from me_core.report import record_finding, verdict
 
 me_core.setup_notebook()
-chapter = R.chapter(dataset, data_path, rows, run_dir=run_dir, max_epochs=max_epochs,
-                    patience=patience, batch_size=batch_size, device=device)
+chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
+                    max_epochs=max_epochs, patience=patience, batch_size=batch_size,
+                    precision=precision, device=device)
 base, data_text = chapter.base, chapter.data_text
 print(data_text)
 
@@ -63,7 +66,8 @@ print(data_text)
 #
 # The base embedding size is $K = 10$ (the paper's); a model at scale $s$ has $K = 10s$. The
 # protocol is the paper's (Adam, learning rate $10^{-3}$, weight decay $10^{-6}$, batch 2048,
-# early stopping on validation AUC) with the patience and epoch cap of the parameters cell.
+# early stopping on validation AUC) with the patience, epoch cap and precision of the chosen
+# protocol (`me_core.settings`; the quick book stops one epoch after the best).
 # Runs are shared with the later chapters, which analyse the same models.
 
 # %%

@@ -31,12 +31,14 @@
 # %% tags=["parameters"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
-rows = 300000  # synthetic only: rows generated
+rows = None  # synthetic only: rows generated (None: the protocol's)
 scale = 4  # the DCNv2 compared (paper: 10x)
 seed = 0  # model seed
-max_epochs = 10  # early stopping on validation AUC decides (paper: 100)
-patience = 1  # epochs without improvement before stopping (paper: 3)
-batch_size = 2048  # paper: 2048
+protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
+max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
+patience = None  # epochs without improvement before stopping (None: the protocol's)
+batch_size = None  # None: the protocol's (the paper's 2048)
+precision = None  # fp32, bf16, or auto: bf16 where measured faster (None: the protocol's)
 device = "auto"  # auto, cpu, cuda, mps
 run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
 
@@ -55,8 +57,9 @@ from me_core.plots import caption
 from me_core.report import record_finding, verdict
 
 me_core.setup_notebook()
-chapter = R.chapter(dataset, data_path, rows, run_dir=run_dir, max_epochs=max_epochs,
-                    patience=patience, batch_size=batch_size, device=device)
+chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
+                    max_epochs=max_epochs, patience=patience, batch_size=batch_size,
+                    precision=precision, device=device)
 base, data_text = chapter.base, chapter.data_text
 
 # %%

@@ -51,9 +51,11 @@ positive = None  # the label value that counts as 1 when labels are not 0/1 (e.g
 models = ["dcnv2", "dnn"]  # any of the registry's models
 scales = [1, 2, 4]  # embedding size as a multiple of 10
 seeds = [0]  # model seeds
-max_epochs = 10  # early stopping on validation AUC decides
-patience = 1  # epochs without improvement before stopping
-batch_size = 2048
+protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
+max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
+patience = None  # epochs without improvement before stopping (None: the protocol's)
+batch_size = None  # None: the protocol's (the paper's 2048)
+precision = None  # fp32, bf16, or auto: bf16 where measured faster (None: the protocol's)
 device = "auto"  # auto, cpu, cuda, mps
 run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
 
@@ -76,9 +78,9 @@ table_path = resolve(path) if path else fetch_flights()
 options = {"label": label, "categorical": categorical, "numeric": numeric,
            "numeric_rule": numeric_rule, "bins": bins, "min_count": min_count,
            "positive": positive}
-chapter = R.chapter("table", str(table_path), run_dir=run_dir, data_options=options,
-                    max_epochs=max_epochs, patience=patience, batch_size=batch_size,
-                    device=device)
+chapter = R.chapter("table", str(table_path), protocol=protocol, run_dir=run_dir,
+                    data_options=options, max_epochs=max_epochs, patience=patience,
+                    batch_size=batch_size, precision=precision, device=device)
 base = chapter.base
 
 # %% [markdown]

@@ -22,6 +22,7 @@ from torch import nn
 
 from me_core.models import build
 from me_core.report import file_lock, resolve, summary_dir
+from me_core.settings import protocol_settings
 from me_core.train.checkpoint import load_checkpoint
 from me_core.train.config import RunConfig
 from me_core.train.records import records_frame
@@ -29,7 +30,7 @@ from me_core.train.trainer import open_data, train
 
 RUN_DIR_ENV = "ME_CORE_RUN_DIR"
 
-__all__ = ["Run", "Chapter", "chapter", "with_shared_base", "run_root", "data_config", "train_runs", "load_model", "runs_frame",
+__all__ = ["Run", "Chapter", "chapter", "planted_pairs", "with_shared_base", "run_root", "data_config", "train_runs", "load_model", "runs_frame",
            "load_results", "grid", "history_frame", "RUN_DIR_ENV"]
 
 
@@ -162,6 +163,13 @@ def load_results(path: Path | str) -> pd.DataFrame:
 
 
 
+def planted_pairs(config: RunConfig) -> list[tuple[int, int]] | None:
+    """The field pairs the synthetic teacher of ``config``'s data interacts (ground truth known
+    only for synthetic data; None for every other data set)."""
+    pairs = open_data(config).feature_map.details.get("planted_pairs")
+    return [tuple(p) for p in pairs] if pairs else None
+
+
 def describe_data(config: RunConfig) -> str:
     """One line naming the data of ``config`` for prose and the status page (synthetic data is
     always called synthetic)."""
@@ -198,11 +206,15 @@ class Chapter:
 
 
 def chapter(dataset: str, data_path: str | None, rows: int | None = None, *,
-            run_dir: str = "", data_options: dict[str, Any] | None = None,
-            **settings: Any) -> Chapter:
-    """The :class:`Chapter` of a notebook's parameters (paths relative to the repository)."""
+            protocol: str = "quick", run_dir: str = "",
+            data_options: dict[str, Any] | None = None, **settings: Any) -> Chapter:
+    """The :class:`Chapter` of a notebook's parameters (paths relative to the repository).
+    ``rows`` and every setting left at None take the value of ``protocol``
+    (:mod:`me_core.settings`)."""
+    chosen = protocol_settings(protocol, rows=rows, **settings)
+    rows = chosen.pop("rows")
     base = data_config(dataset, str(resolve(data_path)) if data_path else None, rows,
-                       data_options=data_options, **settings)
+                       data_options=data_options, **chosen)
     return Chapter(base, resolve(run_dir) if run_dir else None, describe_data(base))
 
 

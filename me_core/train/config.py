@@ -1,7 +1,8 @@
 """One training run, fully described: what to train, on what, with which protocol (SPEC 8).
 
 The defaults are the paper's protocol: Adam lr 1e-3, weight decay 1e-6, batch 2048, early
-stopping on validation AUC with patience 3, at most 100 epochs, the 8:1:1 split with seed 0.
+stopping on validation AUC with patience 3, at most 100 epochs, the 8:1:1 split with seed 0,
+float32.
 ``seed`` drives model initialisation, dropout and the batch order; ``split_seed`` stays 0 (the
 paper's fixed split) unless set, so runs with different seeds differ only in the model's
 randomness, as the paper's "3 runs with different random initialisation" (SPEC 8).
@@ -16,6 +17,7 @@ from typing import Any
 
 from me_core.data import DATASETS
 from me_core.models import MODEL_NAMES
+from me_core.train.precision import PRECISIONS, resolve_device, resolve_precision
 
 __all__ = ["RunConfig", "ConfigError"]
 
@@ -44,7 +46,9 @@ class RunConfig:
     patience: int = 3
     shuffle: bool = True  # the official loader does not shuffle (SPEC 8); False reproduces it
     device: str = "auto"
-    amp: bool = False  # bfloat16 autocast on CUDA
+    # fp32 (the paper's), bf16 (autocast) or auto: resolved when the config is made to what
+    # this machine runs faster (me_core.train.precision), so a config states what it ran with
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         problems = []
@@ -68,8 +72,17 @@ class RunConfig:
         problems += [f"{name}: {getattr(self, name)!r} {why}" for name, ok, why in checks if not ok]
         if self.device not in ("auto", "cpu", "mps") and not self.device.startswith("cuda"):
             problems.append(f"device: {self.device!r} is not auto, cpu, cuda[:i] or mps")
+        if self.precision not in PRECISIONS:
+            problems.append(f"precision: {self.precision!r} is not one of "
+                            f"{', '.join(PRECISIONS)}")
         if problems:
             raise ConfigError("; ".join(problems))
+        if self.precision == "auto":
+            try:
+                device = resolve_device(self.device)
+            except (RuntimeError, ValueError) as exc:
+                raise ConfigError(str(exc)) from exc
+            object.__setattr__(self, "precision", resolve_precision("auto", device))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +90,11 @@ class RunConfig:
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> "RunConfig":
         known = {f.name for f in fields(cls)}
+        payload = dict(payload)
+        if "amp" in payload:  # records written before ``precision``: amp acted on CUDA only
+            amp = payload.pop("amp")
+            payload.setdefault("precision", "bf16" if amp and payload.get("device", "")
+                               .startswith("cuda") else "fp32")
         unknown = sorted(set(payload) - known)
         if unknown:
             raise ConfigError(f"unknown run setting(s) {unknown}; known: {sorted(known)}")
@@ -84,11 +102,18 @@ class RunConfig:
 
     def key(self) -> str:
         """A hash of every setting but ``device``: the identity of a run in records, checkpoints
-        and sweeps (the device a run used is in its record's provenance)."""
-        payload = {k: v for k, v in self.to_dict().items() if k != "device"}
+        and sweeps (the device a run used is in its record's provenance). A bf16 run never
+        shares a key with an fp32 one; fp32 keys are those of records made before the
+        ``precision`` setting existed (its predecessor ``amp: false`` stands in for it)."""
+        payload = {k: v for k, v in self.to_dict().items() if k not in ("device", "precision")}
+        if self.precision == "fp32":
+            payload["amp"] = False
+        else:
+            payload["precision"] = self.precision
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
     def label(self) -> str:
         kind = "ME" if self.multi_embedding else "SE"
-        return f"{self.dataset}/{self.model}/{kind}x{self.scale}/seed{self.seed}"
+        suffix = "" if self.precision == "fp32" else f"/{self.precision}"
+        return f"{self.dataset}/{self.model}/{kind}x{self.scale}/seed{self.seed}{suffix}"

@@ -1,9 +1,10 @@
 """The trainer: the paper's protocol (SPEC 8) on CPU or GPU, with checkpoints and resume.
 
 Models stay plain ``nn.Module``s; the trainer owns the optimiser, the device and the loop:
-BCE on logits plus the model's ``regularization_loss()``, Adam (lr 1e-3, wd 1e-6), early
-stopping on validation AUC (patience 3), the best epoch restored for the test evaluation
-(AUC and logloss via scikit-learn).
+BCE on logits plus the model's ``regularization_loss()`` (the two recorded apart per epoch),
+Adam (lr 1e-3, wd 1e-6), early stopping on validation AUC (patience 3), the best epoch
+restored for the test evaluation (AUC and logloss via scikit-learn), optionally under bfloat16
+autocast (``precision``).
 
 Resume: at every epoch end the full state (model, optimiser, RNG, history, early-stopping
 counters) is written atomically to ``run_dir/last.pt`` and, on improvement, the model to
@@ -35,6 +36,7 @@ from me_core.report import atomic_write_text
 from me_core.runtime import configure_threads
 from me_core.train.checkpoint import load_checkpoint, save_checkpoint
 from me_core.train.config import ConfigError, RunConfig
+from me_core.train.precision import autocast, resolve_device
 from me_core.train.provenance import provenance
 from me_core.train.records import append_record
 
@@ -53,20 +55,6 @@ class RunResult:
     reused: bool = False  # the run had finished before: its record was returned as is
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto``: CUDA, then Apple MPS, then CPU."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device: {name!r} requested but CUDA is not available")
-    return device
-
-
 def open_data(config: RunConfig, cache_dir=None, progress: bool = False) -> EncodedDataset:
     """The encoded data set of ``config`` (preprocessed into the cache on first use)."""
     return load_dataset(config.dataset, config.data_path, cache_dir=cache_dir,
@@ -74,13 +62,14 @@ def open_data(config: RunConfig, cache_dir=None, progress: bool = False) -> Enco
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader: BatchLoader, amp: bool = False) -> dict[str, float]:
-    """AUC and logloss of ``model`` on every row of ``loader`` (scikit-learn metrics)."""
+def evaluate(model: nn.Module, loader: BatchLoader, precision: str = "fp32"
+             ) -> dict[str, float]:
+    """AUC and logloss of ``model`` on every row of ``loader`` (scikit-learn metrics in float64;
+    ``precision`` ``bf16`` runs the forward pass under bfloat16 autocast, as in training)."""
     model.eval()
     scores, labels = [], []
-    device_type = loader.device.type
     for x, y in loader.epoch(0):
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=amp):
+        with autocast(loader.device, precision):
             logits = model(x)
         scores.append(torch.sigmoid(logits.float()).cpu())
         labels.append(y.cpu())
@@ -128,7 +117,10 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
     ``run_dir``: checkpoints and the final ``record.json`` (resume and reuse need it).
     ``records``: a JSON-lines file the run record is appended to.
     """
-    device = resolve_device(config.device)
+    try:
+        device = resolve_device(config.device)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     if device.type == "cpu":
         configure_threads(threads)
     run_dir = Path(run_dir) if run_dir is not None else None
@@ -155,7 +147,7 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
         raise ConfigError(f"model_options: {exc}") from exc
     optimizer = paper_optimizer(model, lr=config.lr, weight_decay=config.weight_decay)
     loss_fn = nn.BCEWithLogitsLoss()
-    amp = config.amp and device.type == "cuda"
+    precision = config.precision  # resolved by RunConfig: fp32 or bf16
 
     history: list[dict[str, Any]] = []
     best_auc, best_epoch, bad_epochs, start_epoch = -math.inf, -1, 0, 0
@@ -179,20 +171,24 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
         model.train()
         loader = loaders["train"]
         epoch_start = time.perf_counter()
-        total = torch.zeros((), device=device)
+        total = torch.zeros((), device=device)  # BCE, summed over steps
+        total_penalty = torch.zeros((), device=device)  # the model's regularisation term
         steps = 0
         with tqdm(total=len(loader), desc=f"{config.label()} epoch {epoch + 1}",
                   disable=not progress, leave=False) as bar:
             for step, (x, y) in enumerate(loader.epoch(epoch)):
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                with autocast(device, precision):
                     logits = model(x)
-                loss = loss_fn(logits.float(), y) + model.regularization_loss()
+                bce = loss_fn(logits.float(), y)
+                penalty = model.regularization_loss()
+                loss = bce + penalty
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                total += loss.detach()
+                total += bce.detach()
+                total_penalty += penalty.detach()
                 steps += 1
-                if (step + 1) % check_every == 0 and not torch.isfinite(total):
+                if (step + 1) % check_every == 0 and not torch.isfinite(total + total_penalty):
                     raise TrainingError(
                         f"{config.label()}: the loss became {loss.item()} at epoch {epoch + 1}, "
                         f"step {step + 1} (of {len(loader)}); lower lr or check the data")
@@ -202,12 +198,16 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
                                     samples_s=f"{(step + 1) * config.batch_size / seconds:,.0f}")
                 bar.update(1)
         train_loss = total.item() / max(steps, 1)
-        if not math.isfinite(train_loss):
+        train_penalty = total_penalty.item() / max(steps, 1)
+        if not math.isfinite(train_loss + train_penalty):
             raise TrainingError(f"{config.label()}: the loss became {train_loss} during epoch "
                                 f"{epoch + 1}; lower lr or check the data")
         train_seconds = time.perf_counter() - epoch_start
-        valid = evaluate(model, loaders["valid"], amp)
+        valid = evaluate(model, loaders["valid"], precision)
+        # train_loss is the BCE alone (comparable across models, Fig. 5c); the regulariser's
+        # mean value is kept beside it
         history.append({"epoch": epoch + 1, "train_loss": train_loss,
+                        "train_regularization": train_penalty,
                         "valid_auc": valid["auc"], "valid_logloss": valid["logloss"],
                         "seconds": time.perf_counter() - epoch_start,
                         "samples_per_s": loader.rows / train_seconds})
@@ -230,7 +230,7 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
 
     if best_state is not None:
         model.load_state_dict(best_state)
-    test = evaluate(model, loaders["test"], amp)
+    test = evaluate(model, loaders["test"], precision)
     record = {
         "key": config.key(), "config": config.to_dict(), "history": history,
         "best_epoch": best_epoch, "valid": {"auc": best_auc}, "test": test,
@@ -245,6 +245,7 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
         "train_seconds": sum(h["seconds"] for h in history),
         "session_seconds": time.perf_counter() - started,
         "resumed_from_epoch": resumed_from,
+        "precision": precision,
         "provenance": provenance(device),
     }
     if run_dir is not None:

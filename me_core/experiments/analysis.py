@@ -26,7 +26,8 @@ from me_core.metrics import (embedding_set_similarity, information_abundance,
 from me_core.models import build
 
 __all__ = ["field_spectra", "field_abundance", "random_twin", "sub_embedding_abundance",
-           "co_influence", "set_diversity", "interaction_patterns"]
+           "partner_effects", "co_influence", "partner_dependence", "projection_abundance",
+           "regularizer_mechanism", "pattern_alignment", "set_diversity", "interaction_patterns"]
 
 
 def _tables(model: nn.Module, field: int) -> list[torch.Tensor]:
@@ -90,27 +91,144 @@ def sub_embedding_abundance(model: nn.Module, layer: int = 0) -> np.ndarray:
     return out
 
 
-def co_influence(matrix: np.ndarray, field_ia: Sequence[float]) -> dict:
-    """Evidence I's reading of the sub-embedding matrix (Fig. 3b/3c, Fig. 9).
+def _pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson r, 0.0 when either side is constant (no variation: no dependence)."""
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) < 1e-12 * max(1.0, np.abs(y).max()):
+        return 0.0
+    return float(stats.pearsonr(x, y)[0])
 
-    Both axes are sorted by the field's own IA (ascending). Returned: the sorted matrix, the
-    row sums (sum_j IA(E_i^{->j}) against i), the column sums (sum_i IA(E_i^{->j}) against j),
-    and Pearson and Spearman correlations of IA(E_j) with the column sums over j: the
-    dependence of a sub-embedding's IA on its partner (SPEC 3 recommends Pearson). The
-    diagonal (absent for FFM) is left out of the sums.
+
+def partner_effects(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-centred sub-embedding IA and the partner effect of every column.
+
+    ``centred[i, j] = A[i, j] - mean_{j' != i} A[i, j']`` removes what depends on the source
+    field i alone; ``effect[j] = mean_{i != j} centred[i, j]`` is how much partner j raises or
+    lowers the IA of the sub-embeddings projected for it. When A depends on i only, every
+    effect is exactly 0, whatever the diagonal holds."""
+    off = np.array(matrix, dtype=float)
+    np.fill_diagonal(off, np.nan)
+    centred = off - np.nanmean(off, axis=1, keepdims=True)
+    return centred, np.nanmean(centred, axis=0)
+
+
+def co_influence(matrix: np.ndarray, field_ia: Sequence[float], *,
+                 cardinalities: Sequence[int] | None = None, width: int | None = None,
+                 planted_pairs: Sequence[Sequence[int]] | None = None,
+                 permutations: int = 2000, seed: int = 0) -> dict:
+    """Evidence I's reading of the sub-embedding matrix (Fig. 3b/3c, 9, 14).
+
+    The paper's question: does IA(E_i^{->j}) depend on the *partner* j, rising with IA(E_j)?
+    Column sums of the raw matrix answer a different one: dropping the diagonal removes
+    IA(E_j^{->j}), which tracks IA(E_j), so with no partner effect at all their correlation with
+    IA(E_j) is strongly negative (exactly -1 for A[i, j] = IA(E_i)). The estimate here is
+    ``pearson_partner`` = Pearson r between IA(E_j) and the partner effect of
+    :func:`partner_effects` (row-centred column means), whose expectation is 0 without a
+    partner effect, with a permutation null (IA(E_j) shuffled over partners): ``p_value`` is the
+    one-sided share of permuted r at least as large. ``cardinalities`` and ``width`` (the
+    embedding size K) add the same estimate over the partners with D_j > K
+    (``pearson_partner_large``): a field with D_j <= K has a table of full rank by
+    construction. ``planted_pairs`` (synthetic data knows them) adds ``planted_contrast``, the
+    mean row-centred IA of sub-embeddings projected for a planted partner (both directions),
+    with its permutation p-value ``planted_p_value`` (lower tail). The raw sorted matrix and
+    sums are kept for Fig. 3's panels; the raw-sum correlation is ``pearson_column_sums``.
     """
     field_ia = np.asarray(field_ia, dtype=float)
+    matrix = np.asarray(matrix, dtype=float)
+    n = len(field_ia)
+    centred, effects = partner_effects(matrix)
+    rng = np.random.default_rng(seed)
+
+    def with_null(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        r = _pearson(x, y)
+        null = np.array([_pearson(rng.permutation(x), y) for _ in range(permutations)])
+        return r, float((1 + np.sum(null >= r - 1e-12)) / (1 + permutations))
+
+    r, p = with_null(field_ia, effects)
     order = np.argsort(field_ia, kind="stable")
     sorted_matrix = matrix[np.ix_(order, order)]
     off = sorted_matrix.copy()
     np.fill_diagonal(off, np.nan)
     rows, cols = np.nansum(off, axis=1), np.nansum(off, axis=0)
-    sorted_ia = field_ia[order]
-    return {"order": order, "matrix": sorted_matrix, "field_ia": sorted_ia,
-            "row_sums": rows, "column_sums": cols,
-            "pearson_partner": float(stats.pearsonr(sorted_ia, cols)[0]),
-            "spearman_partner": float(stats.spearmanr(sorted_ia, cols)[0]),
-            "pearson_self": float(stats.pearsonr(sorted_ia, rows)[0])}
+    out = {"order": order, "matrix": sorted_matrix, "field_ia": field_ia[order],
+           "row_sums": rows, "column_sums": cols, "partner_effect": effects[order],
+           "pearson_partner": r, "p_value": p, "partners": n,
+           "spearman_partner": float(stats.spearmanr(field_ia, effects)[0])
+           if np.ptp(effects) > 0 else 0.0,
+           "pearson_column_sums": _pearson(field_ia[order], cols),
+           "pearson_self": _pearson(field_ia[order], rows)}
+    if cardinalities is not None and width is not None:
+        large = np.asarray(cardinalities) > width
+        out["partners_large"] = int(large.sum())
+        out["pearson_partner_large"], out["p_value_large"] = (
+            with_null(field_ia[large], effects[large]) if large.sum() >= 3 else (np.nan, np.nan))
+    if planted_pairs:
+        mask = np.zeros((n, n), dtype=bool)
+        for i, j in planted_pairs:
+            mask[i, j] = mask[j, i] = True
+        np.fill_diagonal(mask, False)
+        valid = np.isfinite(centred)
+        contrast = float(centred[mask & valid].mean())
+        cells = np.argwhere(valid)
+        k = int((mask & valid).sum())
+        null = np.array([centred[tuple(cells[rng.choice(len(cells), k, replace=False)].T)].mean()
+                         for _ in range(permutations)])
+        out["planted_contrast"] = contrast
+        out["planted_p_value"] = float((1 + np.sum(null <= contrast)) / (1 + permutations))
+    return out
+
+
+def partner_dependence(model: nn.Module, planted_pairs: Sequence[Sequence[int]] | None = None,
+                       layer: int = 0, **options) -> dict:
+    """:func:`co_influence` of a trained DCNv2 or FFM: its sub-embedding IA matrix, its fields'
+    IA, cardinalities and table width (partners with D_j > width form the "large" subset), and
+    the data's planted pairs when known (Fig. 3, 9, 14)."""
+    fields = field_abundance(model)
+    return co_influence(sub_embedding_abundance(model, layer) if hasattr(model, "projection")
+                        else sub_embedding_abundance(model), fields.ia.to_numpy(),
+                        cardinalities=fields.cardinality.to_numpy(),
+                        width=int(fields.width.iloc[0]), planted_pairs=planted_pairs, **options)
+
+
+def projection_abundance(model: nn.Module, layer: int = 0) -> np.ndarray:
+    """N x N matrix IA(W_{i->j}) / K of a DCNv2's cross-layer blocks: 1 for an orthogonal
+    (or any well-conditioned) block, small for a projection that squeezes field i into few
+    directions; ME: the mean over sets. Evidence III's regulariser pushes every block towards
+    a multiple of an orthogonal matrix."""
+    N = model.num_fields
+    out = np.empty((N, N))
+    for i, j in itertools.product(range(N), range(N)):
+        blocks = [w.float().cpu() for w in model.projection(i, j, layer)]
+        out[i, j] = np.mean([information_abundance(w) / w.shape[0] for w in blocks])
+    return out
+
+
+def regularizer_mechanism(models: dict[str, nn.Module], layer: int = 0) -> pd.DataFrame:
+    """Evidence III, measured per model (one row each, keyed by ``models``' names): the median
+    over off-diagonal blocks of IA(W_{i->j}) / K (what the regulariser acts on), the median of
+    IA(E_i^{->j}) / IA(E_i) (how much of its table's IA a sub-embedding keeps), and the mean IA
+    of the embedding tables themselves (what the paper's claim is about)."""
+    rows = []
+    for name, model in models.items():
+        off = ~np.eye(model.num_fields, dtype=bool)
+        sub = sub_embedding_abundance(model, layer)
+        table = field_abundance(model).ia.to_numpy()
+        rows.append({"model": name,
+                     "projection_ia_per_dim": float(np.median(
+                         projection_abundance(model, layer)[off])),
+                     "sub_over_table_ia": float(np.median((sub / table[:, None])[off])),
+                     "table_ia": float(table.mean())})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def pattern_alignment(model: nn.Module, layer: int = 0) -> float:
+    """Mean Pearson correlation between the interaction patterns ||W^(m)_{i->j}||_F of every
+    pair of sets (Fig. 10b/10d): 1 when all sets interact alike (a shared interaction is 1 by
+    construction), near 0 for unrelated patterns; NaN for a single set."""
+    patterns = interaction_patterns(model, layer)
+    if patterns.shape[0] < 2:
+        return 1.0 if getattr(model, "num_sets", 1) > 1 else float("nan")
+    corr = np.corrcoef(patterns.reshape(patterns.shape[0], -1))
+    return float(corr[~np.eye(len(corr), dtype=bool)].mean())
 
 
 def _split(table: torch.Tensor, parts: int) -> list[torch.Tensor]:

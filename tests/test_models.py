@@ -350,3 +350,87 @@ def test_bad_field_dims():
         build("dnn", [])
     with pytest.raises(ValueError, match="field_dims"):
         build("dnn", [3, 0])
+
+
+def test_shared_interaction_batchnorm_is_one_batchnorm_called_once_per_set():
+    """Fig. 10c as the official code runs it: per-set batch statistics, shared affine, running
+    statistics updated once per set in order."""
+    from me_core.models.parts import SetBatchNorm
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 64, 5, generator=gen) * torch.tensor([1.0, 2.0, 3.0])[:, None, None]
+    ours, ref = SetBatchNorm(3, 5, shared=True), torch.nn.BatchNorm1d(5)
+    with torch.no_grad():
+        ref.weight.uniform_(0.5, 1.5)
+        ref.bias.uniform_(-1, 1)
+        ours.norm.load_state_dict(ref.state_dict())
+    for _ in range(2):
+        expected = torch.stack([ref(x[m]) for m in range(3)])
+        assert torch.allclose(ours(x), expected, atol=1e-5)
+    assert torch.allclose(ours.norm.running_mean, ref.running_mean, atol=1e-6)
+    assert torch.allclose(ours.norm.running_var, ref.running_var, atol=1e-5)
+    ours.eval()
+    ref.eval()
+    assert torch.allclose(ours(x), torch.stack([ref(x[m]) for m in range(3)]), atol=1e-5)
+    # pooled statistics (the previous implementation) would normalise every set alike
+    pooled = torch.nn.functional.batch_norm(x.reshape(-1, 5), None, None, training=True)
+    assert not torch.allclose(pooled.view(3, 64, 5), (expected - ref.bias) / ref.weight,
+                              atol=1e-2)
+
+
+def test_initialisations_follow_the_official_code():
+    torch.manual_seed(0)
+    dcn = build("dcnv2", [50] * 8)
+    width = 8 * 10
+    bound = (6 / (2 * width)) ** 0.5  # Xavier-uniform on the NK x NK cross weight
+    assert dcn.cross.weight.abs().max() <= bound and dcn.cross.weight.abs().max() > 0.9 * bound
+    assert torch.count_nonzero(dcn.cross.bias) == 0
+    ffm = build("ffm", [500] * 8)
+    first_order = ffm.linear.weights.weight.detach()
+    assert abs(float(first_order.std()) - 1.0) < 0.05  # nn.Embedding's N(0, 1)
+
+
+def test_autoint_attention_matches_the_official_layers():
+    """SetAttentionBlocks == afi.py's MultiHeadSelfAttentionInteraction per set: Linear into the
+    attention space, then LayerNorm(h + MultiheadAttention(h, h, h)) per layer, ReLU."""
+    from me_core.models.interactions import SetAttentionBlocks
+
+    torch.manual_seed(0)
+    M, B, N, K, d, heads, layers = 2, 5, 4, 6, 8, 2, 2
+    ours = SetAttentionBlocks(M, K, layers, heads, d)
+    with torch.no_grad():
+        for p in ours.parameters():
+            p.normal_(0, 0.5)
+    e = torch.randn(M, B, N, K)
+    out = ours(e).view(M, B, N, d)
+    for m in range(M):
+        h = e[m] @ ours.embed_weight[m, 0] + ours.embed_bias[m, 0]
+        for layer in range(layers):
+            attention = torch.nn.MultiheadAttention(d, heads, batch_first=True)
+            W, b = ours.weights[layer][:, m, 0], ours.biases[layer][:, m, 0, 0]
+            with torch.no_grad():  # nn.Linear layout is (out, in); ours is (in, out)
+                attention.in_proj_weight.copy_(torch.cat([W[i].T for i in range(3)]))
+                attention.in_proj_bias.copy_(torch.cat([b[i] for i in range(3)]))
+                attention.out_proj.weight.copy_(W[3].T)
+                attention.out_proj.bias.copy_(b[3])
+            h = h + attention(h, h, h, need_weights=False)[0]
+            h = torch.nn.functional.layer_norm(h, (d,)) * ours.norm_weights[layer][m, 0, 0] \
+                + ours.norm_biases[layer][m, 0, 0]
+        assert torch.allclose(out[m], torch.relu(h), atol=1e-5)
+
+
+def test_autoint_forms_and_attention_entropy():
+    torch.manual_seed(0)
+    x = torch.randint(0, 30, (32, 6))
+    official = build("autoint", [30] * 6, scale=2, multi_embedding=True)
+    entropy = official.attention_entropy(x)
+    assert len(entropy) == 3 and all(0 < h <= official.uniform_entropy + 1e-6 for h in entropy)
+    # the tiny initial tables make the first layer's attention uniform (the reason to report it)
+    assert entropy[0] == pytest.approx(official.uniform_entropy, abs=1e-3)
+    assert official.head is not None and official(x).shape == (32,)
+    plain = build("autoint", [30] * 6, form="attention")
+    assert plain.head is None and plain(x).shape == (32,)
+    with pytest.raises(ValueError, match="attention_entropy needs"):
+        plain.attention_entropy(x)
+    with pytest.raises(ValueError, match="form must be one of"):
+        build("autoint", [30] * 6, form="transformer")

@@ -71,8 +71,10 @@ class CrossNetworkV2(nn.Module):
         copies = 1 if shared else num_sets
         width = num_fields * embed_dim
         self.num_fields, self.embed_dim = num_fields, embed_dim
-        self.weight = nn.Parameter(_uniform_(torch.empty(num_layers, copies, width, width), width))
-        self.bias = nn.Parameter(_uniform_(torch.empty(num_layers, copies, 1, width), width))
+        # as the official CrossNetworkV2: each W_l Xavier-uniform, b_l zero
+        self.weight = nn.Parameter(_xavier(torch.empty(num_layers, copies, width, width), width,
+                                           width))
+        self.bias = nn.Parameter(torch.zeros(num_layers, copies, 1, width))
         self.block_scale = (nn.Parameter(torch.ones(num_layers, copies, num_fields, num_fields))
                             if block_scale else None)
 
@@ -172,6 +174,72 @@ class SelfAttentionStack(nn.Module):
             attended = nn.functional.scaled_dot_product_attention(heads(q), heads(k), heads(v))
             h = torch.relu(attended.transpose(2, 3).reshape(M, B, N, d) + residual)
         return h.reshape(M, B, N * self.output_dim)
+
+
+class SetAttentionBlocks(nn.Module):
+    """AutoInt's interacting layers as the official code builds them (thuml/Multi-Embedding,
+    ``torchfm/model/afi.py``), batched over M sets: a Linear(K -> d) into the attention space,
+    then per layer ``h = LayerNorm(h + MultiHeadAttention(h, h, h))``, a ReLU at the end.
+    Output (M, B, N * d). Initialised like ``nn.Linear`` (projection) and
+    ``nn.MultiheadAttention`` (Xavier-uniform in-projection, ``nn.Linear``'s out-projection, zero
+    biases) per set.
+
+    The LayerNorm matters: the embedding tables start tiny (Xavier over all rows, rms ~0.01), so
+    without it the attention scores are ~0, the attention stays uniform and the stack learns
+    little (see :class:`SelfAttentionStack`).
+    """
+
+    def __init__(self, num_sets: int, embed_dim: int, num_layers: int = 3, num_heads: int = 2,
+                 attention_dim: int = 32, input_norm: bool = False):
+        super().__init__()
+        if attention_dim % num_heads:
+            raise ValueError(f"attention_dim {attention_dim} must be divisible by "
+                             f"num_heads {num_heads}")
+        self.num_heads, self.output_dim = num_heads, attention_dim
+        self.input_norm = input_norm
+        d, M = attention_dim, num_sets
+        bound = 1.0 / math.sqrt(embed_dim)
+        self.embed_weight = nn.Parameter(torch.empty(M, 1, embed_dim, d).uniform_(-bound, bound))
+        self.embed_bias = nn.Parameter(torch.empty(M, 1, 1, d).uniform_(-bound, bound))
+        # per layer and set: q, k, v in-projections and the out-projection (4, M, 1, d, d)
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.cat([_xavier(torch.empty(3, M, 1, d, d), d, 3 * d),
+                                    torch.empty(1, M, 1, d, d).uniform_(-d ** -0.5, d ** -0.5)]))
+            for _ in range(num_layers))
+        self.biases = nn.ParameterList(nn.Parameter(torch.zeros(4, M, 1, 1, d))
+                                       for _ in range(num_layers))
+        self.norm_weights = nn.ParameterList(nn.Parameter(torch.ones(M, 1, 1, d))
+                                             for _ in range(num_layers))
+        self.norm_biases = nn.ParameterList(nn.Parameter(torch.zeros(M, 1, 1, d))
+                                            for _ in range(num_layers))
+
+    def _heads(self, t: torch.Tensor) -> torch.Tensor:
+        M, B, N, d = t.shape
+        return t.view(M, B, N, self.num_heads, d // self.num_heads).transpose(2, 3)
+
+    def forward(self, e: torch.Tensor, attention: list | None = None) -> torch.Tensor:
+        """e: (M, B, N, K). With a list ``attention``, each layer's attention probabilities
+        (M, B, heads, N, N) are appended to it (for analysis; slower)."""
+        M, B, N, K = e.shape
+        if self.input_norm:  # every token at unit scale, however small the table (not official)
+            e = nn.functional.layer_norm(e, (K,))
+        h = torch.matmul(e, self.embed_weight) + self.embed_bias
+        for weights, biases, gain, shift in zip(self.weights, self.biases, self.norm_weights,
+                                                self.norm_biases):
+            q, k, v = (self._heads(torch.matmul(h, weights[i]) + biases[i]) for i in range(3))
+            if attention is not None:
+                scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+                attention.append(torch.softmax(scores, dim=-1).detach())
+            attended = nn.functional.scaled_dot_product_attention(q, k, v)
+            attended = attended.transpose(2, 3).reshape(M, B, N, self.output_dim)
+            h = h + torch.matmul(attended, weights[3]) + biases[3]
+            h = nn.functional.layer_norm(h, (self.output_dim,)) * gain + shift
+        return torch.relu(h).reshape(M, B, N * self.output_dim)
+
+
+def _xavier(t: torch.Tensor, fan_in: int, fan_out: int) -> torch.Tensor:
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
+    return t.uniform_(-bound, bound)
 
 
 def fm_vector(e: torch.Tensor) -> torch.Tensor:

@@ -96,6 +96,10 @@ class SetBatchNorm(nn.Module):
     """BatchNorm over features of (M, B, F), separate statistics per set and feature.
 
     Per-set BatchNorm1d(F) is exactly BatchNorm1d(M * F) on the (B, M * F) layout.
+    ``shared=True`` (the shared-interaction variant, Fig. 10c) is one BatchNorm1d(F) that the
+    official code calls once per set: in training each set is normalised with its own batch
+    statistics, the affine parameters are shared, and the running statistics are updated once
+    per set, in set order; in evaluation every set uses the one running estimate.
     """
 
     def __init__(self, num_sets: int, features: int, shared: bool = False):
@@ -105,10 +109,24 @@ class SetBatchNorm(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         M, B, F = x.shape
-        if self.shared:
-            return self.norm(x.reshape(M * B, F)).view(M, B, F)
-        flat = x.permute(1, 0, 2).reshape(B, M * F)
-        return self.norm(flat).view(B, M, F).permute(1, 0, 2)
+        if not self.shared:
+            flat = x.permute(1, 0, 2).reshape(B, M * F)
+            return self.norm(flat).view(B, M, F).permute(1, 0, 2)
+        norm = self.norm
+        if not self.training:
+            return nn.functional.batch_norm(x.reshape(M * B, F), norm.running_mean,
+                                            norm.running_var, norm.weight, norm.bias, False,
+                                            0.0, norm.eps).view(M, B, F)
+        mean = x.mean(dim=1, keepdim=True)  # (M, 1, F): each set's own batch statistics
+        var = x.var(dim=1, unbiased=False, keepdim=True)
+        out = (x - mean) / torch.sqrt(var + norm.eps) * norm.weight + norm.bias
+        with torch.no_grad():  # one running-statistics update per set, as M separate calls
+            unbiased = var * (B / max(B - 1, 1))
+            for m in range(M):
+                norm.running_mean.lerp_(mean[m, 0], norm.momentum)
+                norm.running_var.lerp_(unbiased[m, 0], norm.momentum)
+            norm.num_batches_tracked += M
+        return out
 
 
 class SetProjection(nn.Module):
@@ -143,12 +161,13 @@ def mlp(in_features: int, hidden: Sequence[int], dropout: float, output: bool = 
 
 
 class FeaturesLinear(nn.Module):
-    """First-order term sum_i w_{x_i} + b (FM, FFM): a one-dimensional fused table, zero-init."""
+    """First-order term sum_i w_{x_i} + b (FM, FFM): a one-dimensional fused table, N(0, 1) as
+    the official ``FeaturesLinear`` (an ``nn.Embedding`` at its default init), bias zero."""
 
     def __init__(self, field_dims: Sequence[int]):
         super().__init__()
         self.weights = FusedEmbedding(field_dims, embed_dim=1)
-        nn.init.zeros_(self.weights.weight)
+        nn.init.normal_(self.weights.weight)
         self.bias = nn.Parameter(torch.zeros(1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -165,3 +166,12 @@ def test_effect_verdict_needs_a_margin_and_says_inconclusive_within_noise():
     assert effect_verdict(mixed)[0] == "inconclusive"  # one seed disagrees
     assert effect_verdict(mixed, every_pair=False)[0] == "reproduced"
     assert effect_verdict(paired_effect({0: 1.0}, {0: 0.0}))[0] == "inconclusive"
+
+
+def test_autoint_records_keep_their_attention_entropy(tmp_path):
+    record = train(_config(model="autoint", max_epochs=1), cache_dir=tmp_path).record
+    entropy = record["attention_entropy"]
+    assert len(entropy["per_layer"]) == 3
+    assert entropy["uniform"] == pytest.approx(np.log(4))  # TINY has 4 fields
+    assert all(0 < h <= entropy["uniform"] + 1e-6 for h in entropy["per_layer"])
+    assert "attention_entropy" not in train(_config(max_epochs=1), cache_dir=tmp_path).record

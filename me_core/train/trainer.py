@@ -108,6 +108,20 @@ def field_information_abundance(model: nn.Module) -> dict[str, list]:
     return out
 
 
+def _model_diagnostics(model: nn.Module, loader: BatchLoader, rows: int = 4096
+                       ) -> dict[str, Any]:
+    """Model-specific numbers worth keeping with the record: for AutoInt, the entropy of each
+    attention layer on the first ``rows`` test rows beside log N (Table 7)."""
+    if not hasattr(model, "attention_entropy"):
+        return {}
+    x, _ = next(iter(loader.epoch(0)))
+    try:
+        entropy = model.attention_entropy(x[:rows])
+    except ValueError:  # a form without attention maps
+        return {}
+    return {"attention_entropy": {"per_layer": entropy, "uniform": model.uniform_entropy}}
+
+
 def train(config: RunConfig, *, run_dir: Path | str | None = None,
           records: Path | str | None = None, data: EncodedDataset | None = None,
           progress: bool = False, threads: int | None = None,
@@ -231,12 +245,14 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
     if best_state is not None:
         model.load_state_dict(best_state)
     test = evaluate(model, loaders["test"], precision)
+    diagnostics = _model_diagnostics(model, loaders["test"])
     record = {
         "key": config.key(), "config": config.to_dict(), "history": history,
         "best_epoch": best_epoch, "valid": {"auc": best_auc}, "test": test,
         "stopped": "early stopping" if bad_epochs >= config.patience else "max_epochs",
         "information_abundance": field_information_abundance(model),
         "parameters": model.parameter_counts(),
+        **diagnostics,
         "data": {"dataset": fmap.dataset, "rows": fmap.rows, "fields": fmap.num_fields,
                  "sum_cardinalities": int(sum(fmap.cardinalities)), "source": fmap.source,
                  "preprocessing": fmap.preprocessing, "cache": data.path.name,

@@ -82,6 +82,10 @@ def records_frame(paths) -> pd.DataFrame:
             "mean_field_ia": float(np.mean(ia)) if ia else float("nan"),
             "train_seconds": r["train_seconds"], "device": r["provenance"]["device"],
             "git_commit": r["provenance"]["git_commit"],
+            "precision": r.get("precision", "fp32"),
+            # AutoInt: the lowest per-layer attention entropy as a share of log N (1: uniform)
+            "attention_entropy_share": min(r["attention_entropy"]["per_layer"])
+            / r["attention_entropy"]["uniform"] if "attention_entropy" in r else float("nan"),
         })
     return pd.DataFrame(rows)
 

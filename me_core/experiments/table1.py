@@ -1,0 +1,98 @@
+"""Table 1 (and Tables 7, Figures 1a, 8a, 12, 17b) from run records: cells, gains paired by seed
+and their verdicts.
+
+The base model (scale 1) is shared by SE and ME (Table 1), so every gain is measured against the
+base run *of the same seed*: ``ME gain = AUC(ME, largest, s) - AUC(base, s)``, and ME vs SE at a
+scale compares the two runs of the same seed. Only seeds present in both arms count
+(:func:`me_core.stats.paired_effect`); a cell or gain with fewer than :data:`FULL_SEEDS` seeds is
+marked.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from me_core.stats import PairedEffect, effect_verdict, paired_effect
+
+FULL_SEEDS = 3  # the paper's "mean of 3 runs"; fewer seeds are marked
+
+__all__ = ["FULL_SEEDS", "seed_cells", "paired_gains", "gain_verdicts", "official_ipnn_rows",
+           "seed_list"]
+
+
+def seed_list(seeds) -> str:
+    """Seeds as plain numbers for prose: ``0, 1, 2``."""
+    return ", ".join(str(int(s)) for s in sorted(set(seeds)))
+
+
+def _with_base(frame: pd.DataFrame) -> pd.DataFrame:
+    base = frame[frame.scale == 1]
+    return pd.concat([frame, base.assign(embedding="ME")], ignore_index=True)
+
+
+def seed_cells(frame: pd.DataFrame, value: str = "test_auc") -> pd.DataFrame:
+    """(model, embedding) x scale table of ``mean ± std (n)``; cells with fewer than
+    FULL_SEEDS seeds end in ``*``; the base column is shared by SE and ME."""
+    stats = _with_base(frame).groupby(["model", "embedding", "scale"])[value].agg(
+        ["mean", "std", "count"])
+
+    def cell(row: pd.Series) -> str:
+        text = f"{row['mean']:.5f}"
+        if row["count"] > 1:
+            text += f" ± {row['std']:.5f}"
+        return text + (f" (n={int(row['count'])})*" if row["count"] < FULL_SEEDS else "")
+
+    return stats.apply(cell, axis=1).unstack("scale").rename(
+        columns=lambda s: "base" if s == 1 else f"{s}x")
+
+
+def _by_seed(frame: pd.DataFrame, embedding: str, scale: int, value: str) -> dict[int, float]:
+    part = frame[(frame.embedding == embedding) & (frame.scale == scale)]
+    return {int(s): float(v) for s, v in zip(part.seed, part[value])}
+
+
+def paired_gains(frame: pd.DataFrame, model: str, value: str = "test_auc"
+                 ) -> dict[str, PairedEffect]:
+    """For one model: ``ME gain`` and ``SE gain`` (largest size minus base, per seed) and
+    ``ME - SE at Sx`` for every enlarged scale, all paired by seed."""
+    part = frame[frame.model == model]
+    base = _by_seed(part, "SE", 1, value)
+    out: dict[str, PairedEffect] = {}
+    for kind in ("ME", "SE"):
+        scales = sorted(part[(part.embedding == kind) & (part.scale > 1)].scale.unique())
+        if scales:
+            out[f"{kind} gain"] = paired_effect(_by_seed(part, kind, scales[-1], value), base)
+    for scale in sorted(part[part.scale > 1].scale.unique()):
+        out[f"ME - SE at {int(scale)}x"] = paired_effect(_by_seed(part, "ME", scale, value),
+                                                         _by_seed(part, "SE", scale, value))
+    return out
+
+
+def gain_verdicts(frame: pd.DataFrame, models: list[str] | None = None) -> pd.DataFrame:
+    """One row per model: the paired ME gain, SE gain and ME - SE at the largest size, each as
+    text with n, and the verdicts of "ME scales" (ME gain > 0) and "ME beats SE" (ME - SE > 0 at
+    the largest size), by the rule of :func:`me_core.stats.effect_verdict`."""
+    rows = []
+    for model in models or sorted(frame.model.unique()):
+        gains = paired_gains(frame, model)
+        beats = [k for k in gains if k.startswith("ME - SE")]
+        top = gains[beats[-1]] if beats else PairedEffect()
+        me = gains.get("ME gain", PairedEffect())
+        se = gains.get("SE gain", PairedEffect())
+        rows.append({"model": model, "ME gain": me.text(), "SE gain": se.text(),
+                     "ME - SE at largest": top.text(),
+                     "ME scales": effect_verdict(me)[0], "ME beats SE": effect_verdict(top)[0],
+                     "seeds": min(me.n, top.n) if me.n and top.n else max(me.n, top.n),
+                     "me_gain": me.mean, "se_gain": se.mean, "me_minus_se": top.mean})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def official_ipnn_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """SE IPNN as the official code builds it: ``ipnn-20/30/40/100`` all use K = 10, i.e. the
+    base model at every size. Its runs are the base runs, so this row repeats the base cell
+    under every enlarged scale of the records (flat by construction, up to seed noise)."""
+    part = frame[frame.model == "ipnn"]
+    base = part[(part.embedding == "SE") & (part.scale == 1)]
+    scales = sorted(part.scale.unique())
+    return pd.concat([base.assign(scale=s, embedding="SE (official code: K = 10)")
+                      for s in scales], ignore_index=True)

@@ -43,9 +43,11 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 import me_core
+from me_core import paper
+from me_core.experiments import evidence4 as E4
 from me_core.experiments import runs as R
 from me_core.plots import caption, scale_curves
-from me_core.report import record_finding, verdict
+from me_core.report import record_finding
 
 me_core.setup_notebook()
 chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
@@ -62,10 +64,14 @@ display(live.pivot_table(index=["model", "embedding"], columns="scale",
 # %% [markdown]
 # ## Figure 6: DNN vs DCNv2 (single embedding)
 #
-# IA is compared at equal size: the mean over fields of the IA of each table.
+# IA is compared at equal size: the mean over fields of the IA of each table. Every comparison
+# is paired by seed: the runs of this build plus the committed runs of the same protocol (the
+# Table 1 sweep), where they exist.
 
 # %% tags=["hide-input"]
-se = live[live.embedding == "SE"]
+frame, source_text = chapter.with_records(live, results)
+frame = frame[frame.scale.isin(scales)]
+se = frame[frame.embedding == "SE"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 scale_curves(axes[0], se, "mean_field_ia", group="model")
 axes[0].set_ylabel("mean IA over fields")
@@ -75,65 +81,45 @@ axes[1].set_ylabel("test AUC")
 caption(axes[1], "Figure 6b (ours): test AUC")
 fig.tight_layout()
 plt.show()
-m = se.groupby(["model", "scale"])[["test_auc", "mean_field_ia"]].mean()
-ia_above = [s for s in scales if s > 1 and m.loc[("dnn", s), "mean_field_ia"]
-            > m.loc[("dcnv2", s), "mean_field_ia"]]
-big = [s for s in scales if s > 1]
-dnn_gain = m.loc[("dnn", max(scales)), "test_auc"] - m.loc[("dnn", min(scales)), "test_auc"]
-dcn_gain = m.loc[("dcnv2", max(scales)), "test_auc"] - m.loc[("dcnv2", min(scales)), "test_auc"]
-ours_ia = f"DNN IA above DCNv2 at {len(ia_above)} of {len(big)} enlarged sizes"
-ours_auc = (f"AUC change {min(scales)}x->{max(scales)}x: DNN {dnn_gain:+.4f}, "
-            f"DCNv2 {dcn_gain:+.4f}")
-glue("e4_reading", Markdown(f"{ours_ia}; {ours_auc}. " + (
-    "The DNN collapses less but loses AUC as it grows while DCNv2 does not: the paper's "
-    "Evidence IV." if ia_above == big and dnn_gain < 0 <= dcn_gain + 1e-4 else
-    "Only part of the paper's pattern shows at this scale.")), display=False)
+fig6a, fig6b = E4.dnn_collapses_less(frame), E4.dnn_overfits(frame)
+paper_auc = paper.table1_frame("criteo").set_index(["model", "embedding", "scale"]).auc
+paper_6b = ", ".join(f"{m.upper()} {paper_auc[(m, 'SE', 1)]:.5f} -> "
+                     f"{paper_auc[(m, 'SE', 10)]:.5f}" for m in ("dnn", "dcnv2"))
+glue("e4_reading", Markdown(
+    f"Data: {source_text}. Figure 6a: {fig6a.ours} ({fig6a.verdict}). Figure 6b: {fig6b.ours} "
+    f"({fig6b.verdict}: {fig6b.reason}). *Reported in the paper* (Criteo, SE, base -> 10x): "
+    f"{paper_6b}."), display=False)
 _ = record_finding("evidence4_dnn", "fig6a", figure="Figure 6 (IA)",
                    finding="DNN tables have higher IA than DCNv2's", paper="DNN IA higher",
-                   ours=ours_ia, verdict=verdict(ia_above == big, bool(ia_above)), data=data_text)
+                   ours=fig6a.ours, verdict=fig6a.verdict, data=data_text, reason=fig6a.reason)
 _ = record_finding("evidence4_dnn", "fig6b", figure="Figure 6 (AUC)",
                    finding="DNN AUC falls with size while DCNv2 holds",
-                   paper="DNN falls (Criteo 0.81228 -> 0.81142 at 10x), DCNv2 0.81339 -> 0.81357",
-                   ours=ours_auc, verdict=verdict(dnn_gain < 0 and dcn_gain >= -1e-4,
-                                                  dnn_gain < dcn_gain), data=data_text)
+                   paper=f"Criteo, SE, base -> 10x: {paper_6b}", ours=fig6b.ours,
+                   verdict=fig6b.verdict, data=data_text, reason=fig6b.reason)
 
 # %% [markdown]
 # {glue:md}`e4_reading`
 #
 # ## Figure 17b: SE and ME, DNN and DCNv2
 #
-# Dotted: the committed Table 1 records (several seeds, error bars one standard deviation);
-# solid: this run.
+# Mean over seeds with one-standard-deviation error bars, from the same runs as above.
 
 # %% tags=["hide-input"]
-records = chapter.records(results)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=False)
 for ax, model in zip(axes, ["dnn", "dcnv2"]):
-    if records is not None:
-        part = records[records.model == model]
-        scale_curves(ax, part, group="embedding", linestyle=":", label_prefix="records: ")
-    part = live[live.model == model]
-    scale_curves(ax, R.with_shared_base(part),
-                 group="embedding", label_prefix="live: ", markers="s")
+    scale_curves(ax, R.with_shared_base(frame[frame.model == model]), group="embedding")
     ax.set_ylabel("test AUC")
     caption(ax, f"Figure 17b (ours): {model.upper()}")
 fig.tight_layout()
 plt.show()
-use_records = records is not None and (records.model == "dnn").any()
-source = records if use_records else live
-dnn = source[(source.model == "dnn")]
-means = dnn.groupby(["embedding", "scale"]).test_auc.mean()
-me_scales = sorted(dnn[dnn.embedding == "ME"].scale.unique())
-me_gain = means[("ME", max(me_scales))] - means[("SE", 1)] if me_scales else float("nan")
-se_gain = means[("SE", dnn.scale.max())] - means[("SE", 1)]
-ours = (f"DNN AUC gain base->{dnn.scale.max()}x: ME {me_gain:+.4f}, SE {se_gain:+.4f} "
-        f"({'committed records' if use_records else 'this run'})")
+fig17b = E4.me_scales_the_dnn(frame)
+paper_17b = (f"Criteo, DNN base -> 10x: ME {paper_auc[('dnn', 'ME', 10)]:.5f}, SE "
+             f"{paper_auc[('dnn', 'SE', 10)]:.5f} (base {paper_auc[('dnn', 'SE', 1)]:.5f})")
 _ = record_finding("evidence4_dnn", "fig17b", figure="Figure 17b",
-                   finding="ME makes the DNN scale where SE-DNN does not",
-                   paper="ME DNN Criteo 0.81228 -> 0.81287 at 10x; SE DNN falls to 0.81142",
-                   ours=ours, verdict=verdict(me_gain > 0 >= se_gain, me_gain > se_gain),
-                   data=data_text)
-glue("e4_17b", Markdown(ours + "."), display=False)
+                   finding="ME makes the DNN scale where SE-DNN does not", paper=paper_17b,
+                   ours=fig17b.ours, verdict=fig17b.verdict, data=data_text,
+                   reason=fig17b.reason)
+glue("e4_17b", Markdown(f"{fig17b.ours}: {fig17b.verdict} ({fig17b.reason})."), display=False)
 
 # %% [markdown]
 # {glue:md}`e4_17b`

@@ -63,3 +63,33 @@ def test_official_ipnn_row_repeats_the_base():
     base = frame[(frame.scale == 1)].test_auc.to_numpy()
     for scale in (1, 2, 4):
         assert np.array_equal(rows[rows.scale == scale].test_auc.to_numpy(), base)
+
+
+def _evidence4(dnn_ia: float, dnn_gain: float, dcn_gain: float) -> pd.DataFrame:
+    """Per-seed noise that averages to exactly zero over the three seeds (+1, -1, 0) times a
+    scale, so the null case has no effect at all, and the others an effect well above it."""
+    jitter = {0: 1.0, 1: -1.0, 2: 0.0}
+    rows = []
+    for seed in (0, 1, 2):
+        for model, ia_shift, gain in (("dnn", dnn_ia, dnn_gain), ("dcnv2", 0.0, dcn_gain)):
+            sign = jitter[seed] if model == "dnn" else 0.0
+            for scale in (1, 2, 4):
+                rows.append(dict(model=model, embedding="SE", scale=scale, seed=seed,
+                                 test_auc=0.78 + 0.003 * seed + (gain + 2e-4 * sign) * (scale > 1),
+                                 mean_field_ia=8 + 2 * scale + (ia_shift + 0.1 * sign)
+                                 * (scale > 1)))
+    return pd.DataFrame(rows)
+
+
+def test_evidence4_findings_present_absent_and_reversed():
+    from me_core.experiments import evidence4 as E4
+
+    present = _evidence4(dnn_ia=1.0, dnn_gain=-0.003, dcn_gain=0.001)
+    assert E4.dnn_collapses_less(present).verdict == "reproduced"
+    assert E4.dnn_overfits(present).verdict == "reproduced"
+    absent = _evidence4(dnn_ia=0.0, dnn_gain=0.0, dcn_gain=0.0)
+    assert E4.dnn_collapses_less(absent).verdict == "inconclusive"
+    assert E4.dnn_overfits(absent).verdict == "inconclusive"
+    reversed_ = _evidence4(dnn_ia=-1.0, dnn_gain=0.003, dcn_gain=0.0)
+    assert E4.dnn_collapses_less(reversed_).verdict == "not reproduced"
+    assert E4.dnn_overfits(reversed_).verdict == "not reproduced"

@@ -195,6 +195,41 @@ class Chapter:
     def train(self, configs: Iterable[RunConfig], verbose: bool = True) -> list[Run]:
         return train_runs(configs, root=self.root, verbose=verbose)
 
+    def comparable(self, path: str | Path) -> pd.DataFrame | None:
+        """The committed records at ``path`` that are runs of this chapter's protocol and data:
+        the same run key as the base config with their model, scale, SE/ME and seed (records of
+        another row count, protocol or precision are left out). None when there are none."""
+        frame = self.records(path)
+        if frame is None:
+            return None
+        same = [replace(self.base, model=m, scale=int(s), multi_embedding=e == "ME",
+                        seed=int(seed)).key() == key
+                for m, s, e, seed, key in zip(frame.model, frame.scale, frame.embedding,
+                                              frame.seed, frame.key)]
+        frame = frame[same]
+        return frame if not frame.empty else None
+
+    def with_records(self, live: pd.DataFrame, path: str | Path
+                     ) -> tuple[pd.DataFrame, str]:
+        """``live`` (a :func:`runs_frame`) plus the comparable records of the same models, one
+        row per run key (a live run replaces its record), and a sentence saying what was
+        combined and how far each live run is from its record."""
+        records = self.comparable(path)
+        if records is None:
+            return live, "this build's runs only (no comparable committed records)"
+        records = records[records.model.isin(set(live.model))]
+        matched = live[live.key.isin(set(records.key))]
+        by_key = records.set_index("key")
+        combined = pd.concat([records[~records.key.isin(set(live.key))], live],
+                             ignore_index=True)
+        text = (f"{len(live)} runs of this build and {len(records) - len(matched)} committed "
+                f"runs of the same protocol (seeds {', '.join(map(str, sorted(set(combined.seed))))})")
+        if len(matched):
+            diff = (matched.set_index("key").test_auc - by_key.loc[matched.key].test_auc).abs()
+            text += (f"; {len(matched)} live run(s) repeat a record, largest test AUC "
+                     f"difference {diff.max():.1e}")
+        return combined, text
+
     def records(self, path: str | Path) -> pd.DataFrame | None:
         """Committed run records of this chapter's data set (``path`` relative to the
         repository root), or None when there are none (empty path, no file, other data)."""

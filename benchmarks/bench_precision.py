@@ -6,7 +6,8 @@ every seed, once in float32 and once under bfloat16 autocast, with the quick boo
 configuration, the training samples/s of both precisions and their ratio, the test AUC
 difference bf16 - fp32 paired by seed (mean ± standard error, n), and the seed spread (standard
 deviation over seeds of the fp32 AUC): bf16 is AUC-neutral for a configuration when the paired
-difference is within that spread. The last line says whether bf16 passes for all of them and
+difference is within that spread; the last column applies the book's paired rule (a difference
+in every seed beyond 2 standard errors counts as real, see ``me_core.stats``). The last line says whether bf16 passes for all of them and
 what ``precision=auto`` resolves to on this machine.
 
 Runs are kept in ``--workdir`` (checkpoints and records), so an interrupted benchmark resumes.
@@ -26,7 +27,7 @@ import torch
 
 from me_core.experiments.runs import data_config, grid
 from me_core.settings import QUICK
-from me_core.stats import paired_effect, seed_spread
+from me_core.stats import effect_verdict, paired_effect, seed_spread
 from me_core.train import RunConfig, read_records, train
 from me_core.train.precision import bf16_speedup, resolve_device, resolve_precision
 
@@ -51,6 +52,8 @@ def main() -> None:
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--workers", type=int, default=1, help="runs at a time (1 thread each)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="train nothing: print the table of the runs already recorded")
     parser.add_argument("--workdir", type=Path,
                         default=Path(tempfile.gettempdir()) / "me-core-bench-precision")
     args = parser.parse_args()
@@ -61,7 +64,7 @@ def main() -> None:
                 for c in todo if c.key() not in done]
     print(f"{len(todo)} runs, {len(todo) - len(payloads)} already recorded in {records}",
           flush=True)
-    if payloads:
+    if payloads and not args.report_only:
         with ProcessPoolExecutor(max_workers=args.workers) as pool:
             list(pool.map(_train, payloads))
 
@@ -72,33 +75,34 @@ def main() -> None:
           f"{QUICK['max_epochs']}, patience {QUICK['patience']}, 1 thread per run; "
           f"CPU capability {torch.backends.cpu.get_cpu_capability()}")
     head = (f"{'config':<16}{'fp32 samples/s':>15}{'bf16 samples/s':>15}{'ratio':>7}"
-            f"{'AUC bf16 - fp32 (paired)':>30}{'seed spread':>13}  within")
+            f"{'AUC bf16 - fp32 (paired)':>30}{'seed spread':>13}  within  paired rule")
     print(head)
     neutral = []
-    for config in todo[::2]:
-        if config.precision != "fp32":
-            continue
+    for config in todo:
+        if config.precision != "fp32" or config.seed != args.seeds[0]:
+            continue  # one table row per (model, scale, SE/ME)
         arms = {}
         for precision in ("fp32", "bf16"):
-            seeds = {}
-            speed = []
+            seeds, speed = {}, []
             for seed in args.seeds:
                 record = by_key.get(replace(config, precision=precision, seed=seed).key())
                 if record:
                     seeds[seed] = record["test"]["auc"]
                     speed += [h["samples_per_s"] for h in record["history"]]
-            arms[precision] = (seeds, sum(speed) / max(len(speed), 1))
-        if config.seed != args.seeds[0]:
-            continue
+            arms[precision] = (seeds, sum(speed) / len(speed) if speed else float("nan"))
         effect = paired_effect(arms["bf16"][0], arms["fp32"][0])
+        if not effect.n:
+            continue
         spread = seed_spread(arms["fp32"][0])
         within = abs(effect.mean) <= spread
         neutral.append(within)
+        verdict = ("n < 2" if effect.n < 2 else "differs" if effect_verdict(
+            effect, every_pair=False)[0] != "inconclusive" else "within noise")
         kind = "ME" if config.multi_embedding else "SE"
         label = f"{config.model} {kind} x{config.scale}"
-        ratio = arms["bf16"][1] / arms["fp32"][1] if arms["fp32"][1] else float("nan")
+        ratio = arms["bf16"][1] / arms["fp32"][1]
         print(f"{label:<16}{arms['fp32'][1]:15,.0f}{arms['bf16'][1]:15,.0f}{ratio:7.2f}"
-              f"{effect.text(5):>30}{spread:13.5f}  {'yes' if within else 'no'}")
+              f"{effect.text(5):>30}{spread:13.5f}  {'yes' if within else 'no':<7} {verdict}")
     print(f"\nbf16 within the seed spread for {sum(neutral)} of {len(neutral)} configurations; "
           f"bf16 matmul speed-up on this CPU {bf16_speedup(cpu):.2f}x: precision=auto -> "
           f"{resolve_precision('auto', cpu)}")

@@ -15,7 +15,7 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["PairedEffect", "paired_effect", "seed_spread", "effect_verdict"]
+__all__ = ["PairedEffect", "paired_effect", "seed_spread", "effect_verdict", "Finding"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,14 @@ def effect_verdict(effect: PairedEffect, expected_sign: int = 1, every_pair: boo
         return "not reproduced", text + ", the mean beyond 2 standard errors the other way"
     return "inconclusive", text + ", within 2 standard errors of zero" if abs(signed) <= margin \
         else text + ", not in every pair"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A verdict on one of the paper's findings: the verdict, what we measured (``ours``), the
+    computed reason, and the paired effects behind it."""
+
+    verdict: str
+    ours: str
+    reason: str
+    effects: dict[str, PairedEffect]

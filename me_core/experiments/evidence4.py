@@ -7,24 +7,12 @@ base) of each model; Figure 17b the ME and SE gains of the DNN.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 
 from me_core.experiments.table1 import paired_gains
-from me_core.stats import PairedEffect, effect_verdict, paired_effect
+from me_core.stats import Finding, PairedEffect, effect_verdict, paired_effect
 
 __all__ = ["Finding", "dnn_collapses_less", "dnn_overfits", "me_scales_the_dnn"]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A verdict with its computed reason and the effects behind it."""
-
-    verdict: str
-    ours: str
-    reason: str
-    effects: dict[str, PairedEffect]
 
 
 def _by_seed(frame: pd.DataFrame, model: str, scale: int, value: str) -> dict[int, float]:

@@ -126,8 +126,8 @@ def grid(base: RunConfig, models: Sequence[str], scales: Sequence[int],
 
 
 def runs_frame(runs: Sequence[Run]) -> pd.DataFrame:
-    """One row per run: model, SE/ME, scale, seed, fraction, test AUC/logloss, mean field IA,
-    embedding size K of one set, epochs and seconds."""
+    """One row per run: model, SE/ME, scale, seed, fraction, test AUC/logloss, per-field and
+    mean field IA, epochs and seconds."""
     rows = []
     for run in runs:
         c, r = run.config, run.record
@@ -135,7 +135,8 @@ def runs_frame(runs: Sequence[Run]) -> pd.DataFrame:
         rows.append({"model": c.model, "embedding": "ME" if c.multi_embedding else "SE",
                      "scale": c.scale, "seed": c.seed, "fraction": c.fraction,
                      "test_auc": r["test"]["auc"], "test_logloss": r["test"]["logloss"],
-                     "mean_field_ia": float(np.mean(ia)), "best_epoch": r["best_epoch"],
+                     "mean_field_ia": float(np.mean(ia)), "field_ia": list(ia),
+                     "best_epoch": r["best_epoch"],
                      "epochs": len(r["history"]), "train_seconds": r["train_seconds"],
                      "key": r["key"]})
     return pd.DataFrame(rows)

@@ -80,6 +80,7 @@ def records_frame(paths) -> pd.DataFrame:
             "embedding_params": r["parameters"]["embedding"],
             "other_params": r["parameters"]["other"],
             "mean_field_ia": float(np.mean(ia)) if ia else float("nan"),
+            "field_ia": list(ia),
             "train_seconds": r["train_seconds"], "device": r["provenance"]["device"],
             "git_commit": r["provenance"]["git_commit"],
             "precision": r.get("precision", "fp32"),

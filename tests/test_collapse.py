@@ -39,3 +39,17 @@ def test_normalised_ia_falls_or_not():
     flat = falling.assign(field_ia=[[0.7 * w + jitter[s] * w] * 5
                                     for s, w in zip(falling.seed, falling.width)])
     assert C.normalised_ia_by_size(flat, DIMS, random)[1].verdict == "inconclusive"
+
+
+def test_me_raises_ia_paired_by_seed():
+    jitter = {0: 0.1, 1: -0.1, 2: 0.0}
+
+    def runs(me_shift: float) -> pd.DataFrame:
+        return pd.DataFrame([{"model": "dcnv2", "scale": 4, "embedding": kind, "seed": s,
+                              "field_ia": list(np.array([5.0, 20, 25, 30, 31]) + jitter[s]
+                                               + (me_shift if kind == "ME" else 0.0))}
+                             for s in (0, 1, 2) for kind in ("SE", "ME")])
+
+    assert C.me_raises_ia(runs(3.0), "dcnv2", 4, DIMS, 40).verdict == "reproduced"
+    assert C.me_raises_ia(runs(0.0), "dcnv2", 4, DIMS, 40).verdict == "inconclusive"
+    assert C.me_raises_ia(runs(-3.0), "dcnv2", 4, DIMS, 40).verdict == "not reproduced"

@@ -15,7 +15,8 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["PairedEffect", "paired_effect", "seed_spread", "effect_verdict", "Finding"]
+__all__ = ["PairedEffect", "paired_effect", "seed_spread", "effect_verdict", "Finding",
+           "p_text"]
 
 
 @dataclass(frozen=True)
@@ -103,3 +104,9 @@ class Finding:
     ours: str
     reason: str
     effects: dict[str, PairedEffect]
+
+
+def p_text(p: float) -> str:
+    """A p-value for prose: ``p = 0.042``, or ``p < 0.001`` below that (a permutation test
+    with 2,000 draws cannot say more)."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

@@ -50,6 +50,7 @@ from me_core.experiments import analysis as A
 from me_core.experiments import runs as R
 from me_core.plots import caption, heatmap
 from me_core.report import record_finding, verdict
+from me_core.stats import p_text
 
 me_core.setup_notebook()
 chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
@@ -82,7 +83,7 @@ def evidence_figure(read: dict, title: str) -> None:
     axes[2].set_xlabel("IA of the partner field $E_j$")
     axes[2].set_ylabel("partner effect (row-centred)")
     caption(axes[2], f"{title}c: r = {read['pearson_partner']:+.2f}, "
-                     f"p = {read['p_value']:.3f}")
+                     f"{p_text(read['p_value'])}")
     fig.tight_layout()
     plt.show()
 
@@ -90,10 +91,10 @@ def evidence_figure(read: dict, title: str) -> None:
 def describe(read: dict) -> str:
     """The partner dependence of one model, for prose and the status page."""
     text = (f"Pearson r(IA(E_j), partner effect) = {read['pearson_partner']:+.2f} over "
-            f"{read['partners']} partners (permutation p = {read['p_value']:.3f})")
+            f"{read['partners']} partners (permutation {p_text(read['p_value'])})")
     if read.get("partners_large", 0) >= 3:
         text += (f"; over the {read['partners_large']} partners with D_j > K: "
-                 f"{read['pearson_partner_large']:+.2f} (p = {read['p_value_large']:.3f})")
+                 f"{read['pearson_partner_large']:+.2f} ({p_text(read['p_value_large'])})")
     return text
 
 
@@ -154,9 +155,9 @@ if planted:
     ffm_contrast = ffm_read["planted_contrast"]
     planted_text = (
         f"Sub-embeddings projected for a planted partner have IA {contrast:+.2f} relative to "
-        f"their row mean in SE DCNv2 (permutation p = {p_planted:.3f}, "
+        f"their row mean in SE DCNv2 (permutation {p_text(p_planted)}, "
         f"{len(planted)} planted pairs, both directions), {ffm_contrast:+.2f} in the FFM "
-        f"(p = {ffm_read['planted_p_value']:.3f}). "
+        f"({p_text(ffm_read['planted_p_value'])}). "
         + ("A negative contrast means the projection for a true interaction is *more* "
            "collapsed: the interaction concentrates the sub-embedding on the few directions "
            "the planted low-rank term uses." if contrast < 0 else

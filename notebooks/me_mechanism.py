@@ -52,7 +52,7 @@ from me_core.experiments import analysis as A
 from me_core.experiments import runs as R
 from me_core.plots import caption, figure_widget, heatmap, scale_curves
 from me_core.report import record_finding, verdict
-from me_core.stats import effect_verdict, paired_effect
+from me_core.stats import effect_verdict, p_text, paired_effect
 
 me_core.setup_notebook()
 chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
@@ -86,7 +86,7 @@ for ax, (name, read) in zip(axes, reads.items()):
     ax.scatter(read["field_ia"], read["partner_effect"])
     ax.set_xlabel("IA of the partner field $E_j$")
     caption(ax, f"Figure 9 (ours): {name} DCNv2 {analysis_scale}x, r = "
-                f"{read['pearson_partner']:+.2f} (p = {read['p_value']:.3f})")
+                f"{read['pearson_partner']:+.2f} ({p_text(read['p_value'])})")
 axes[0].set_ylabel("partner effect (row-centred)")
 fig.tight_layout()
 plt.show()
@@ -94,8 +94,8 @@ r_se, r_me = reads["SE"]["pearson_partner"], reads["ME"]["pearson_partner"]
 se_positive = r_se > 0 and reads["SE"]["p_value"] < 0.05
 large = ", ".join(f"{k} {v['pearson_partner_large']:+.2f}" for k, v in reads.items()
                   if v.get("partners_large", 0) >= 3)
-ours = (f"Pearson r (partner effect vs IA(E_j)): SE {r_se:+.2f} (p = "
-        f"{reads['SE']['p_value']:.3f}), ME {r_me:+.2f} (p = {reads['ME']['p_value']:.3f}), "
+ours = (f"Pearson r (partner effect vs IA(E_j)): SE {r_se:+.2f} "
+        f"({p_text(reads['SE']['p_value'])}), ME {r_me:+.2f} ({p_text(reads['ME']['p_value'])}), "
         f"{analysis_scale}x" + (f"; partners with D_j > K: {large}" if large else ""))
 glue("mech_fig9", Markdown(ours + (
     ": the SE partner dependence is positive beyond chance and weaker under ME, as in the "

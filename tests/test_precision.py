@@ -175,3 +175,9 @@ def test_autoint_records_keep_their_attention_entropy(tmp_path):
     assert entropy["uniform"] == pytest.approx(np.log(4))  # TINY has 4 fields
     assert all(0 < h <= entropy["uniform"] + 1e-6 for h in entropy["per_layer"])
     assert "attention_entropy" not in train(_config(max_epochs=1), cache_dir=tmp_path).record
+
+
+def test_p_values_read_as_bounds_at_the_permutation_floor():
+    from me_core.stats import p_text
+
+    assert p_text(0.0004998) == "p < 0.001" and p_text(0.0421) == "p = 0.042"

@@ -15,8 +15,8 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["PairedEffect", "paired_effect", "seed_spread", "effect_verdict", "Finding",
-           "p_text"]
+__all__ = ["PairedEffect", "paired_effect", "seed_spread", "effect_verdict", "combine_verdicts",
+           "Finding", "p_text"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,18 @@ def effect_verdict(effect: PairedEffect, expected_sign: int = 1, every_pair: boo
         return "not reproduced", text + ", the mean beyond 2 standard errors the other way"
     return "inconclusive", text + ", within 2 standard errors of zero" if abs(signed) <= margin \
         else text + ", not in every pair"
+
+
+def combine_verdicts(verdicts: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """One verdict from the parts of a finding (``name -> (verdict, reason)``, e.g. one per
+    scale): ``reproduced`` when every part is, ``not reproduced`` when some part goes robustly
+    the other way and none is reproduced, ``partly reproduced`` when some are, otherwise
+    ``inconclusive``; the reason lists the parts."""
+    found = [v for v, _ in verdicts.values()]
+    verdict = ("reproduced" if found and all(v == "reproduced" for v in found) else
+               "partly reproduced" if "reproduced" in found else
+               "not reproduced" if "not reproduced" in found else "inconclusive")
+    return verdict, "; ".join(f"{k}: {v} ({why})" for k, (v, why) in verdicts.items())
 
 
 @dataclass(frozen=True)

@@ -204,10 +204,12 @@ display(figure_widget(show_set, {"m": widgets.IntSlider(value=1, min=1, max=M,
 
 # %% tags=["hide-input"]
 names = {"dcnv2": "ME", "dcnv2_shared": "shared interaction", "dcnv2_aligned": "aligned patterns"}
-rows_v = []
+rows_v, field_div = [], {}
 for (model, multi, scale), run in by.items():
     if model in names and (multi or scale == 1):
-        d = A.set_diversity(run.model).diversity.mean() if multi else float("nan")
+        if multi:
+            field_div[(model, scale)] = A.set_diversity(run.model).set_index("field").diversity
+        d = field_div[(model, scale)].mean() if multi else float("nan")
         rows_v.append({"variant": names[model], "scale": scale, "seed": seed,
                        "test_auc": run.record["test"]["auc"], "diversity": d,
                        "pattern_alignment": A.pattern_alignment(run.model) if multi
@@ -237,8 +239,7 @@ _ = record_finding("me_mechanism", "fig10c", figure="Figure 10c",
                    data=data_text, reason="one seed at quick scale")
 # Fig. 10d is a claim about *aligned* patterns: first check that the penalty aligned them
 aligned = align["aligned patterns"] > align["ME"] + 0.1
-per_field_div = {n: A.set_diversity(by[(m, True, top)].model).set_index("field").diversity
-                 for m, n in names.items()}
+per_field_div = {n: field_div[(m, top)] for m, n in names.items()}
 div_effect = paired_effect(per_field_div["aligned patterns"].to_dict(),
                            per_field_div["ME"].to_dict())
 div_verdict, div_reason = effect_verdict(div_effect, expected_sign=-1, every_pair=False)

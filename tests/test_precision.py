@@ -181,3 +181,15 @@ def test_p_values_read_as_bounds_at_the_permutation_floor():
     from me_core.stats import p_text
 
     assert p_text(0.0004998) == "p < 0.001" and p_text(0.0421) == "p = 0.042"
+
+
+def test_combined_verdicts_need_every_part():
+    from me_core.stats import combine_verdicts
+
+    yes, no, unsure = ("reproduced", "a"), ("not reproduced", "b"), ("inconclusive", "c")
+    assert combine_verdicts({"2x": yes, "4x": yes})[0] == "reproduced"
+    assert combine_verdicts({"2x": yes, "4x": unsure})[0] == "partly reproduced"
+    assert combine_verdicts({"2x": no, "4x": unsure})[0] == "not reproduced"
+    verdict, reason = combine_verdicts({"2x": unsure, "4x": unsure})
+    assert verdict == "inconclusive" and reason == "2x: inconclusive (c); 4x: inconclusive (c)"
+    assert combine_verdicts({})[0] == "inconclusive"

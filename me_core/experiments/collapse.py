@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from me_core.metrics import information_abundance
-from me_core.stats import Finding, effect_verdict, paired_effect
+from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effect
 
 __all__ = ["random_field_ia", "learned_vs_random", "normalised_ia_by_size", "me_raises_ia"]
 
@@ -67,25 +67,19 @@ def normalised_ia_by_size(runs: pd.DataFrame, cardinalities: Sequence[int],
     tidy = pd.DataFrame(rows)
     learned = tidy[tidy.kind == "learned"]
     widths = sorted(learned.K.unique())
-    effects, verdicts = {}, {}
+    effects = {}
     for small, big in zip(widths, widths[1:]):
         a = learned[learned.K == big].set_index("seed").ia_per_dim.to_dict()
         b = learned[learned.K == small].set_index("seed").ia_per_dim.to_dict()
         effects[f"K {small} -> {big}"] = paired_effect(a, b)
-        verdicts[f"K {small} -> {big}"] = effect_verdict(effects[f"K {small} -> {big}"],
-                                                         expected_sign=-1)
-    n_yes = sum(v == "reproduced" for v, _ in verdicts.values())
-    n_no = sum(v == "not reproduced" for v, _ in verdicts.values())
-    verdict = ("reproduced" if verdicts and n_yes == len(verdicts) else
-               "not reproduced" if n_no and not n_yes else
-               "partly reproduced" if n_yes else "inconclusive")
+    verdict, reason = combine_verdicts({k: effect_verdict(e, expected_sign=-1)
+                                        for k, e in effects.items()})
     means = learned.groupby("K").ia_per_dim.mean()
     rand = tidy[tidy.kind == "random"].set_index("K").ia_per_dim
     ours = ("mean IA/K learned (random) " + ", ".join(
         f"K = {k}: {v:.3f} ({rand.get(k, float('nan')):.3f})" for k, v in means.items())
         + "; change per enlargement " + ", ".join(f"{k}: {e.text(3)}"
                                                  for k, e in effects.items()))
-    reason = "; ".join(f"{k}: {v} ({why})" for k, (v, why) in verdicts.items())
     return tidy, Finding(verdict, ours, reason, effects)
 
 

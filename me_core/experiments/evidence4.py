@@ -9,32 +9,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from me_core.experiments.table1 import paired_gains
-from me_core.stats import Finding, PairedEffect, effect_verdict, paired_effect
+from me_core.experiments.table1 import paired_gains, values_by_seed
+from me_core.stats import Finding, PairedEffect, combine_verdicts, effect_verdict, paired_effect
 
 __all__ = ["Finding", "dnn_collapses_less", "dnn_overfits", "me_scales_the_dnn"]
-
-
-def _by_seed(frame: pd.DataFrame, model: str, scale: int, value: str) -> dict[int, float]:
-    part = frame[(frame.model == model) & (frame.embedding == "SE") & (frame.scale == scale)]
-    return {int(s): float(v) for s, v in zip(part.seed, part[value])}
 
 
 def dnn_collapses_less(frame: pd.DataFrame) -> Finding:
     """Figure 6a: SE DNN tables keep more IA than SE DCNv2's at every enlarged size."""
     scales = sorted(s for s in frame[frame.model == "dnn"].scale.unique() if s > 1)
-    effects = {f"{s}x": paired_effect(_by_seed(frame, "dnn", s, "mean_field_ia"),
-                                      _by_seed(frame, "dcnv2", s, "mean_field_ia"))
+    effects = {f"{s}x": paired_effect(values_by_seed(frame, "dnn", "SE", s, "mean_field_ia"),
+                                      values_by_seed(frame, "dcnv2", "SE", s, "mean_field_ia"))
                for s in scales}
-    verdicts = {k: effect_verdict(e) for k, e in effects.items()}
-    n_yes = sum(v == "reproduced" for v, _ in verdicts.values())
-    n_no = sum(v == "not reproduced" for v, _ in verdicts.values())
+    verdict, reason = combine_verdicts({k: effect_verdict(e) for k, e in effects.items()})
     ours = "mean field IA, DNN - DCNv2: " + "; ".join(f"{k}: {e.text(2)}"
                                                        for k, e in effects.items())
-    verdict = ("reproduced" if effects and n_yes == len(effects) else
-               "not reproduced" if n_no and not n_yes else
-               "partly reproduced" if n_yes else "inconclusive")
-    reason = "; ".join(f"{k}: {v} ({why})" for k, (v, why) in verdicts.items())
     return Finding(verdict, ours, reason, effects)
 
 
@@ -66,9 +55,6 @@ def me_scales_the_dnn(frame: pd.DataFrame) -> Finding:
     ours = (f"DNN, paired by seed: ME gain base -> largest {me.text()}, SE gain "
             f"{gains.get('SE gain', PairedEffect()).text()}, ME - SE at the largest size "
             f"{beat.text()}")
-    verdict = ("reproduced" if me_v == beat_v == "reproduced" else
-               "not reproduced" if "not reproduced" in (me_v, beat_v) and
-               "reproduced" not in (me_v, beat_v) else
-               "partly reproduced" if "reproduced" in (me_v, beat_v) else "inconclusive")
-    reason = f"ME gains: {me_v} ({me_why}); ME beats SE: {beat_v} ({beat_why})"
+    verdict, reason = combine_verdicts({"ME gains": (me_v, me_why),
+                                        "ME beats SE": (beat_v, beat_why)})
     return Finding(verdict, ours, reason, {"ME gain": me, "ME - SE": beat})

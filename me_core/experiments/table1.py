@@ -16,8 +16,8 @@ from me_core.stats import PairedEffect, effect_verdict, paired_effect
 
 FULL_SEEDS = 3  # the paper's "mean of 3 runs"; fewer seeds are marked
 
-__all__ = ["FULL_SEEDS", "seed_cells", "paired_gains", "gain_verdicts", "official_ipnn_rows",
-           "seed_list"]
+__all__ = ["FULL_SEEDS", "seed_cells", "values_by_seed", "paired_gains", "gain_verdicts",
+           "official_ipnn_rows", "seed_list"]
 
 
 def seed_list(seeds) -> str:
@@ -46,8 +46,11 @@ def seed_cells(frame: pd.DataFrame, value: str = "test_auc") -> pd.DataFrame:
         columns=lambda s: "base" if s == 1 else f"{s}x")
 
 
-def _by_seed(frame: pd.DataFrame, embedding: str, scale: int, value: str) -> dict[int, float]:
-    part = frame[(frame.embedding == embedding) & (frame.scale == scale)]
+def values_by_seed(frame: pd.DataFrame, model: str, embedding: str, scale: int,
+                   value: str = "test_auc") -> dict[int, float]:
+    """``value`` of one (model, SE/ME, scale) cell, keyed by seed (for :func:`paired_effect`)."""
+    part = frame[(frame.model == model) & (frame.embedding == embedding)
+                 & (frame.scale == scale)]
     return {int(s): float(v) for s, v in zip(part.seed, part[value])}
 
 
@@ -56,15 +59,17 @@ def paired_gains(frame: pd.DataFrame, model: str, value: str = "test_auc"
     """For one model: ``ME gain`` and ``SE gain`` (largest size minus base, per seed) and
     ``ME - SE at Sx`` for every enlarged scale, all paired by seed."""
     part = frame[frame.model == model]
-    base = _by_seed(part, "SE", 1, value)
+    base = values_by_seed(part, model, "SE", 1, value)
     out: dict[str, PairedEffect] = {}
     for kind in ("ME", "SE"):
         scales = sorted(part[(part.embedding == kind) & (part.scale > 1)].scale.unique())
         if scales:
-            out[f"{kind} gain"] = paired_effect(_by_seed(part, kind, scales[-1], value), base)
+            out[f"{kind} gain"] = paired_effect(
+                values_by_seed(part, model, kind, scales[-1], value), base)
     for scale in sorted(part[part.scale > 1].scale.unique()):
-        out[f"ME - SE at {int(scale)}x"] = paired_effect(_by_seed(part, "ME", scale, value),
-                                                         _by_seed(part, "SE", scale, value))
+        out[f"ME - SE at {int(scale)}x"] = paired_effect(
+            values_by_seed(part, model, "ME", scale, value),
+            values_by_seed(part, model, "SE", scale, value))
     return out
 
 

@@ -9,11 +9,22 @@ Subpackages: ``metrics`` (information abundance, spectra, principal-angle simila
 __version__ = "0.1.0"
 
 
-def diagnose(model_or_tables, **kwargs):
-    """Is this model's embedding collapsed? See :func:`me_core.diagnosis.diagnose`."""
+def diagnose(model_or_tables, *, field_slices=None, seed: int = 0):
+    """Is this model's embedding collapsed? (paper section 2: information abundance)
+
+    ``model_or_tables``: a model built by me_core, any ``nn.Module`` (each ``nn.Embedding`` is
+    a table; ``field_slices={"user": (0, 1000), ...}`` cuts a fused one, or
+    ``{"user": ("table name", 0, 1000)}`` among several), or tables directly
+    (``{"user": tensor}`` or ``{"user": [set1, set2]}`` for several embedding sets).
+    ``seed`` draws the random tables of the same shape that IA is compared with.
+
+    Returns a :class:`me_core.diagnosis.CollapseReport`: per field the IA, the random table's
+    IA, their ratio (below 0.5: collapsed), IA per dimension, the diversity of several sets;
+    ``.summary()`` in words and ``.plot()`` the spectra.
+    """
     from me_core.diagnosis import diagnose as run
 
-    return run(model_or_tables, **kwargs)
+    return run(model_or_tables, field_slices=field_slices, seed=seed)
 
 
 def setup_notebook(threads: int | None = None) -> None:

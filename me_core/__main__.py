@@ -4,7 +4,7 @@ Commands:
   preprocess  encode a data set into the cache and print its field table
   train       train one model with the paper's protocol; resumes a killed run
   sweep       run a grid of trainings (local or Ray), skipping runs already recorded
-  results     print the recorded runs: test AUC/logloss mean +- std over seeds
+  results     print the recorded runs: test AUC/logloss mean +- std over seeds of otherwise identical runs
   book        execute every notebook with a parameter profile and build the Jupyter Book
 
 Bad arguments and bad data end with one line on stderr (exit status 2), not a traceback.
@@ -18,22 +18,14 @@ from pathlib import Path
 
 
 def _book(args: argparse.Namespace) -> int:
-    import yaml
-
     from me_core.book import BookError, build
 
     try:
-        overrides = {}
-        for pair in args.param or []:
-            key, sep, value = pair.partition("=")
-            if not sep or not key:
-                raise BookError(f"--param {pair!r}: expected KEY=VALUE (VALUE in YAML)")
-            overrides[key] = yaml.safe_load(value)
+        overrides = _key_values(args.param, "--param")
         build(args.profile, args.build_dir, only=args.only, jobs=args.jobs,
               html=not args.no_html, overrides=overrides, repository_url=args.repository_url)
-    except BookError as exc:
-        print(f"me_core book: {exc}", file=sys.stderr)
-        return 1
+    except (BookError, ValueError) as exc:
+        return _fail("book", exc)
     return 0
 
 
@@ -49,8 +41,12 @@ def _launch_notebooks(args: argparse.Namespace) -> int:
     if url is None:
         return _fail("launch-notebooks", "no repository URL: pass --repository-url or set "
                      f"${publish.REPOSITORY_URL_ENV} (or add a git remote 'origin')")
-    branch = args.branch or publish.launch_branch(root)
-    for path in publish.write_launch_notebooks(root, url, branch, args.out):
+    try:
+        branch = publish.check_branch(args.branch or publish.launch_branch(root))
+        written = publish.write_launch_notebooks(root, url, branch, args.out)
+    except (ValueError, OSError) as exc:
+        return _fail("launch-notebooks", exc)
+    for path in written:
         print(path)
     return 0
 
@@ -104,7 +100,7 @@ def _preprocess(args: argparse.Namespace) -> int:
             if args.dataset in ("criteo", "avazu") else {}
         data = load_dataset(args.dataset, args.path, cache_dir=args.cache_dir,
                             rebuild=args.rebuild, **kwargs, **options)
-    except DataError as exc:
+    except (DataError, OSError) as exc:
         return _fail("preprocess", exc)
     fmap = data.feature_map
     table = fmap.field_table()
@@ -121,20 +117,26 @@ def _preprocess(args: argparse.Namespace) -> int:
     return 0
 
 
-def _value(text: str):
+def _key_values(pairs: list[str] | None, flag: str) -> dict:
+    """KEY=VALUE pairs of a repeatable flag, VALUE read as YAML; a bad pair names the flag."""
     import yaml
 
-    return yaml.safe_load(text)
+    options = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{flag} takes KEY=VALUE, got {pair!r}")
+        try:
+            options[key] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ValueError(f"{flag} {pair!r}: {value!r} is not a YAML value ({problem}; "
+                             f"quote it, or close its brackets)") from None
+    return options
 
 
 def _model_options(pairs: list[str] | None) -> dict:
-    options = {}
-    for pair in pairs or []:
-        if "=" not in pair:
-            raise ValueError(f"--option takes KEY=VALUE, got {pair!r}")
-        key, value = pair.split("=", 1)
-        options[key] = _value(value)
-    return options
+    return _key_values(pairs, "--option")
 
 
 def _run_settings(args: argparse.Namespace) -> dict:
@@ -162,7 +164,7 @@ def _data_settings(args: argparse.Namespace, dataset: str) -> dict:
     if args.data_path is not None:
         out["data_path"] = str(args.data_path)
     options = _synthetic_options(args) if dataset == "synthetic" else {}
-    options.update(_model_options(getattr(args, "data_option", None)))
+    options.update(_key_values(getattr(args, "data_option", None), "--data-option"))
     if options:
         out["data_options"] = options
     return out
@@ -180,7 +182,7 @@ def _train(args: argparse.Namespace) -> int:
         run_dir = args.run_root / config.key()
         result = train(config, run_dir=run_dir, records=args.records, progress=not args.quiet,
                        threads=args.threads, cache_dir=args.cache_dir)
-    except (ConfigError, DataError, TrainingError, ValueError) as exc:
+    except (ConfigError, DataError, TrainingError, ValueError, OSError) as exc:
         return _fail("train", exc)
     record = result.record
     how = ("already finished: reused its record" if result.reused else
@@ -189,8 +191,12 @@ def _train(args: argparse.Namespace) -> int:
     print(f"{config.label()} ({how}): test AUC {record['test']['auc']:.5f}, logloss "
           f"{record['test']['logloss']:.5f}, best epoch {record['best_epoch']} of "
           f"{len(record['history'])}, {record['train_seconds']:.1f} s")
-    print(f"run folder: {run_dir}; record appended to {args.records}")
+    where = ("record appended to" if result.appended else "record was already in")
+    print(f"run folder: {run_dir}; {where} {args.records}")
     return 0
+
+
+_GRID_FLAGS = ("datasets", "models", "scales", "embeddings", "seeds", "fractions")
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -198,13 +204,23 @@ def _sweep(args: argparse.Namespace) -> int:
     from me_core.train import ConfigError
     from me_core.train.sweep import SweepSpec, load_spec, run_sweep
 
+    grid = {name: getattr(args, name) for name in _GRID_FLAGS
+            if getattr(args, name) is not None}
+    if args.spec is not None and grid:
+        return _fail("sweep", f"--spec gives the whole grid; put "
+                              f"{', '.join(f'--{n}' for n in grid)} in {args.spec} instead")
+    if args.workers > 1 and args.backend == "local":
+        import torch
+
+        if torch.cuda.device_count() < 2:
+            return _fail("sweep", f"--workers {args.workers}: local workers are one per GPU and "
+                                  f"this machine has {torch.cuda.device_count()}; use "
+                                  f"--backend ray for several CPU workers")
     try:
         if args.spec is not None:
             spec = load_spec(args.spec)
         else:
-            spec = SweepSpec(datasets=args.datasets, models=args.models, scales=args.scales,
-                             embeddings=args.embeddings, seeds=args.seeds,
-                             fractions=args.fractions)
+            spec = SweepSpec(**grid)
         spec.settings = {**spec.settings, **_run_settings(args)}
         for dataset in spec.datasets:
             spec.data[dataset] = {**spec.data.get(dataset, {}), **_data_settings(args, dataset)}
@@ -213,7 +229,7 @@ def _sweep(args: argparse.Namespace) -> int:
                            cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run,
                            cache_dir=args.cache_dir, threads=args.threads,
                            progress=not args.quiet)
-    except (ConfigError, DataError, ValueError) as exc:
+    except (ConfigError, DataError, ValueError, OSError) as exc:
         return _fail("sweep", exc)
     print(report.describe())
     print(f"records: {args.records}")
@@ -225,7 +241,7 @@ def _results(args: argparse.Namespace) -> int:
 
     try:
         frame = records_frame(args.records)
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, OSError) as exc:
         return _fail("results", exc)
     if frame.empty:
         return _fail("results", f"no records in {', '.join(map(str, args.records))}")
@@ -235,8 +251,10 @@ def _results(args: argparse.Namespace) -> int:
     table["test logloss"] = [f"{m:.5f} +- {s:.5f}" if s == s else f"{m:.5f}"
                              for m, s in zip(table.logloss_mean, table.logloss_std)]
     table["mean field IA"] = table.mean_field_ia.map(lambda v: f"{v:.2f}")
-    columns = ["dataset", "model", "embedding", "scale", "fraction", "runs", "test AUC",
+    columns = ["dataset", "model", "embedding", "scale", "fraction", "seeds", "test AUC",
                "test logloss", "mean field IA"]
+    if table.settings.str.len().any():  # rows that differ in more than the grid's columns
+        columns.append("settings")
     print(table[columns].to_string(index=False))
     return 0
 
@@ -383,14 +401,32 @@ def make_parser() -> argparse.ArgumentParser:
     sw.add_argument("--spec", type=Path, default=None,
                     help="YAML file with datasets/models/scales/embeddings/seeds/fractions/"
                          "settings/data (overrides the grid flags)")
-    sw.add_argument("--datasets", nargs="+", default=["synthetic"], metavar="DATASET")
-    sw.add_argument("--models", nargs="+", default=["dcnv2"], metavar="MODEL")
-    sw.add_argument("--scales", nargs="+", type=int, default=[1, 2])
-    sw.add_argument("--embeddings", nargs="+", default=["se", "me"], choices=["se", "me"])
-    sw.add_argument("--seeds", nargs="+", type=int, default=[0])
-    sw.add_argument("--fractions", nargs="+", type=float, default=[1.0])
-    sw.add_argument("--backend", default="local", choices=["local", "ray"])
-    sw.add_argument("--workers", type=int, default=1, help="local: one worker per GPU (max)")
+    from me_core.train.sweep import BACKENDS, SweepSpec
+
+    defaults = SweepSpec()
+    sw.add_argument("--datasets", nargs="+", default=None, metavar="DATASET",
+                    help=f"data sets, of: {', '.join(DATASETS)} (default: "
+                         f"{' '.join(defaults.datasets)})")
+    sw.add_argument("--models", nargs="+", default=None, metavar="MODEL",
+                    help=f"models, of: {', '.join(MODEL_NAMES)} (default: "
+                         f"{' '.join(defaults.models)})")
+    sw.add_argument("--scales", nargs="+", type=int, default=None, metavar="SCALE",
+                    help=f"embedding size multiples (default: "
+                         f"{' '.join(map(str, defaults.scales))}; paper: 1 2 3 4 10)")
+    sw.add_argument("--embeddings", nargs="+", default=None, choices=["se", "me"],
+                    help=f"single and/or multi-embedding (default: "
+                         f"{' '.join(defaults.embeddings)})")
+    sw.add_argument("--seeds", nargs="+", type=int, default=None, metavar="SEED",
+                    help=f"seeds (default: {' '.join(map(str, defaults.seeds))}; paper: 3 "
+                         f"seeds)")
+    sw.add_argument("--fractions", nargs="+", type=float, default=None, metavar="FRACTION",
+                    help=f"shares of the training split, Table 2 (default: "
+                         f"{' '.join(map(str, defaults.fractions))})")
+    sw.add_argument("--backend", default="local", choices=BACKENDS,
+                    help="local: runs one after another here (default); ray: Ray tasks")
+    sw.add_argument("--workers", type=int, default=1,
+                    help="local: one worker process per GPU, at most the GPUs there are "
+                         "(default 1)")
     sw.add_argument("--address", default=None, help="ray: cluster address (default: local)")
     sw.add_argument("--cpus-per-run", type=float, default=1, help="ray: CPUs per run")
     sw.add_argument("--gpus-per-run", type=float, default=0, help="ray: GPUs per run")
@@ -462,10 +498,22 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"me_core: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
     parser = make_parser()
     args = parser.parse_args(argv)
-    return args.func(args)
+    warnings.formatwarning = _one_line_warning
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print(f"me_core {args.command}: interrupted (finished epochs and records are kept; "
+              f"rerun the same command to resume)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ from typing import Any, Iterable
 import yaml
 
 from me_core import publish
-from me_core.report import PROFILE_ENV, SUMMARY_DIR_ENV, atomic_write_text, repository_root
+from me_core.files import atomic_write_text
+from me_core.report import PROFILE_ENV, SUMMARY_DIR_ENV, repository_root
 from me_core.runtime import THREADS_ENV
 
 RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # also read by me_core.experiments.runs
@@ -123,6 +124,19 @@ def notebook_parameters(notebook) -> dict[str, Any]:
     raise BookError("no cell tagged 'parameters'")
 
 
+def check_parameter(key: str, value: Any, default: Any, where: str) -> None:
+    """A parameter value must have the type of the parameters cell's default (an int where a
+    float is expected is fine; a default of None accepts anything)."""
+    if default is None or value is None:
+        return
+    kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,), list: (list, tuple),
+             dict: (dict,)}
+    allowed = kinds.get(type(default), (type(default),))
+    if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+        raise BookError(f"parameter {key}={value!r} ({where}): expected a "
+                        f"{type(default).__name__} like the default {default!r}")
+
+
 def _check_profile(profiles: dict, profile: str, documents: list[Document]) -> dict:
     if profile not in profiles:
         raise BookError(f"unknown profile {profile!r}; choose one of {sorted(profiles)}")
@@ -184,6 +198,26 @@ def _stage_sources(root: Path, stage: Path, documents: list[Document],
             shutil.copy2(root / name, stage / name)
 
 
+BUILD_MARK = ".me_core-build"
+
+
+def claim_build_dir(build_dir: Path, default: bool = False) -> None:
+    """Make sure ``build_dir`` is ours to write into: new, empty, or marked by an earlier
+    build (the repository's own ``_build`` counts as ours). A folder that holds anything
+    else is refused, so a build never deletes files it did not make."""
+    mark = build_dir / BUILD_MARK
+    if build_dir.exists() and not build_dir.is_dir():
+        raise BookError(f"--build-dir {build_dir}: is a file, not a folder")
+    if build_dir.is_dir() and not mark.exists() and not default and any(build_dir.iterdir()):
+        raise BookError(f"--build-dir {build_dir}: the folder is not empty and was not made by "
+                        f"'me_core book' (no {BUILD_MARK}); a build would replace its src/, "
+                        f"runs/ and summaries/. Choose a new or empty folder")
+    build_dir.mkdir(parents=True, exist_ok=True)
+    if not mark.exists():
+        atomic_write_text(mark, "a book build folder of me_core: 'python -m me_core book' "
+                                "may replace src/, runs/, summaries/, jb/ and html/ here\n")
+
+
 def _jupyter_book_command() -> list[str]:
     script = Path(sys.executable).with_name("jupyter-book")
     return [str(script)] if script.exists() else ["jupyter-book"]
@@ -221,6 +255,11 @@ def build(
     unused = sorted(k for k in overrides if not any(k in p for p in declared.values()))
     if unused:
         raise BookError(f"no notebook declares the parameter(s) {unused}")
+    for name, params in declared.items():
+        given = {**(chosen.get(name) or {}),
+                 **{k: v for k, v in overrides.items() if k in params}}
+        for key, value in given.items():
+            check_parameter(key, value, params[key], f"notebook {name!r}")
 
     try:
         repository = publish.repository_url(root, repository_url)
@@ -232,16 +271,31 @@ def build(
     else:
         echo(f"[{profile}] launch buttons off: no repository URL (--repository-url, "
              f"${publish.REPOSITORY_URL_ENV} or a git remote 'origin')")
+    claim_build_dir(build_dir, default=build_dir == (root / "_build").resolve())
     stage = build_dir / "src"
     summaries = build_dir / "summaries"
-    _stage_sources(root, stage, documents, repository)
-    if summaries.exists():
-        shutil.rmtree(summaries)
-    # trained runs are shared by the chapters of one build only (stale runs of older code are
-    # never reused), unless the caller points ME_CORE_RUN_DIR at a folder of finished runs
-    if not os.environ.get(RUN_DIR_ENV) and (build_dir / "runs").exists():
-        shutil.rmtree(build_dir / "runs")
-    summaries.mkdir(parents=True)
+    if only is None:
+        # a full build starts clean: trained runs are shared by the chapters of one build only
+        # (stale runs of older code are never reused), unless ME_CORE_RUN_DIR points at a
+        # folder of finished runs
+        _stage_sources(root, stage, documents, repository)
+        for folder in [summaries] + ([] if os.environ.get(RUN_DIR_ENV) else
+                                     [build_dir / "runs"]):
+            if folder.exists():
+                shutil.rmtree(folder)
+    else:
+        # --only: the other chapters' executed notebooks, findings and trained runs stay; the
+        # chosen chapters' findings are replaced, and their runs are reused where finished
+        if not (stage / "_toc.yml").exists():
+            _stage_sources(root, stage, documents, repository)
+        for document in notebooks:
+            for old in summaries.glob(f"{document.name}--*.json"):
+                old.unlink()
+        kept = len(list((build_dir / "runs").glob("*/record.json")))
+        if kept and not os.environ.get(RUN_DIR_ENV):
+            echo(f"[{profile}] --only: keeping {build_dir / 'runs'} ({kept} finished runs of "
+                 f"the previous build are reused; delete the folder to retrain them)")
+    summaries.mkdir(parents=True, exist_ok=True)
     os.environ[SUMMARY_DIR_ENV] = str(summaries)
     os.environ[PROFILE_ENV] = profile
     os.environ.setdefault(THREADS_ENV, "1")
@@ -267,13 +321,20 @@ def build(
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         list(pool.map(run, chapters))
-    atomic_write_text(summaries / "_timings.json", yaml.safe_dump(timings))
+    timing_file = summaries / "_timings.json"
+    if only is not None and timing_file.exists():  # keep the other chapters' times
+        timings = {**(yaml.safe_load(timing_file.read_text()) or {}), **timings}
+    atomic_write_text(timing_file, yaml.safe_dump(timings))
     if not failures:
         for page in pages:
             run(page)
     if failures:
         raise BookError(f"{len(failures)} notebook(s) failed:\n" + "\n".join(failures))
     if not html:
+        for document in notebooks:
+            echo(f"[{profile}] executed notebook: {stage / (document.path + '.ipynb')}")
+        echo(f"[{profile}] findings: {summaries}; trained runs: "
+             f"{os.environ.get(RUN_DIR_ENV) or build_dir / 'runs'}")
         return stage
 
     out = build_dir / "jb"

@@ -84,29 +84,41 @@ class CollapseReport:
         return axes
 
 
-def tables_of(model: nn.Module, field_slices: Mapping[str, tuple[int, int]] | None = None
+def tables_of(model: nn.Module, field_slices: Mapping[str, tuple] | None = None
               ) -> dict[str, list[torch.Tensor]]:
-    """The embedding tables of ``model``, one list of sets per field (see module docstring)."""
+    """The embedding tables of ``model``, one list of sets per field (see module docstring).
+
+    ``field_slices`` cuts fused tables into fields: ``{"user": (start, stop)}`` for a model with
+    one table, ``{"user": ("table name", start, stop)}`` to name the table among several."""
     if hasattr(model, "field_embeddings") and hasattr(model, "num_fields") and not field_slices:
-        return {f"field {i}": list(model.field_embeddings(i)) for i in range(model.num_fields)}
+        names = getattr(model, "field_names", None) or [f"field {i}"
+                                                        for i in range(model.num_fields)]
+        return {str(names[i]): list(model.field_embeddings(i)) for i in range(model.num_fields)}
     found = {name: module.weight.detach() for name, module in model.named_modules()
              if isinstance(module, (nn.Embedding, nn.EmbeddingBag))}
     if not found:
         raise ValueError(f"{type(model).__name__} has no nn.Embedding or nn.EmbeddingBag; pass "
                          f"its tables directly")
-    if field_slices:
-        if len(found) != 1:
-            raise ValueError(f"field_slices cut one fused table, but the model has "
-                             f"{len(found)}: {sorted(found)}")
-        (table,) = found.values()
-        out = {}
-        for name, (start, stop) in field_slices.items():
-            if not 0 <= start < stop <= table.shape[0]:
-                raise ValueError(f"field {name!r}: rows [{start}, {stop}) outside the table's "
-                                 f"{table.shape[0]} rows")
-            out[name] = [table[start:stop]]
-        return out
-    return {name: [table] for name, table in found.items()}
+    if not field_slices:
+        return {name: [table] for name, table in found.items()}
+    out = {}
+    for name, cut in field_slices.items():
+        if len(cut) == 3:
+            source, start, stop = cut
+            if source not in found:
+                raise ValueError(f"field {name!r}: no table {source!r}; tables are "
+                                 f"{sorted(found)}")
+        elif len(found) == 1:
+            (source,), (start, stop) = found.keys(), cut
+        else:
+            raise ValueError(f"field {name!r}: the model has {len(found)} tables "
+                             f"{sorted(found)}; name one: (table, start, stop)")
+        table = found[source]
+        if not 0 <= start < stop <= table.shape[0]:
+            raise ValueError(f"field {name!r}: rows [{start}, {stop}) outside the table's "
+                             f"{table.shape[0]} rows")
+        out[name] = [table[start:stop]]
+    return out
 
 
 def _as_sets(tables: Any) -> dict[str, list]:
@@ -146,7 +158,12 @@ def diagnose(model_or_tables: Any, *, field_slices: Mapping[str, tuple[int, int]
         if any(s.ndim != 2 or s.shape[0] != sets[0].shape[0] for s in sets):
             raise ValueError(f"{name}: every set must be a 2-D table with the same rows")
         table = torch.cat(sets, dim=1)
-        ia = information_abundance(table)
+        try:
+            ia = information_abundance(table)
+        except ValueError as exc:  # NaN, inf or all-zero: name the table, not "E"
+            message = str(exc)
+            raise ValueError(f"table {name!r} " + message[2:] if message.startswith("E ")
+                             else f"table {name!r}: {message}") from None
         ia_random = _random_ia(table.shape[0], table.shape[1], generator)
         diversity = float("nan")
         if len(sets) > 1 and sets[0].shape[0] > max(s.shape[1] for s in sets):
@@ -161,27 +178,35 @@ def diagnose(model_or_tables: Any, *, field_slices: Mapping[str, tuple[int, int]
 
 
 def load_tables(path: Path | str, pattern: str = "emb") -> dict[str, list[torch.Tensor]]:
-    """Tables from a checkpoint: a ``me_core`` run folder (or its ``best.pt``/``last.pt`` next to
-    ``record.json``) gives its per-field tables; any other ``.pt`` state dict gives every 2-D
-    tensor whose key contains ``pattern``."""
+    """Tables from a checkpoint: a ``me_core`` run folder (finished: its best epoch; killed:
+    its last finished epoch), or its ``best.pt``/``last.pt``, gives its per-field tables; any
+    other ``.pt`` state dict gives every 2-D tensor whose key contains ``pattern``.
+    A damaged or foreign file is a one-line ``ValueError`` naming it."""
+    from me_core.train.checkpoint import load_checkpoint
+    from me_core.train.config import RunConfig
+    from me_core.train.trainer import load_run_model, model_of_state
+
     path = Path(path)
     folder = path if path.is_dir() else path.parent
     record = folder / "record.json"
-    if record.is_file():
-        from me_core.experiments.runs import load_model
-        from me_core.train.config import RunConfig
-
-        config = RunConfig.from_dict(json.loads(record.read_text())["config"])
-        return tables_of(load_model(config, folder))
+    if record.is_file() and (path.is_dir() or path.name == "best.pt"):
+        try:
+            config = RunConfig.from_dict(json.loads(record.read_text())["config"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{record}: not a readable run record ({exc})") from None
+        return tables_of(load_run_model(config, folder))
     if path.is_dir():
-        raise FileNotFoundError(f"{path}: no record.json (not a me_core run folder)")
+        if (path / "last.pt").is_file():  # a run that was killed or is still training
+            path = path / "last.pt"
+        else:
+            raise FileNotFoundError(f"{path}: a folder without record.json or last.pt (not a "
+                                    f"me_core run folder)")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for a file that is no checkpoint
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({exc})") from None
-    state = state.get("model", state.get("state_dict", state)) if isinstance(state, dict) else {}
+    state = load_checkpoint(path)
+    if "optimizer" in state and "key" in state:  # a me_core last.pt: rebuild its model
+        return tables_of(model_of_state(state, path))
+    state = state.get("model", state.get("state_dict", state))
     tables = {k: [v] for k, v in state.items()
               if isinstance(v, torch.Tensor) and v.ndim == 2 and pattern in k.lower()}
     if not tables:

@@ -51,6 +51,8 @@ def _check_table(E: Any, name: str = "E") -> Any:
             raise ValueError(f"{name} must be real, got dtype {E.dtype}")
         if not bool(torch.isfinite(E).all()):
             raise ValueError(f"{name} contains NaN or inf values")
+        if E.dtype in (torch.bfloat16, torch.float16):  # numpy has no bfloat16: widen
+            return E.detach().float()
         return E.detach()
     arr = np.asarray(E)
     if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
@@ -133,7 +135,12 @@ def concatenate_sets(sets: Sequence[ArrayLike]) -> np.ndarray:
 
 
 def _as_table(E: Union[ArrayLike, Sequence[ArrayLike]]) -> ArrayLike:
-    if isinstance(E, (list, tuple)):
+    """A list of 2-D tables is a field's embedding sets (concatenated); a nested list of
+    numbers is one table."""
+    if isinstance(E, (list, tuple)) and E and all(
+            getattr(t, "ndim", None) == 2 or (isinstance(t, (list, tuple)) and t
+                                              and isinstance(t[0], (list, tuple)))
+            for t in E):
         return concatenate_sets(E)
     return E
 

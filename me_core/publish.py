@@ -16,6 +16,7 @@ notebooks' first cell clones the branch and installs ``me_core``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -92,8 +93,21 @@ def apply_repository(config: dict[str, Any], url: str | None) -> dict[str, Any]:
     return config
 
 
+_BRANCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]*")
+
+
+def check_branch(branch: str) -> str:
+    """A branch name safe to paste into the generated setup cell (git's usual characters)."""
+    if not _BRANCH.fullmatch(branch) or ".." in branch or branch.endswith((".", "/", ".lock")):
+        raise ValueError(f"branch {branch!r}: not a plain git branch name (letters, digits, "
+                         f"'.', '_', '-', '/')")
+    return branch
+
+
 def _colab_setup_cell(url: str, branch: str):
     import nbformat
+
+    check_branch(branch)
 
     source = f'''\
 # On Colab: fetch this repository's `{branch}` branch and install me_core, as Binder does from
@@ -101,8 +115,8 @@ def _colab_setup_cell(url: str, branch: str):
 import os, subprocess, sys
 if "google.colab" in sys.modules:
     if not os.path.exists("/content/me_core"):
-        subprocess.run(["git", "clone", "--depth", "1", "--branch", "{branch}",
-                        "{url}", "/content/me_core"], check=True)
+        subprocess.run(["git", "clone", "--depth", "1", "--branch", {json.dumps(branch)},
+                        {json.dumps(url)}, "/content/me_core"], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e",
                         "/content/me_core", "safetensors"], check=True)
     sys.path.insert(0, "/content/me_core")

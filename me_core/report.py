@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
+
+from me_core.files import atomic_write_text
 
 SUMMARY_DIR_ENV = "ME_CORE_SUMMARY_DIR"
 PROFILE_ENV = "ME_CORE_PROFILE"
 VERDICTS = ("reproduced", "partly reproduced", "inconclusive", "not reproduced", "not run")
 
-__all__ = ["summary_dir", "current_profile", "record_finding", "load_findings", "atomic_write_text",
-           "file_lock", "verdict", "resolve"]
+__all__ = ["summary_dir", "current_profile", "record_finding", "load_findings", "verdict",
+           "resolve"]
 
 
 def repository_root() -> Path:
@@ -37,40 +37,6 @@ def summary_dir() -> Path:
 
 def current_profile() -> str:
     return os.environ.get(PROFILE_ENV, "interactive")
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (a lock file, created if needed) for the block.
-
-    POSIX ``flock``; on systems without it the block runs unlocked (atomic renames still
-    protect every file we write)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def record_finding(

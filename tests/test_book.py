@@ -114,6 +114,6 @@ def test_cli_reports_errors_in_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "me_core", "book", "--profile", "nope",
                              "--build-dir", str(tmp_path)], capture_output=True, text=True,
                             cwd=ROOT)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "unknown profile 'nope'" in result.stderr
     assert "Traceback" not in result.stderr

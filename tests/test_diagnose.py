@@ -83,6 +83,6 @@ def test_cli_on_a_state_dict_and_on_a_run_folder(tmp_path):
                        max_epochs=1, batch_size=256)
     train(config, run_dir=tmp_path / "run", cache_dir=tmp_path / "cache")
     tables = load_tables(tmp_path / "run" / "best.pt")
-    assert list(tables) == ["field 0", "field 1", "field 2"]
+    assert list(tables) == ["f0", "f1", "f2"]  # the data set's field names
     bad = _cli(tmp_path / "missing.pt")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no such checkpoint" in bad.stderr

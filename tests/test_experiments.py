@@ -215,7 +215,7 @@ def test_book_param_override_must_be_declared(tmp_path):
         [sys.executable, "-m", "me_core", "book", "--profile", "smoke", "--only", "appendix_proofs",
          "--build-dir", str(tmp_path), "--param", "no_such_parameter=3"],
         capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "no_such_parameter" in result.stderr
 
 

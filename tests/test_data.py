@@ -326,7 +326,7 @@ def test_your_own_frame(tmp_path):
 
 
 def test_load_dataset_errors(tmp_path):
-    with pytest.raises(DataError, match="needs a path"):
+    with pytest.raises(DataError, match="needs the path"):
         load_dataset("criteo", cache_dir=tmp_path)
     with pytest.raises(DataError, match="unknown data set 'kdd'"):
         load_dataset("kdd")

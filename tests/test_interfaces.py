@@ -4,6 +4,7 @@ documented (each case once surprised a new user)."""
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,3 +99,70 @@ def test_sweep_help_names_every_default(capsys):
         block = text[text.index(f"\n  {flag}"):]  # the option's entry, not the usage line
         assert "default" in block[:300], flag
     assert "synthetic" in text and "dcnv2" in text
+
+
+def test_chapters_run_outside_a_build_write_outside_the_repository(tmp_path, monkeypatch):
+    from me_core.experiments.runs import run_root
+    from me_core.report import repository_root, summary_dir
+
+    monkeypatch.delenv("ME_CORE_SUMMARY_DIR", raising=False)
+    monkeypatch.delenv("ME_CORE_RUN_DIR", raising=False)
+    monkeypatch.setenv("ME_CORE_CACHE", str(tmp_path))
+    assert summary_dir() == tmp_path / "interactive" / "summaries"
+    assert run_root() == tmp_path / "interactive" / "runs"
+    assert repository_root() not in summary_dir().parents
+    monkeypatch.setenv("ME_CORE_SUMMARY_DIR", str(tmp_path / "build" / "summaries"))
+    assert run_root() == tmp_path / "build" / "runs"  # a book build: runs beside findings
+    monkeypatch.setenv("ME_CORE_RUN_DIR", str(tmp_path / "finished"))
+    assert run_root() == tmp_path / "finished"
+
+
+def test_preprocess_table_warns_about_bucketed_ids_and_prints_the_train_command(
+        tmp_path, capsys):
+    import shlex
+
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"user": rng.integers(0, 500, 2000), "color": rng.choice(list("rgb"), 2000),
+                  "click": rng.integers(0, 2, 2000)}).to_csv(tmp_path / "t.csv", index=False)
+    cache = str(tmp_path / "c")
+    with pytest.warns(UserWarning, match="'user' holds integers .* bucketed into 10 quantile"):
+        assert main(["preprocess", "table", str(tmp_path / "t.csv"), "--label", "click",
+                     "--cache-dir", cache]) == 0
+    out = capsys.readouterr().out
+    assert "numeric: 10 quantile bins" in out and "categorical" in out
+    command = next(line for line in out.splitlines() if line.startswith("train on this"))
+    argv = shlex.split(command.split(": ", 1)[1])[3:]  # drop "python -m me_core"
+    assert main([*argv, "--cache-dir", cache, "--epochs", "1", "--quiet", "--run-root",
+                 str(tmp_path / "runs"), "--records", str(tmp_path / "r.jsonl")]) == 0
+    trained = capsys.readouterr().out
+    cache_name = next(line for line in out.splitlines() if line.startswith("cache:"))
+    assert f"table encoding ({Path(cache_name.split(': ')[1]).name})" in trained
+
+
+def test_missing_paths_are_explained_for_every_interface():
+    from me_core.data import DataError, load_dataset
+
+    for name in ("criteo", "table"):
+        with pytest.raises(DataError, match="preprocess: the PATH argument; train and sweep: "
+                                            "--data-path"):
+            load_dataset(name, label="click")
+
+
+def test_the_catalog_matches_the_libraries_and_help_needs_no_torch():
+    import subprocess
+    import sys
+
+    from me_core import catalog
+    from me_core.data import DATASETS
+    from me_core.models import MODEL_NAMES
+    from me_core.settings import PROTOCOLS
+    from me_core.train.precision import PRECISIONS
+
+    assert catalog.MODEL_NAMES == MODEL_NAMES and catalog.DATASETS == DATASETS
+    assert catalog.PRECISIONS == PRECISIONS and set(catalog.PROTOCOL_NAMES) == set(PROTOCOLS)
+    code = ("import sys; from me_core.__main__ import make_parser; make_parser(); "
+            "print(sorted(m for m in ('torch', 'pandas', 'pyarrow') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr

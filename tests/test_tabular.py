@@ -43,7 +43,9 @@ def test_committed_csv_round_trips_through_cli_and_api(tmp_path):
                   "--numeric", *NUMERIC, cache=tmp_path / "cli")
     assert result.returncode == 0, result.stderr
     assert "tailnum" in result.stdout and "2,000 rows, 11 fields" in result.stdout
-    cached = Path(result.stdout.strip().splitlines()[-1].split("cache: ")[1])
+    cached = Path(next(line for line in result.stdout.splitlines()
+                       if line.startswith("cache: ")).split("cache: ")[1])
+    assert "train on this encoding: python -m me_core train --dataset table" in result.stdout
     api = preprocess_table(SAMPLE, "delayed", categorical=CATEGORICAL, numeric=NUMERIC,
                            cache_dir=tmp_path / "api")
     from me_core.data.cache import EncodedDataset

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from me_core.catalog import DATASETS  # one list for the CLI and the loaders
 from me_core.data.avazu import preprocess_avazu
 from me_core.data.batches import BatchLoader
 from me_core.data.cache import EncodedDataset, cache_root, random_split_indices
@@ -25,7 +26,7 @@ from me_core.data.synthetic import (A3_CARDINALITIES, CRITEO_LIKE_CARDINALITIES,
 from me_core.data.table import preprocess_frame
 from me_core.data.tabular import preprocess_table, read_table
 
-DATASETS = ("criteo", "avazu", "movielens", "synthetic", "table")
+_PATH_HOW = "Python: path=...; preprocess: the PATH argument; train and sweep: --data-path"
 
 __all__ = ["load_dataset", "DATASETS", "BatchLoader", "EncodedDataset", "FeatureMap", "DataError",
            "OOV_INDEX", "cache_root", "random_split_indices", "preprocess_criteo",
@@ -45,7 +46,7 @@ def load_dataset(name: str, path: Path | str | None = None, *, cache_dir=None,
     """
     if name in ("criteo", "avazu"):
         if path is None:
-            raise DataError(f"data set {name!r} needs a path to its Kaggle file (--data-path)")
+            raise DataError(f"data set {name!r} needs the path of its Kaggle file ({_PATH_HOW})")
         reader = preprocess_criteo if name == "criteo" else preprocess_avazu
         return reader(path, cache_dir=cache_dir, rebuild=rebuild, progress=progress,
                       on_bad_line=on_bad_line, **options)
@@ -55,8 +56,9 @@ def load_dataset(name: str, path: Path | str | None = None, *, cache_dir=None,
         return preprocess_synthetic(cache_dir=cache_dir, rebuild=rebuild, **options)
     if name == "table":
         if path is None:
-            raise DataError("data set 'table' needs the path of the table file (--data-path)")
+            raise DataError(f"data set 'table' needs the path of the table file ({_PATH_HOW})")
         if "label" not in options:
-            raise DataError("data set 'table' needs the label column (data option 'label')")
+            raise DataError("data set 'table' needs the label column (Python: label=...; "
+                            "preprocess: --label; train and sweep: --data-option label=...)")
         return preprocess_table(path, cache_dir=cache_dir, rebuild=rebuild, **options)
     raise DataError(f"unknown data set {name!r}; choose one of {DATASETS}")

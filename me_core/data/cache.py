@@ -29,9 +29,9 @@ import numpy as np
 
 from me_core.data.errors import DataError
 from me_core.data.featuremap import FORMAT_VERSION, FeatureMap
-from me_core.files import keyed_lock, remove_stale_staging, staged_folder
+from me_core.files import (CACHE_ENV, keyed_lock, remove_stale_staging, staged_folder,
+                           user_cache_root)
 
-CACHE_ENV = "ME_CORE_CACHE"
 PAPER_SPLIT = (0.8, 0.1, 0.1)
 
 __all__ = ["cache_root", "fingerprint_file", "cache_key", "EncodedDataset", "build_cached",
@@ -40,12 +40,7 @@ __all__ = ["cache_root", "fingerprint_file", "cache_key", "EncodedDataset", "bui
 
 def cache_root(root: Path | str | None = None) -> Path:
     """The cache folder: argument, else $ME_CORE_CACHE, else $XDG_CACHE_HOME/me-core."""
-    if root is not None:
-        return Path(root)
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "me-core"
+    return Path(root) if root is not None else user_cache_root()
 
 
 def fingerprint_file(path: Path, sample: int = 1 << 20) -> dict[str, Any]:

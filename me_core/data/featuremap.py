@@ -77,12 +77,26 @@ class FeatureMap:
             return "<OOV>"
         return self.vocabularies[field_index][value_id - 1]
 
+    def field_kinds(self) -> list[str]:
+        """How each field was encoded, in words: categorical, or numeric and its bucketing."""
+        rules = self.preprocessing
+        numeric = set(rules.get("numeric") or [])
+        if rules.get("format") == "table" and numeric:
+            rule = rules.get("numeric_rule", "quantile")
+            how = (f"numeric: {rules.get('bins')} quantile bins" if rule == "quantile"
+                   else "numeric: Criteo ln^2 rule")
+            return [how if name in numeric else "categorical" for name in self.field_names]
+        if rules.get("integer_rule"):  # Criteo's integer columns I1..I13
+            return [f"integer: {rules['integer_rule']}" if name.startswith("I") and
+                    name[1:].isdigit() else "categorical" for name in self.field_names]
+        return ["categorical"] * self.num_fields
+
     def field_table(self):
-        """One row per field: name, cardinality, OOV share (a pandas DataFrame)."""
+        """One row per field: name, how it was encoded, cardinality, OOV share (pandas)."""
         import pandas as pd
 
-        return pd.DataFrame({"field": self.field_names, "cardinality": self.cardinalities,
-                             "oov_share": self.oov_share})
+        return pd.DataFrame({"field": self.field_names, "kind": self.field_kinds(),
+                             "cardinality": self.cardinalities, "oov_share": self.oov_share})
 
     def to_json(self) -> str:
         payload = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict deep-copies

@@ -19,6 +19,7 @@ map's ``preprocessing``):
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,7 +28,7 @@ import pandas as pd
 
 from me_core.data.cache import EncodedDataset, fingerprint_file
 from me_core.data.criteo import integer_token
-from me_core.data.errors import DataError
+from me_core.data.errors import DataError, DataWarning
 from me_core.data.table import encode_frame_cached, frame_fingerprint
 
 NUMERIC_RULES = ("quantile", "criteo")
@@ -184,7 +185,8 @@ def preprocess_table(source: Path | str | pd.DataFrame, label: str, *,
                         f"{list(map(str, frame.columns))}")
     if label in named:
         raise DataError(f"{where}: the label column {label!r} is also listed as a feature")
-    if categorical is None and numeric is None:
+    inferred = categorical is None and numeric is None
+    if inferred:
         categorical, numeric = infer_columns(frame, label, max_levels)
     else:
         categorical, numeric = list(categorical or []), list(numeric or [])
@@ -195,6 +197,14 @@ def preprocess_table(source: Path | str | pd.DataFrame, label: str, *,
     if empty:
         raise DataError(f"{where}: column(s) {empty} are missing in every row")
     labels = _binary_labels(frame[label], positive, where)
+    for column in numeric if inferred else []:  # said once the table is known to be usable
+        if pd.api.types.is_integer_dtype(frame[column]):
+            how = f"{bins} quantile bins" if numeric_rule == "quantile" else "the Criteo ln^2 rule"
+            warnings.warn(
+                f"{where}: column {column!r} holds integers ({frame[column].nunique()} "
+                f"distinct values) and was inferred numeric, so it is bucketed into {how}; "
+                f"if it holds ids, list it as categorical (categorical=[...] in Python, "
+                f"--categorical on the command line)", DataWarning, stacklevel=2)
 
     preprocessing = {"format": "table", "label": label, "positive": None if positive is None
                      else str(positive), "categorical": categorical, "numeric": numeric,

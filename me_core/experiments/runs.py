@@ -22,14 +22,13 @@ from torch import nn
 
 from me_core.models import build
 from me_core.files import keyed_lock
-from me_core.report import resolve, summary_dir
+from me_core.report import (RUN_DIR_ENV, SUMMARY_DIR_ENV, interactive_root, resolve,
+                            summary_dir)
 from me_core.settings import protocol_settings
 from me_core.train.checkpoint import load_checkpoint
 from me_core.train.config import RunConfig
 from me_core.train.records import records_frame
 from me_core.train.trainer import load_run_model, open_data, train
-
-RUN_DIR_ENV = "ME_CORE_RUN_DIR"
 
 __all__ = ["Run", "Chapter", "chapter", "planted_pairs", "with_shared_base", "run_root", "data_config", "train_runs", "load_run_model", "runs_frame",
            "load_results", "grid", "history_frame", "RUN_DIR_ENV"]
@@ -37,10 +36,13 @@ __all__ = ["Run", "Chapter", "chapter", "planted_pairs", "with_shared_base", "ru
 
 def run_root() -> Path:
     """Where chapters keep trained runs: ``$ME_CORE_RUN_DIR``, else ``runs`` next to this
-    build's summaries (``_build/runs`` for an interactive session)."""
+    build's summaries (a book build: ``<build>/runs``), else the interactive folder
+    (``<me_core cache>/interactive/runs``, see :func:`me_core.report.interactive_root`)."""
     if os.environ.get(RUN_DIR_ENV):
         return Path(os.environ[RUN_DIR_ENV])
-    return summary_dir().parent / "runs"
+    if os.environ.get(SUMMARY_DIR_ENV):
+        return summary_dir().parent / "runs"
+    return interactive_root() / "runs"
 
 
 @dataclass

@@ -23,11 +23,11 @@ from typing import Any, Iterable
 
 import yaml
 
+from me_core.catalog import BACKENDS, SWEEP_DEFAULTS
 from me_core.train.config import ConfigError, RunConfig
 from me_core.train.records import append_record, recorded_keys
 from me_core.train.trainer import check_outputs
 
-BACKENDS = ("local", "ray")
 
 __all__ = ["SweepSpec", "SweepReport", "run_sweep", "load_spec", "BACKENDS"]
 
@@ -37,12 +37,12 @@ class SweepSpec:
     """The grid. ``settings`` are RunConfig fields shared by every run (e.g. max_epochs);
     ``data`` maps a data set to its data_path/data_options."""
 
-    datasets: list[str] = field(default_factory=lambda: ["synthetic"])
-    models: list[str] = field(default_factory=lambda: ["dcnv2"])
-    scales: list[int] = field(default_factory=lambda: [1])
-    embeddings: list[str] = field(default_factory=lambda: ["se", "me"])
-    seeds: list[int] = field(default_factory=lambda: [0])
-    fractions: list[float] = field(default_factory=lambda: [1.0])
+    datasets: list[str] = field(default_factory=lambda: list(SWEEP_DEFAULTS["datasets"]))
+    models: list[str] = field(default_factory=lambda: list(SWEEP_DEFAULTS["models"]))
+    scales: list[int] = field(default_factory=lambda: list(SWEEP_DEFAULTS["scales"]))
+    embeddings: list[str] = field(default_factory=lambda: list(SWEEP_DEFAULTS["embeddings"]))
+    seeds: list[int] = field(default_factory=lambda: list(SWEEP_DEFAULTS["seeds"]))
+    fractions: list[float] = field(default_factory=lambda: list(SWEEP_DEFAULTS["fractions"]))
     settings: dict[str, Any] = field(default_factory=dict)
     data: dict[str, dict[str, Any]] = field(default_factory=dict)
 

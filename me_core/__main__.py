@@ -369,6 +369,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     pre = commands.add_parser(
         "preprocess", help="encode a data set into the cache and print its field table",
+        epilog="examples:\n  python -m me_core preprocess synthetic --rows 30000\n  python -m me_core preprocess criteo /data/criteo/train.txt\n  python -m me_core preprocess table clicks.csv --label clicked --categorical user ad\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Encode a data set into the cached format (memory-mapped ids, labels, the "
                     "paper's 8:1:1 split with seed 0) and print its fields. Criteo and Avazu "
                     "use the official preprocessing (SPEC 8); a matching cache is reused.",
@@ -406,6 +408,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     tr = commands.add_parser(
         "train", help="train one model with the paper's protocol",
+        epilog="examples:\n  python -m me_core train --model dcnv2 --scale 4 --me --protocol quick\n  python -m me_core train --dataset criteo --data-path /data/criteo/train.txt --device cuda\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train one model (single- or multi-embedding) with the paper's protocol: "
                     "Adam lr 1e-3, wd 1e-6, batch 2048, early stopping on validation AUC "
                     "(patience 3), test metrics of the best epoch. Checkpoints at every epoch "
@@ -429,12 +433,15 @@ def make_parser() -> argparse.ArgumentParser:
 
     sw = commands.add_parser(
         "sweep", help="run a grid of trainings, skipping runs already recorded",
+        epilog="examples:\n  python -m me_core sweep --models dcnv2 dnn --scales 1 2 4 --seeds 0 1 2 --protocol quick\n  python -m me_core sweep --spec examples/sweep.yml\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run every combination of data sets x models x scales x SE/ME x seeds x "
                     "fractions that is not yet in the records file (an interrupted sweep "
                     "resumes). Scale 1 runs once (SE and ME coincide). Backends: local, ray.",
     )
     sw.add_argument("--spec", type=Path, default=None,
-                    help="YAML file with datasets/models/scales/embeddings/seeds/fractions/"
+                    help="YAML file (format: examples/sweep.yml) with datasets/models/scales/"
+                         "embeddings/seeds/fractions/"
                          "settings/data (overrides the grid flags)")
     from me_core.catalog import BACKENDS
 
@@ -470,6 +477,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     rs = commands.add_parser(
         "results", help="print recorded runs: mean +- std over seeds",
+        epilog="examples:\n  python -m me_core results runs/records.jsonl results/table1-synthetic\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Load run records (JSON-lines files or folders of them) and print test "
                     "AUC and logloss, mean +- std over seeds, per data set, model, SE/ME, "
                     "scale and fraction.",
@@ -479,6 +488,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     dg = commands.add_parser(
         "diagnose", help="is a model's embedding collapsed? (IA per table vs random tables)",
+        epilog="examples:\n  python -m me_core diagnose runs/RUN_KEY\n  python -m me_core diagnose model.pt --pattern emb --plot report.png\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Load the embedding tables of a checkpoint and print, per table, the "
                     "information abundance, that of a random Gaussian table of the same shape, "
                     "their ratio and (for several embedding sets) their diversity. A me_core "
@@ -493,6 +504,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     book = commands.add_parser(
         "book", help="execute the notebooks with a profile and build the book",
+        epilog="examples:\n  python -m me_core book --profile smoke --build-dir /tmp/smoke\n  python -m me_core book --only evidence2_toy\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Execute every notebook in _toc.yml once with papermill under a parameter "
                     "profile (notebooks/profiles.yml), then build the Jupyter Book from the "
                     "executed notebooks in strict mode.",
@@ -518,6 +531,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     launch = commands.add_parser(
         "launch-notebooks", help="write the .ipynb notebooks the book's launch buttons open",
+        epilog="examples:\n  python -m me_core launch-notebooks --repository-url https://github.com/you/fork\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Write an .ipynb twin of every book notebook (next to its py:percent "
                     "source), with a first cell that sets up me_core on Colab. The publishing "
                     "workflow commits them on the branch the launch buttons point at.",

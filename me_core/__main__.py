@@ -470,8 +470,8 @@ def make_parser() -> argparse.ArgumentParser:
                     help="local: one worker process per GPU, at most the GPUs there are "
                          "(default 1)")
     sw.add_argument("--address", default=None, help="ray: cluster address (default: local)")
-    sw.add_argument("--cpus-per-run", type=float, default=1, help="ray: CPUs per run")
-    sw.add_argument("--gpus-per-run", type=float, default=0, help="ray: GPUs per run")
+    sw.add_argument("--cpus-per-run", type=float, default=1, help="ray: CPUs per run (default 1)")
+    sw.add_argument("--gpus-per-run", type=float, default=0, help="ray: GPUs per run (default 0)")
     _add_training_flags(sw)
     sw.set_defaults(func=_sweep)
 
@@ -483,7 +483,9 @@ def make_parser() -> argparse.ArgumentParser:
                     "AUC and logloss, mean +- std over seeds, per data set, model, SE/ME, "
                     "scale and fraction.",
     )
-    rs.add_argument("records", nargs="*", type=Path, default=[Path("runs/records.jsonl")])
+    rs.add_argument("records", nargs="*", type=Path, default=[Path("runs/records.jsonl")],
+                    help="JSON-lines record files or folders of them (default: "
+                         "runs/records.jsonl)")
     rs.set_defaults(func=_results)
 
     dg = commands.add_parser(
@@ -518,7 +520,7 @@ def make_parser() -> argparse.ArgumentParser:
                            "written to BUILD_DIR/html")
     book.add_argument("--only", nargs="+", metavar="NOTEBOOK",
                       help="execute only these notebooks (no HTML build)")
-    book.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel")
+    book.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
     book.add_argument("--no-html", action="store_true", help="execute only, skip the HTML build")
     book.add_argument("--param", action="append", metavar="KEY=VALUE",
                       help="set KEY (a YAML value) in every notebook that declares it, on top "

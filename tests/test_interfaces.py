@@ -166,3 +166,18 @@ def test_the_catalog_matches_the_libraries_and_help_needs_no_torch():
             "print(sorted(m for m in ('torch', 'pandas', 'pyarrow') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_every_cli_option_has_help_and_says_its_default():
+    import argparse
+
+    from me_core.__main__ import make_parser
+
+    commands = next(a for a in make_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction))
+    for name, parser in commands.choices.items():
+        assert parser.epilog and "examples:" in parser.epilog, name
+        for action in parser._actions:
+            assert action.help, (name, action.dest)
+            if action.default not in (None, False, argparse.SUPPRESS):
+                assert "default" in action.help or "(" in action.help, (name, action.dest)

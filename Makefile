@@ -1,4 +1,5 @@
-# Two entry points (see README): `make book` builds the quick book, `make test` runs the tests.
+# Two entry points (see README): `make book` builds the quick book, `make test` runs the linter
+# and the tests. `make test-fast` (under a minute) leaves out tests marked slow or network.
 # `make check-book` runs the browser test against the built quick book (CI runs all three).
 # Both create or refresh the local virtual environment .venv when pyproject.toml or
 # constraints.txt changed. torch is pinned through constraints.txt and installed before the
@@ -17,13 +18,20 @@ REQUIREJS_VERSION := 2.3.7
 MATHJAX_VERSION := 3.2.2
 ASSETS := $(WIDGETS_DIR)/embed-amd.js $(MATHJAX_DIR)/tex-mml-chtml.js
 
-.PHONY: book test check-book chromium venv assets bench clean
+.PHONY: book test test-fast lint check-book chromium venv assets bench clean
 
 book: $(STAMP) $(ASSETS)
 	$(PY) -m me_core book --profile $(PROFILE)
 
-test: $(STAMP) $(ASSETS) chromium
+test: lint $(STAMP) $(ASSETS) chromium
 	$(PY) -m pytest
+
+# the inner loop: no book builds, browser, multi-model training or downloads
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not network" -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check me_core notebooks benchmarks tests
 
 # the browser test (tests/test_browser.py) against the quick book in _build/html
 check-book: $(STAMP) chromium
@@ -78,6 +86,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_information_abundance.py
 	$(PY) benchmarks/bench_models.py
 	$(PY) benchmarks/bench_preprocess.py
+	$(PY) benchmarks/bench_train.py
 
 clean:
 	rm -rf _build $(WIDGETS_DIR) $(WIDGETS_DIR).tmp $(MATHJAX_DIR) $(MATHJAX_DIR).tmp

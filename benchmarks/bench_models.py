@@ -1,4 +1,5 @@
-"""Training-step throughput of our models vs a reference that loops over sets like the official code.
+"""Training-step throughput of our models vs a reference that loops over sets like the official
+code.
 
 Setting (issue "Models", item 6): CPU, batch 2048, 39 fields with Criteo-like cardinalities
 (Table 4 extremes, scaled by --cardinality-scale to fit memory), Adam (lr 1e-3, wd 1e-6).

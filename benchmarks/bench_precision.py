@@ -7,8 +7,8 @@ configuration, the training samples/s of both precisions and their ratio, the te
 difference bf16 - fp32 paired by seed (mean ± standard error, n), and the seed spread (standard
 deviation over seeds of the fp32 AUC): bf16 is AUC-neutral for a configuration when the paired
 difference is within that spread; the last column applies the book's paired rule (a difference
-in every seed beyond 2 standard errors counts as real, see ``me_core.stats``). The last line says whether bf16 passes for all of them and
-what ``precision=auto`` resolves to on this machine.
+in every seed beyond 2 standard errors counts as real, see ``me_core.stats``). The last line
+says whether bf16 passes for all of them and what ``precision=auto`` resolves to on this machine.
 
 Runs are kept in ``--workdir`` (checkpoints and records), so an interrupted benchmark resumes.
 Run: python benchmarks/bench_precision.py [--rows 300000] [--scales 1 4] [--seeds 0 1 2]

@@ -86,7 +86,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rss", type=int, nargs="*", default=[],
                         help="line counts for the peak-memory measurement (e.g. 1000000 10000000)")
-    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "me-core-bench")
+    parser.add_argument("--workdir", type=Path,
+                        default=Path(tempfile.gettempdir()) / "me-core-bench")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -105,7 +106,8 @@ def main() -> None:
     identical = (np.array_equal(np.asarray(data.x), ref_x) and np.array_equal(
         np.asarray(data.y), ref_y) and data.feature_map.vocabularies == ref_vocab)
     t_ours_med, t_parse_med = statistics.median(t_ours), statistics.median(t_parse)
-    result = {"lines": args.lines, "block_size": block, "per_line_s": t_per_line, "ours_s": t_ours_med,
+    result = {"lines": args.lines, "block_size": block, "per_line_s": t_per_line,
+              "ours_s": t_ours_med,
               "parse_only_s": t_parse_med, "ours_runs_s": t_ours, "parse_runs_s": t_parse,
               "speedup_vs_per_line": t_per_line / t_ours_med,
               "ours_over_parse_only": t_ours_med / t_parse_med, "identical": identical}

@@ -46,7 +46,8 @@ def main() -> None:
         write_criteo_format(path, args.lines, seed=0)
     data = preprocess_criteo(path, cache_dir=args.workdir / "cache", progress=False)
     dims = data.feature_map.field_dims
-    print(f"device={device} ({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}), "
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
+    print(f"device={device} ({name}), "
           f"threads={args.threads}, {args.lines:,} lines, {len(dims)} fields, "
           f"sum of cardinalities {sum(dims):,}, batch 2048")
     print(f"{'config':<18}{'model-only samples/s':>22}{'end-to-end samples/s':>22}"

@@ -1,9 +1,17 @@
 """me_core: the executable companion to "On the Embedding Collapse When Scaling Up
 Recommendation Models" (Guo et al., ICML 2024).
 
-Subpackages: ``metrics`` (information abundance, spectra, principal-angle similarity),
-``experiments`` (one function per paper experiment), ``plots``, ``report`` (chapter summaries),
-``book`` (profiles and the papermill + Jupyter Book pipeline).
+Layers, each importing only from the ones above it:
+
+* ``files`` (atomic writes, locks), ``catalog`` (names without torch), ``settings`` (protocols),
+  ``metrics`` (information abundance, spectra, principal angles), ``stats`` (seed-paired
+  effects and verdicts), ``paper`` (the paper's reported numbers);
+* ``data`` (data sets into one cached format), ``models`` (the paper's CTR models, SE and ME),
+  ``optim``, ``runtime`` (threads);
+* ``train`` (config, trainer, checkpoints, records, sweeps), ``diagnosis`` (collapse report);
+* ``experiments`` (the chapters' analyses), ``plots``, ``report`` (findings for the status page);
+* ``book`` and ``publish`` (papermill + Jupyter Book pipeline, launch notebooks), ``__main__``
+  (the command line).
 """
 
 __version__ = "0.1.0"

@@ -4,7 +4,8 @@ Commands:
   preprocess  encode a data set into the cache and print its field table
   train       train one model with the paper's protocol; resumes a killed run
   sweep       run a grid of trainings (local or Ray), skipping runs already recorded
-  results     print the recorded runs: test AUC/logloss mean +- std over seeds of otherwise identical runs
+  results     print the recorded runs: test AUC/logloss mean +- std over the seeds of
+              otherwise identical runs
   book        execute every notebook with a parameter profile and build the Jupyter Book
 
 Bad arguments and bad data end with one line on stderr (exit status 2), not a traceback.
@@ -369,7 +370,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     pre = commands.add_parser(
         "preprocess", help="encode a data set into the cache and print its field table",
-        epilog="examples:\n  python -m me_core preprocess synthetic --rows 30000\n  python -m me_core preprocess criteo /data/criteo/train.txt\n  python -m me_core preprocess table clicks.csv --label clicked --categorical user ad\n",
+        epilog=("examples:\n"
+                "  python -m me_core preprocess synthetic --rows 30000\n"
+                "  python -m me_core preprocess criteo /data/criteo/train.txt\n"
+                "  python -m me_core preprocess table clicks.csv --label clicked "
+                "--categorical user ad\n"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Encode a data set into the cached format (memory-mapped ids, labels, the "
                     "paper's 8:1:1 split with seed 0) and print its fields. Criteo and Avazu "
@@ -408,7 +413,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     tr = commands.add_parser(
         "train", help="train one model with the paper's protocol",
-        epilog="examples:\n  python -m me_core train --model dcnv2 --scale 4 --me --protocol quick\n  python -m me_core train --dataset criteo --data-path /data/criteo/train.txt --device cuda\n",
+        epilog=("examples:\n"
+                "  python -m me_core train --model dcnv2 --scale 4 --me --protocol quick\n"
+                "  python -m me_core train --dataset criteo --data-path /data/criteo/train.txt "
+                "--device cuda\n"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Train one model (single- or multi-embedding) with the paper's protocol: "
                     "Adam lr 1e-3, wd 1e-6, batch 2048, early stopping on validation AUC "
@@ -433,7 +441,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     sw = commands.add_parser(
         "sweep", help="run a grid of trainings, skipping runs already recorded",
-        epilog="examples:\n  python -m me_core sweep --models dcnv2 dnn --scales 1 2 4 --seeds 0 1 2 --protocol quick\n  python -m me_core sweep --spec examples/sweep.yml\n",
+        epilog=("examples:\n"
+                "  python -m me_core sweep --models dcnv2 dnn --scales 1 2 4 --seeds 0 1 2 "
+                "--protocol quick\n"
+                "  python -m me_core sweep --spec examples/sweep.yml\n"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run every combination of data sets x models x scales x SE/ME x seeds x "
                     "fractions that is not yet in the records file (an interrupted sweep "
@@ -477,7 +488,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     rs = commands.add_parser(
         "results", help="print recorded runs: mean +- std over seeds",
-        epilog="examples:\n  python -m me_core results runs/records.jsonl results/table1-synthetic\n",
+        epilog=("examples:\n"
+                "  python -m me_core results runs/records.jsonl results/table1-synthetic\n"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Load run records (JSON-lines files or folders of them) and print test "
                     "AUC and logloss, mean +- std over seeds, per data set, model, SE/ME, "
@@ -490,7 +502,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     dg = commands.add_parser(
         "diagnose", help="is a model's embedding collapsed? (IA per table vs random tables)",
-        epilog="examples:\n  python -m me_core diagnose runs/RUN_KEY\n  python -m me_core diagnose model.pt --pattern emb --plot report.png\n",
+        epilog=("examples:\n"
+                "  python -m me_core diagnose runs/RUN_KEY\n"
+                "  python -m me_core diagnose model.pt --pattern emb --plot report.png\n"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Load the embedding tables of a checkpoint and print, per table, the "
                     "information abundance, that of a random Gaussian table of the same shape, "
@@ -506,7 +520,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     book = commands.add_parser(
         "book", help="execute the notebooks with a profile and build the book",
-        epilog="examples:\n  python -m me_core book --profile smoke --build-dir /tmp/smoke\n  python -m me_core book --only evidence2_toy\n",
+        epilog=("examples:\n"
+                "  python -m me_core book --profile smoke --build-dir /tmp/smoke\n"
+                "  python -m me_core book --only evidence2_toy\n"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Execute every notebook in _toc.yml once with papermill under a parameter "
                     "profile (notebooks/profiles.yml), then build the Jupyter Book from the "
@@ -520,7 +536,8 @@ def make_parser() -> argparse.ArgumentParser:
                            "written to BUILD_DIR/html")
     book.add_argument("--only", nargs="+", metavar="NOTEBOOK",
                       help="execute only these notebooks (no HTML build)")
-    book.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (default 2)")
+    book.add_argument("--jobs", type=int, default=2,
+                      help="notebooks executed in parallel (default 2)")
     book.add_argument("--no-html", action="store_true", help="execute only, skip the HTML build")
     book.add_argument("--param", action="append", metavar="KEY=VALUE",
                       help="set KEY (a YAML value) in every notebook that declares it, on top "
@@ -533,7 +550,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     launch = commands.add_parser(
         "launch-notebooks", help="write the .ipynb notebooks the book's launch buttons open",
-        epilog="examples:\n  python -m me_core launch-notebooks --repository-url https://github.com/you/fork\n",
+        epilog=("examples:\n"
+                "  python -m me_core launch-notebooks --repository-url https://github.com/you/fork\n"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Write an .ipynb twin of every book notebook (next to its py:percent "
                     "source), with a first cell that sets up me_core on Colab. The publishing "

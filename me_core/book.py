@@ -16,14 +16,12 @@ reproduction-status page) run after them, because they read what the chapters re
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -33,6 +31,7 @@ from me_core import publish
 from me_core.files import atomic_write_text
 from me_core.report import PROFILE_ENV, RUN_DIR_ENV, SUMMARY_DIR_ENV, repository_root
 from me_core.runtime import THREADS_ENV
+from me_core.toc import BookError, Document, notebook_parameters, read_notebook, toc_documents
 
 PROFILES_FILE = Path("notebooks") / "profiles.yml"
 _BOOK_EXTRA_DIRS = ("book/_extra", "book/_assets")
@@ -41,85 +40,12 @@ __all__ = ["BookError", "load_profiles", "toc_documents", "read_notebook", "note
            "build"]
 
 
-class BookError(RuntimeError):
-    """A notebook failed, a profile is wrong, or the book build failed."""
-
-
-@dataclass(frozen=True)
-class Document:
-    """One entry of _toc.yml: ``path`` without suffix, and the source file found for it."""
-
-    path: str
-    source: Path
-
-    @property
-    def is_notebook(self) -> bool:
-        return self.source.suffix == ".py"
-
-    @property
-    def name(self) -> str:
-        return Path(self.path).name
-
-
-def _toc_paths(node: Any) -> Iterable[str]:
-    if isinstance(node, dict):
-        for key in ("root", "file"):
-            if key in node:
-                yield str(node[key])
-        for key in ("parts", "chapters", "sections"):
-            for child in node.get(key, []) or []:
-                yield from _toc_paths(child)
-    elif isinstance(node, list):
-        for child in node:
-            yield from _toc_paths(child)
-
-
-def toc_documents(root: Path) -> list[Document]:
-    """Documents of ``root/_toc.yml`` in book order, each resolved to its .py/.md/.ipynb file."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    documents = []
-    for path in _toc_paths(toc):
-        stem = path.rsplit(".", 1)[0] if path.endswith((".md", ".py", ".ipynb")) else path
-        found = [root / f"{stem}{suffix}" for suffix in (".py", ".md", ".ipynb")
-                 if (root / f"{stem}{suffix}").exists()]
-        if len(found) != 1:
-            raise BookError(f"_toc.yml entry {path!r}: expected one .py/.md/.ipynb file, "
-                            f"found {[str(p.relative_to(root)) for p in found] or 'none'}")
-        documents.append(Document(stem, found[0]))
-    return documents
-
-
 def load_profiles(root: Path) -> dict[str, dict[str, dict[str, Any]]]:
     path = root / PROFILES_FILE
     profiles = yaml.safe_load(path.read_text()) or {}
     if not isinstance(profiles, dict):
         raise BookError(f"{path}: expected a mapping of profile -> notebook -> parameters")
     return profiles
-
-
-def read_notebook(source: Path):
-    """A py:percent notebook as nbformat, with the python3 kernel named (papermill and the
-    launch notebooks need it; the sources carry no kernelspec)."""
-    import jupytext
-
-    notebook = jupytext.read(source, fmt="py:percent")
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    return notebook
-
-
-def notebook_parameters(notebook) -> dict[str, Any]:
-    """Names and default values assigned in the cell tagged ``parameters``."""
-    for cell in notebook.cells:
-        if "parameters" in cell.get("metadata", {}).get("tags", []):
-            values = {}
-            for node in ast.parse(cell.source).body:
-                if isinstance(node, ast.Assign):
-                    for target in node.targets:
-                        if isinstance(target, ast.Name):
-                            values[target.id] = ast.literal_eval(node.value)
-            return values
-    raise BookError("no cell tagged 'parameters'")
 
 
 def check_parameter(key: str, value: Any, default: Any, where: str) -> None:

@@ -27,8 +27,11 @@ import pandas as pd
 import torch
 from torch import nn
 
-from me_core.metrics import (embedding_set_diversity, information_abundance,
-                             normalized_singular_values)
+from me_core.metrics import (
+    embedding_set_diversity,
+    information_abundance,
+    normalized_singular_values,
+)
 
 #: rows of the random reference table are capped here (IA of a tall Gaussian table converges
 #: quickly in the number of rows)

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["user_cache_root", "CACHE_ENV", "atomic_write_text", "atomic_target", "staged_folder", "file_lock", "keyed_lock",
-           "remove_stale_staging", "STAGING_MARK"]
+__all__ = ["user_cache_root", "CACHE_ENV", "atomic_write_text", "atomic_target", "staged_folder",
+           "file_lock", "keyed_lock", "remove_stale_staging", "STAGING_MARK"]
 
 CACHE_ENV = "ME_CORE_CACHE"
 STAGING_MARK = ".tmp-"  # in the name of every temporary file or folder we stage

@@ -44,7 +44,8 @@ def _check_table(E: Any, name: str = "E") -> Any:
     """Validate a 2-D, non-empty, finite table; return it unchanged (numpy or torch)."""
     if _is_torch(E):
         if E.ndim != 2:
-            raise ValueError(f"{name} must be a 2-D table (rows x dims), got shape {tuple(E.shape)}")
+            raise ValueError(f"{name} must be a 2-D table (rows x dims), got shape "
+                             f"{tuple(E.shape)}")
         if E.numel() == 0:
             raise ValueError(f"{name} is empty (shape {tuple(E.shape)})")
         if E.is_complex():

@@ -39,7 +39,8 @@ def mean_band(
     for color, (key, part) in zip(PALETTE, frame.groupby(group, sort=True)):
         stats = part.groupby(x)[y].agg(["mean", "min", "max", "std", "count"])
         label = (labels or {}).get(key, f"{group} = {key}")
-        ax.plot(stats.index, stats["mean"], color=color, label=f"{label} (n = {stats['count'].max()})")
+        ax.plot(stats.index, stats["mean"], color=color,
+                label=f"{label} (n = {stats['count'].max()})")
         if stats["count"].max() > 1:
             lo, hi = ((stats["min"], stats["max"]) if band == "minmax"
                       else (stats["mean"] - stats["std"], stats["mean"] + stats["std"]))

@@ -50,8 +50,9 @@ me_core.setup_notebook()
 #   field-major order).
 # * **Projected DNN**: $I(e) = \sum_i\sum_m W_{i,m} e_i^{(m)}$ and the mean-fused ME gives
 #   $\frac1M\sum_m I^{(m)}_{all}(e) = \frac1M I(e)$.
-# * **DCNv2**, one cross layer without bias or residual: with $W^{(m,m)}_{j\to i} = W^{(m)}_{j\to i}$
-#   and $W^{(m,m')} = 0$ for $m \ne m'$, $I_{all}(e) = P\,I(e)$.
+# * **DCNv2**, one cross layer without bias or residual: with
+#   $W^{(m,m)}_{j\to i} = W^{(m)}_{j\to i}$ and $W^{(m,m')} = 0$ for $m \ne m'$,
+#   $I_{all}(e) = P\,I(e)$.
 
 # %%
 identities = appendix.linear_identities(M=M, N=N, K=K, seed=seed)
@@ -68,7 +69,8 @@ glue("appendix_linear", Markdown(f"{ours}. " + (
     "Without a non-linearity ME adds no expressiveness over SE; with one it does."
     if holds and breaks else "Unexpected: see the table.")), display=False)
 _ = record_finding("appendix_proofs", "linear", figure="Appendix (SPEC 10.5)",
-                   finding="With linear interaction ME equals SE up to permutation/scale/special case",
+                   finding="With linear interaction ME equals SE up to permutation/scale/"
+                           "special case",
                    paper="exact identities (proofs in the appendix)", ours=ours,
                    verdict=verdict(holds and breaks), data="random weights (float64)")
 
@@ -105,7 +107,8 @@ names = list(ia)
 ours = (f"closed form matches to {gap:.1e}; example IA: K = 2 {ia[names[0]]:.2f}, enlarged "
         f"under collapse {ia[names[1]]:.2f}, two diverse sets {ia[names[2]]:.2f}")
 _ = record_finding("appendix_proofs", "diversity", figure="Appendix (SPEC 10.3)",
-                   finding="Diverse sets concatenate to higher IA; a collapsed enlargement does not",
+                   finding="Diverse sets concatenate to higher IA; a collapsed enlargement "
+                           "does not",
                    paper="enlarged table keeps the IA; two diverse sets roughly double it",
                    ours=ours, verdict=verdict(gap < 1e-6 and ia[names[2]] > 1.8 * ia[names[0]]
                                               and ia[names[1]] < 1.2 * ia[names[0]]),

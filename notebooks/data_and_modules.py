@@ -129,7 +129,8 @@ display(table3.set_index(["module", "layers"]).round(5))
 
 # %% tags=["hide-input"]
 best_module = table3["test AUC"].max()
-default = chapter.train(R.grid(base, ["dcnv2"], [1], ["se"], [seed]), verbose=False)[0].record["test"]["auc"]
+default_run = chapter.train(R.grid(base, ["dcnv2"], [1], ["se"], [seed]), verbose=False)[0]
+default = default_run.record["test"]["auc"]
 embedding_runs = R.runs_frame(chapter.train(
     R.grid(base, ["dcnv2"], scales, ["me"], [seed]), verbose=False))
 best_embedding = embedding_runs.test_auc.max()

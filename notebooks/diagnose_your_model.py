@@ -77,7 +77,7 @@ y = torch.as_tensor(data.y[:])
 train_rows, test_rows = torch.as_tensor(data.split("train")), torch.as_tensor(data.split("test"))
 model = PlainDLRM(data.feature_map.cardinalities, embedding_dim)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-for epoch in range(epochs):
+for _ in range(epochs):
     model.train()
     for batch in train_rows[torch.randperm(len(train_rows))].split(2048):
         loss = nn.functional.binary_cross_entropy_with_logits(model(x[batch]), y[batch])

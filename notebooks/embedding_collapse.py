@@ -45,7 +45,6 @@ from dataclasses import replace
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 

@@ -56,12 +56,14 @@ me_core.setup_notebook()
 #
 # $$
 # \frac{\partial L}{\partial e_1}
-#   = \frac{1}{B}\sum_b \frac{\partial \ell^{(b)}}{\partial h^{(b)}} \sum_{i=2}^{N} E_i^\top 1_{x_i^{(b)}}
+#   = \frac{1}{B}\sum_b \frac{\partial \ell^{(b)}}{\partial h^{(b)}}
+#     \sum_{i=2}^{N} E_i^\top 1_{x_i^{(b)}}
 #   = \sum_{i=2}^{N} \underbrace{\sum_{k=1}^{K} \alpha_{i,k}\, \sigma_{i,k}\, v_{i,k}}_{\theta_i},
 # $$
 #
 # $$
-# \alpha_{i,k} = \frac{1}{B} \sum_{b:\, x_1^{(b)} = e_1} \frac{\partial \ell^{(b)}}{\partial h^{(b)}}\, u_{i,k}[x_i^{(b)}] .
+# \alpha_{i,k} = \frac{1}{B} \sum_{b:\, x_1^{(b)} = e_1}
+#   \frac{\partial \ell^{(b)}}{\partial h^{(b)}}\, u_{i,k}[x_i^{(b)}] .
 # $$
 #
 # The scalars $\alpha$ depend on the data and the loss; the directions $v_{i,k}$ and the

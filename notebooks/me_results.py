@@ -310,7 +310,8 @@ else:
                  "first layer are nearly identical and stay so; `--option input_norm=true` "
                  "normalises them first and its attention does move away from uniform)")
     display(Markdown(ours + "."))
-_ = record_finding("me_results", "table7", figure="Table 7", finding="ME AutoInt scales, SE does not",
+_ = record_finding("me_results", "table7", figure="Table 7",
+                   finding="ME AutoInt scales, SE does not",
                    paper="ME +0.0006 AUC at 4x; SE flat (Criteo)", ours=ours,
                    verdict=table7_verdict, data=data_text)
 

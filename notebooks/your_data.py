@@ -90,7 +90,8 @@ base = chapter.base
 data = load_dataset("table", table_path, **{k: v for k, v in options.items() if v is not None})
 fmap = data.feature_map
 display(fmap.field_table())
-data_text = (f"{'NYC flights 2013 (real data, not a paper data set)' if not path else table_path.name}"
+source = "NYC flights 2013 (real data, not a paper data set)" if not path else table_path.name
+data_text = (f"{source}"
              f": {fmap.rows:,} rows, {fmap.num_fields} fields, positive rate "
              f"{fmap.positive_rate:.3f}")
 print(data_text)

@@ -1,13 +1,35 @@
 """Fixtures shared by several test modules."""
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from me_core.files import CACHE_ENV, user_cache_root
+
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE_REPOSITORY_URL = "https://github.com/me-core-tests/companion"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory) -> Path:
+    """The tests never write into the user's cache: $ME_CORE_CACHE points at a folder of this
+    session. Registry downloads the user's cache already holds (``sources/``: MovieLens, the text
+    model, the flights table; immutable files) are copied in, so the tests need not fetch them."""
+    user = user_cache_root()
+    folder = tmp_path_factory.mktemp("me-core-cache")
+    if (user / "sources").is_dir():
+        shutil.copytree(user / "sources", folder / "sources")
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
 
 
 @pytest.fixture(scope="session")

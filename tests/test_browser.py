@@ -30,6 +30,8 @@ import pytest
 
 from me_core import book
 
+pytestmark = pytest.mark.slow  # builds a book, or drives a browser
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_HTML_ENV = "ME_CORE_BOOK_HTML"
 CHROMIUM_ENV = "ME_CORE_CHROMIUM"

@@ -13,9 +13,17 @@ import numpy as np
 import pytest
 import torch
 
-from me_core.data import (BatchLoader, DataError, EncodedDataset, load_dataset, preprocess_avazu,
-                          preprocess_criteo, preprocess_frame, preprocess_movielens,
-                          preprocess_synthetic)
+from me_core.data import (
+    BatchLoader,
+    DataError,
+    EncodedDataset,
+    load_dataset,
+    preprocess_avazu,
+    preprocess_criteo,
+    preprocess_frame,
+    preprocess_movielens,
+    preprocess_synthetic,
+)
 from me_core.data.cache import build_cached, random_split_indices
 from me_core.data.criteo import integer_token
 from me_core.data.generate import write_avazu_format, write_criteo_format
@@ -58,6 +66,7 @@ def test_integer_rule_is_the_official_one():
         assert integer_token(str(v)) == str(int(math.log(v) ** 2))
 
 
+@pytest.mark.slow
 def test_criteo_matches_per_line_reference(criteo_file, tmp_path):
     data = _criteo(criteo_file, tmp_path)
     x, y, vocabularies = per_line_criteo(criteo_file, min_count=3)
@@ -70,6 +79,7 @@ def test_criteo_matches_per_line_reference(criteo_file, tmp_path):
     assert data.x.dtype == np.int32 and data.y.dtype == np.float32
 
 
+@pytest.mark.slow
 def test_criteo_gzip_and_small_blocks_give_the_same_arrays(criteo_file, tmp_path):
     plain = _criteo(criteo_file, tmp_path)
     packed = tmp_path / "train.txt.data"  # gzip is recognised by content, not by name
@@ -84,6 +94,7 @@ def test_criteo_gzip_and_small_blocks_give_the_same_arrays(criteo_file, tmp_path
     np.testing.assert_array_equal(np.asarray(plain.x), np.asarray(blocks.x))
 
 
+@pytest.mark.slow
 def test_avazu_matches_per_line_reference(tmp_path):
     path = write_avazu_format(tmp_path / "train", rows=20_000, seed=2)
     data = preprocess_avazu(path, cache_dir=tmp_path / "cache", progress=False)
@@ -168,7 +179,7 @@ def test_bad_policy_name(tmp_path, criteo_file):
         _criteo(criteo_file, tmp_path, on_bad_line="ignore")
 
 
-# --- the cache --------------------------------------------------------------------------------------
+# --- the cache ----------------------------------------------------------------------
 
 def test_cache_is_reused_and_rebuilt_when_the_source_changes(tmp_path):
     lines = [_line() for _ in range(10)]
@@ -195,6 +206,7 @@ def test_interrupted_build_leaves_no_valid_cache(tmp_path):
     assert not any(p.name.startswith(".demo") and p.is_dir() for p in tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_killed_process_leaves_no_valid_cache(tmp_path, criteo_file):
     script = (f"import os, signal\nimport me_core.data.encode as e\n"
               f"orig = e.StreamingEncoder.finish\n"
@@ -215,7 +227,7 @@ def test_opening_an_incomplete_cache_fails_clearly(tmp_path):
         EncodedDataset.open(tmp_path)
 
 
-# --- splits, fractions, batches --------------------------------------------------------------------
+# --- splits, fractions, batches ------------------------------------------------------------
 
 def test_split_is_the_official_random_split():
     parts = random_split_indices(1003, seed=0)
@@ -265,6 +277,7 @@ def test_batches_cover_the_split_with_a_seeded_order(criteo_file, tmp_path):
 
 # --- MovieLens-100k, synthetic, your own table ---------------------------------------------------
 
+@pytest.mark.network
 def test_movielens_from_the_registry():
     data = preprocess_movielens()
     fmap = data.feature_map
@@ -278,13 +291,15 @@ def test_movielens_from_the_registry():
     assert fmap.split == {"train": 80_000, "valid": 10_000, "test": 10_000}
 
 
+@pytest.mark.network
 def test_movielens_official_folder_gives_the_same_table(tmp_path):
     import pandas as pd
 
     from me_core.data.movielens import load_movielens_100k_frame
     atomic = fetch_movielens_100k()
-    read = lambda name: pd.read_csv(atomic / name, sep="\t", dtype=str, keep_default_na=False,
-                                    quoting=3)
+    def read(name):
+        return pd.read_csv(atomic / name, sep="\t", dtype=str, keep_default_na=False, quoting=3)
+
     inter, user, item = (read(n) for n in ATOMIC_FILES)
     inter.to_csv(tmp_path / "u.data", sep="\t", header=False, index=False)
     user.to_csv(tmp_path / "u.user", sep="|", header=False, index=False)
@@ -332,13 +347,14 @@ def test_load_dataset_errors(tmp_path):
         load_dataset("kdd")
 
 
-# --- CLI ------------------------------------------------------------------------------------------------
+# --- CLI --------------------------------------------------------------------------------
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "me_core", *args], capture_output=True,
                           text=True, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_cli_preprocess_prints_the_field_table(criteo_file, tmp_path):
     done = _cli("preprocess", "criteo", str(criteo_file), "--cache-dir", str(tmp_path), "--quiet")
     assert done.returncode == 0, done.stderr
@@ -348,6 +364,7 @@ def test_cli_preprocess_prints_the_field_table(criteo_file, tmp_path):
     assert done.returncode == 0 and "Bayes AUC" in done.stdout
 
 
+@pytest.mark.slow
 def test_cli_preprocess_errors_are_one_line(tmp_path):
     done = _cli("preprocess", "criteo", str(tmp_path / "missing.txt"), "--cache-dir",
                 str(tmp_path))

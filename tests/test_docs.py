@@ -33,6 +33,8 @@ from torch import nn
 
 from me_core.__main__ import main, make_parser
 
+pytestmark = [pytest.mark.slow, pytest.mark.network]  # runs every documented command
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "book").glob("*.md")),
         "results/README.md"]

@@ -109,6 +109,7 @@ def test_co_influence_is_unbiased_on_noisy_null_matrices():
     assert abs(np.mean(corrected)) < 0.05
 
 
+@pytest.mark.slow
 def test_co_influence_recovers_a_planted_partner_effect():
     rng = np.random.default_rng(1)
     field_ia = rng.uniform(2, 10, 15)
@@ -121,6 +122,7 @@ def test_co_influence_recovers_a_planted_partner_effect():
     assert reversed_read["pearson_partner"] < -0.9 and reversed_read["p_value"] > 0.9
 
 
+@pytest.mark.slow
 def test_co_influence_planted_pair_contrast():
     rng = np.random.default_rng(2)
     field_ia = rng.uniform(2, 10, 12)
@@ -210,6 +212,7 @@ def test_figure_widget_redraws_on_change():
     assert bytes(image.value) != before
 
 
+@pytest.mark.slow
 def test_book_param_override_must_be_declared(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "me_core", "book", "--profile", "smoke", "--only", "appendix_proofs",

@@ -7,7 +7,6 @@ Each test is a case that once lost data, gave a wrong answer or ended in a trace
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import stat
@@ -149,6 +148,7 @@ def _mini_book(root: Path) -> None:
             "verdict='reproduced', data='d')\n")
 
 
+@pytest.mark.slow
 def test_book_only_keeps_the_other_chapters_state(tmp_path):
     from me_core.book import build
 
@@ -210,7 +210,8 @@ def test_load_checkpoint_names_the_damaged_file(tmp_path):
     assert "\n" not in str(caught.value) and "weights_only" not in str(caught.value)
 
 
-def test_diagnose_names_damaged_files_and_reads_killed_runs(tmp_path, cache, capsys):
+def test_diagnose_names_damaged_files_and_reads_killed_runs(tmp_path, cache, capsys,
+                                                            monkeypatch):
     junk = tmp_path / "model.pt"
     junk.write_bytes(os.urandom(200))
     code, err = _cli(capsys, "diagnose", str(junk))
@@ -218,12 +219,10 @@ def test_diagnose_names_damaged_files_and_reads_killed_runs(tmp_path, cache, cap
     run_dir = tmp_path / "run"
     train(_config(max_epochs=1), run_dir=run_dir, cache_dir=cache)
     (run_dir / "record.json").unlink()  # killed: only the epoch checkpoints are left
-    os.environ["ME_CORE_CACHE"] = str(cache)
-    try:
-        from me_core.diagnosis import load_tables
-        tables = load_tables(run_dir)
-    finally:
-        del os.environ["ME_CORE_CACHE"]
+    monkeypatch.setenv("ME_CORE_CACHE", str(cache))
+    from me_core.diagnosis import load_tables
+
+    tables = load_tables(run_dir)
     assert len(tables) == len(TINY["cardinalities"])
 
 
@@ -340,6 +339,7 @@ def _criteo_with_binary_line(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_binary_line_is_a_numbered_bad_line(tmp_path):
     path = _criteo_with_binary_line(tmp_path)
     with pytest.raises(DataError, match="line 50: not UTF-8 text"):
@@ -350,6 +350,7 @@ def test_a_binary_line_is_a_numbered_bad_line(tmp_path):
     assert data.feature_map.first_bad_lines == [50]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("policy", ["error", "skip"])
 def test_a_truncated_gzip_file_is_one_line_naming_it(tmp_path, policy):
     whole = write_criteo_format(tmp_path / "train.txt.gz", 3000, compress=True).read_bytes()
@@ -360,6 +361,7 @@ def test_a_truncated_gzip_file_is_one_line_naming_it(tmp_path, policy):
                      on_bad_line=policy)
 
 
+@pytest.mark.slow
 def test_a_byte_order_mark_is_accepted_in_avazu_as_in_criteo(tmp_path):
     plain = write_avazu_format(tmp_path / "train.csv", 300)
     bom = tmp_path / "bom.csv"

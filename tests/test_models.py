@@ -12,7 +12,6 @@ from me_core.models.dcnv2 import DCNv2
 from me_core.models.parts import FusedEmbedding
 
 FIELD_DIMS = [5, 20, 3, 100, 7, 2]
-torch.manual_seed(0)
 
 
 def batch(n=64, dims=FIELD_DIMS, seed=0):
@@ -133,16 +132,25 @@ def _orthogonal_blocks(model: DCNv2, scale: float = 1.0):
     L, M = model.cross.weight.shape[:2]
     N, K = model.num_fields, model.embed_dim
     with torch.no_grad():
-        for l, m, i, j in itertools.product(range(L), range(M), range(N), range(N)):
+        for layer, m, i, j in itertools.product(range(L), range(M), range(N), range(N)):
             q, _ = torch.linalg.qr(torch.randn(K, K))
-            model.cross.weight[l, m, i * K:(i + 1) * K, j * K:(j + 1) * K] = scale * q
+            model.cross.weight[layer, m, i * K:(i + 1) * K, j * K:(j + 1) * K] = scale * q
 
 
 @pytest.mark.parametrize("name", ["dcnv2_reg", "dcnv2_reg_code", "dcnv2_aligned"])
-def test_regularisers_are_non_negative(name):
+def test_regularisers_penalise_a_random_initialisation_in_proportion_to_their_weight(name):
     for multi in (False, True):
+        torch.manual_seed(0)
         model = build(name, FIELD_DIMS, scale=2, multi_embedding=multi)
-        assert model.regularization_loss().item() >= 0.0
+        torch.manual_seed(0)
+        doubled = build(name, FIELD_DIMS, scale=2, multi_embedding=multi,
+                        reg_weight=2 * model.reg_weight)
+        penalty = model.regularization_loss().item()
+        if name == "dcnv2_aligned" and not multi:
+            assert penalty == 0.0  # one embedding set: no patterns to align
+            continue
+        assert penalty > 1e-6  # random blocks are neither orthogonal nor aligned
+        assert doubled.regularization_loss().item() == pytest.approx(2 * penalty, rel=1e-5)
 
 
 def test_regularisers_vanish_on_orthogonal_blocks():
@@ -201,8 +209,8 @@ def test_cross_layer_against_loop_and_block_convention():
     expected = []
     for m in range(M):
         x = x0[m]
-        for l in range(2):
-            x = x0[m] * (x @ cross.weight[l, m].T + cross.bias[l, m, 0]) + x
+        for layer in range(2):
+            x = x0[m] * (x @ cross.weight[layer, m].T + cross.bias[layer, m, 0]) + x
         expected.append(x)
     torch.testing.assert_close(cross(x0), torch.stack(expected), rtol=1e-5, atol=1e-5)
     # SPEC 3: first layer, block i = e_i * (sum_j W_{j->i} e_j + b_i) + e_i

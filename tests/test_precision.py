@@ -48,6 +48,7 @@ def test_auto_picks_bf16_where_it_is_measured_faster(fake_speedup):
     assert RunConfig.from_dict(config.to_dict()).precision == "bf16"
 
 
+@pytest.mark.slow
 def test_the_probe_measures_this_machine():
     ratio = P.bf16_speedup(torch.device("cpu"))
     assert ratio > 0
@@ -73,6 +74,7 @@ def test_precision_is_part_of_the_run_key_and_old_fp32_keys_are_kept():
         assert RunConfig.from_dict(record["config"]).key() == record["key"]
 
 
+@pytest.mark.slow
 def test_a_bf16_record_is_not_reused_for_an_fp32_run(tmp_path):
     bf16 = train(_config(precision="bf16"), run_dir=tmp_path / "run", cache_dir=tmp_path / "c")
     assert bf16.record["precision"] == "bf16" and bf16.record["config"]["precision"] == "bf16"
@@ -84,6 +86,7 @@ def test_a_bf16_record_is_not_reused_for_an_fp32_run(tmp_path):
     assert not again.reused and again.record["test"] == bf16.record["test"]
 
 
+@pytest.mark.slow
 def test_bf16_training_on_cpu_is_deterministic_for_a_fixed_seed(tmp_path):
     first = train(_config(precision="bf16"), cache_dir=tmp_path).record
     second = train(_config(precision="bf16"), cache_dir=tmp_path).record
@@ -93,6 +96,7 @@ def test_bf16_training_on_cpu_is_deterministic_for_a_fixed_seed(tmp_path):
     assert first["information_abundance"] == second["information_abundance"]
 
 
+@pytest.mark.slow
 def test_cli_precision_flag_reaches_the_record(tmp_path):
     records = tmp_path / "records.jsonl"
     result = subprocess.run(

@@ -37,7 +37,8 @@ def test_environment_yml_matches_pyproject():
         if name == "torch":  # environment.yml pins the same exact build as constraints.txt
             assert Requirement(f"torch{listed[name]}").specifier.contains("2.13.0")
             continue
-        assert listed[name] == spec, f"{name}: pyproject {spec!r} vs environment.yml {listed[name]!r}"
+        assert listed[name] == spec, \
+            f"{name}: pyproject {spec!r} vs environment.yml {listed[name]!r}"
 
 
 def test_constraints_pin_torch_and_jupyter_book():

@@ -92,6 +92,7 @@ def test_launch_notebooks_are_valid_and_set_up_colab(tmp_path):
             book.notebook_parameters(book.read_notebook(document.source))
 
 
+@pytest.mark.slow
 def test_launch_notebooks_cli(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "me_core", "launch-notebooks", "--repository-url", URL,

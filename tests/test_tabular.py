@@ -38,6 +38,7 @@ def _cli(*args: str, cache: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_committed_csv_round_trips_through_cli_and_api(tmp_path):
     result = _cli(str(SAMPLE), "--label", "delayed", "--categorical", *CATEGORICAL,
                   "--numeric", *NUMERIC, cache=tmp_path / "cli")
@@ -101,6 +102,7 @@ def _fails(tmp_path, *args: str, match: str, frame: pd.DataFrame | None = None,
     assert not list((tmp_path / "cache").glob("table-*")), "a refused table left a cache"
 
 
+@pytest.mark.slow
 def test_bad_tables_are_refused_with_one_line_and_nothing_cached(tmp_path):
     good = pd.read_csv(SAMPLE).head(50)
     _fails(tmp_path, "--label", "clicked", match="no label column 'clicked'", frame=good)

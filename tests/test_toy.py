@@ -45,6 +45,7 @@ def test_spectral_gradient_equals_autograd(seed):
         assert result["theta"].shape == (3, 6)
 
 
+@pytest.mark.slow
 def test_small_partner_collapses_first_field():
     """The paper's Figure 4 effect, already visible after 300 of its 5,000 iterations."""
     curves = toy.run_toy(D3_values=(3, 100), K=10, iterations=300, seeds=(1, 2),

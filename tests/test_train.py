@@ -11,8 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from me_core.train import (ConfigError, RunConfig, TrainingError, evaluate, read_records,
-                           records_frame, summarize, train)
+from me_core.train import (
+    ConfigError,
+    RunConfig,
+    TrainingError,
+    evaluate,
+    read_records,
+    records_frame,
+    summarize,
+    train,
+)
 from me_core.train.sweep import SweepSpec, load_spec, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,14 +38,16 @@ def _config(**kwargs) -> RunConfig:
     return RunConfig(**{**base, **kwargs})
 
 
+@pytest.mark.slow
 def test_learns_the_synthetic_task_and_stops_early(cache):
     result = train(_config(), cache_dir=cache)
     record = result.record
     aucs = [h["valid_auc"] for h in record["history"]]
     assert record["test"]["auc"] > 0.72  # chance is 0.5; the teacher's Bayes AUC is ~0.9
     assert record["best_epoch"] == aucs.index(max(aucs)) + 1
-    if record["stopped"] == "early stopping":
-        assert len(aucs) == record["best_epoch"] + 2
+    # patience 2 within 8 epochs: stopped two epochs after the best, or ran out of epochs
+    assert (record["stopped"], len(aucs)) in {("early stopping", record["best_epoch"] + 2),
+                                              ("max_epochs", 8)}
     # the best epoch's weights were restored before testing
     from me_core.data import BatchLoader
     from me_core.train import open_data
@@ -50,6 +60,7 @@ def test_learns_the_synthetic_task_and_stops_early(cache):
     assert record["provenance"]["git_commit"] and "CPU" in record["provenance"]["device"]
 
 
+@pytest.mark.slow
 def test_early_stopping_restores_the_best_epoch(cache):
     record = train(_config(max_epochs=30, patience=1, lr=1e-2), cache_dir=cache).record
     assert record["stopped"] == "early stopping"
@@ -58,6 +69,7 @@ def test_early_stopping_restores_the_best_epoch(cache):
     assert record["valid"]["auc"] == max(aucs)
 
 
+@pytest.mark.slow
 def test_same_seed_same_metrics_on_cpu(cache):
     a = train(_config(max_epochs=2, model="dnn", scale=2, multi_embedding=True), cache_dir=cache)
     b = train(_config(max_epochs=2, model="dnn", scale=2, multi_embedding=True), cache_dir=cache)
@@ -117,6 +129,7 @@ TRAIN_ARGS = ["train", "--model", "dcnv2", "--rows", "30000", "--epochs", "4", "
               "--batch-size", "128", "--quiet"]
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_metrics(tmp_path, cache):
     common = [*TRAIN_ARGS, "--cache-dir", str(cache)]
     straight = _cli(*common, "--run-root", str(tmp_path / "a"), "--records",
@@ -144,7 +157,7 @@ def test_killed_run_resumes_to_the_same_metrics(tmp_path, cache):
     assert "already finished" in again.stdout
 
 
-# --- sweeps ------------------------------------------------------------------------------------------
+# --- sweeps --------------------------------------------------------------------------------
 
 def _spec(**settings) -> SweepSpec:
     return SweepSpec(models=["dnn"], scales=[1, 2], embeddings=["se", "me"], seeds=[0],
@@ -152,6 +165,7 @@ def _spec(**settings) -> SweepSpec:
                      data={"synthetic": {"data_options": SMALL}})
 
 
+@pytest.mark.slow
 def test_sweep_skips_recorded_runs_and_resumes(tmp_path, cache):
     spec = _spec()
     assert [c.label() for c in spec.configs()] == [
@@ -173,6 +187,7 @@ def test_sweep_skips_recorded_runs_and_resumes(tmp_path, cache):
     assert len(records_frame(records)) == 3
 
 
+@pytest.mark.slow
 def test_sweep_spec_file_and_cli_results(tmp_path, cache):
     spec_file = tmp_path / "sweep.yml"
     spec_file.write_text(
@@ -193,6 +208,7 @@ def test_sweep_spec_file_and_cli_results(tmp_path, cache):
     assert done.returncode == 2 and "unknown key(s) ['modelz']" in done.stderr
 
 
+@pytest.mark.slow
 def test_ray_backend_runs_the_same_sweep(tmp_path, cache):
     pytest.importorskip("ray")
     spec = _spec()
@@ -212,6 +228,7 @@ def test_ray_backend_runs_the_same_sweep(tmp_path, cache):
     assert {r["key"]: r["test"] for r in read_records(remote)} == by_key  # CPU: identical
 
 
+@pytest.mark.slow
 def test_cli_errors_are_one_line(tmp_path):
     cases = [(["train", "--model", "dcn3"], "unknown model 'dcn3'"),
              (["train", "--scale", "0"], "scale: 0 must be >= 1"),

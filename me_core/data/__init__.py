@@ -21,8 +21,14 @@ from me_core.data.criteo import preprocess_criteo
 from me_core.data.errors import DataError
 from me_core.data.featuremap import OOV_INDEX, FeatureMap
 from me_core.data.movielens import preprocess_movielens
-from me_core.data.synthetic import (A3_CARDINALITIES, CRITEO_LIKE_CARDINALITIES, SyntheticConfig,
-                                    SyntheticData, make_synthetic_ctr, preprocess_synthetic)
+from me_core.data.synthetic import (
+    A3_CARDINALITIES,
+    CRITEO_LIKE_CARDINALITIES,
+    SyntheticConfig,
+    SyntheticData,
+    make_synthetic_ctr,
+    preprocess_synthetic,
+)
 from me_core.data.table import preprocess_frame
 from me_core.data.tabular import preprocess_table, read_table
 
@@ -31,7 +37,8 @@ _PATH_HOW = "Python: path=...; preprocess: the PATH argument; train and sweep: -
 __all__ = ["load_dataset", "DATASETS", "BatchLoader", "EncodedDataset", "FeatureMap", "DataError",
            "OOV_INDEX", "cache_root", "random_split_indices", "preprocess_criteo",
            "preprocess_avazu", "preprocess_movielens", "preprocess_synthetic",
-           "preprocess_frame", "preprocess_table", "read_table", "A3_CARDINALITIES", "CRITEO_LIKE_CARDINALITIES",
+           "preprocess_frame", "preprocess_table", "read_table", "A3_CARDINALITIES",
+           "CRITEO_LIKE_CARDINALITIES",
            "SyntheticConfig", "SyntheticData", "make_synthetic_ctr"]
 
 

@@ -29,8 +29,13 @@ import numpy as np
 
 from me_core.data.errors import DataError
 from me_core.data.featuremap import FORMAT_VERSION, FeatureMap
-from me_core.files import (CACHE_ENV, keyed_lock, remove_stale_staging, staged_folder,
-                           user_cache_root)
+from me_core.files import (
+    CACHE_ENV,
+    keyed_lock,
+    remove_stale_staging,
+    staged_folder,
+    user_cache_root,
+)
 
 PAPER_SPLIT = (0.8, 0.1, 0.1)
 
@@ -69,7 +74,8 @@ def random_split_indices(rows: int, ratios=PAPER_SPLIT, seed: int = 0) -> dict[s
     import torch
 
     if len(ratios) != 3 or min(ratios) < 0 or abs(sum(ratios) - 1) > 1e-9:
-        raise DataError(f"split ratios must be three non-negative numbers summing to 1, got {ratios}")
+        raise DataError(f"split ratios must be three non-negative numbers summing to 1, got "
+                        f"{ratios}")
     n_train, n_valid = int(ratios[0] * rows), int(ratios[1] * rows)
     order = torch.randperm(rows, generator=torch.Generator().manual_seed(seed)).numpy()
     dtype = np.int32 if rows < 2**31 else np.int64
@@ -102,7 +108,8 @@ class EncodedDataset:
             x = np.load(path / "x.npy", mmap_mode="r")
             y = np.load(path / "y.npy", mmap_mode="r")
         except (OSError, ValueError) as exc:
-            raise DataError(f"{path}: unreadable cache ({exc}); delete the folder to rebuild") from exc
+            raise DataError(f"{path}: unreadable cache ({exc}); delete the folder to "
+                            f"rebuild") from exc
         expected = (feature_map.rows, feature_map.num_fields)
         if x.shape != expected or y.shape != (feature_map.rows,):
             raise DataError(f"{path}: x{x.shape}/y{y.shape} do not match the feature map "

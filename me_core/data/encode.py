@@ -119,7 +119,8 @@ class StreamingEncoder:
         sizes = []
         for f, column in enumerate(tokens):
             if len(column) != n:
-                raise DataError(f"field {self.field_names[f]!r}: {len(column)} values for {n} labels")
+                raise DataError(f"field {self.field_names[f]!r}: {len(column)} values for {n} "
+                                f"labels")
             if isinstance(column, pa.ChunkedArray):
                 column = column.combine_chunks()
             if pa.types.is_dictionary(column.type):

@@ -36,9 +36,9 @@ from pathlib import Path
 import pandas as pd
 
 from me_core.data.cache import EncodedDataset, cache_root, download_from_registry
-from me_core.files import staged_folder
 from me_core.data.errors import DataError
 from me_core.data.table import encode_frame_cached, frame_fingerprint
+from me_core.files import staged_folder
 
 WHEEL = "recbole==1.2.1"
 ATOMIC_FILES = ("ml-100k.inter", "ml-100k.user", "ml-100k.item")

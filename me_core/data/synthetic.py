@@ -1,6 +1,6 @@
 """A synthetic CTR benchmark with planted field-pair interactions of known rank (SYNTHETIC data).
 
-Design (the prototype's "A3", see shared/notes/prototype-findings.md):
+Design (the third teacher tried, "A3": an all-pairs and an FFM-like teacher came first):
 
 * N fields with cardinalities from a few values to ~5e4 (Criteo-shaped); each field's values are
   drawn i.i.d. with P(rank r) proportional to r^-zipf_exponent, mapped through a random
@@ -143,8 +143,9 @@ def make_synthetic_ctr(config: SyntheticConfig | None = None, **overrides) -> Sy
 def preprocess_synthetic(config: SyntheticConfig | None = None, *,
                          min_count: int = SYNTHETIC_MIN_COUNT, cache_dir=None,
                          rebuild: bool = False, **overrides):
-    """The benchmark in the cached format (values seen < ``min_count`` times -> OOV, as in the
-    prototype); the teacher's Bayes AUC and planted pairs go into ``FeatureMap.details``."""
+    """The benchmark in the cached format (values seen < ``min_count`` times -> OOV, like the
+    official thresholds); the teacher's Bayes AUC and planted pairs go into
+    ``FeatureMap.details``."""
     import pandas as pd
 
     from me_core.data.table import encode_frame_cached

@@ -72,7 +72,8 @@ class TextSchema:
         text = f"expected {expected} {sep}-separated columns, found {found}"
         for other, other_name in _DELIMITER_NAMES.items():
             if other != self.delimiter and line.count(other) == expected - 1:
-                text += f" (the line has {expected} {other_name}-separated values: wrong delimiter?)"
+                text += (f" (the line has {expected} {other_name}-separated values: wrong "
+                         f"delimiter?)")
                 break
         return text
 

@@ -21,8 +21,11 @@ import torch
 from scipy import stats
 from torch import nn
 
-from me_core.metrics import (embedding_set_similarity, information_abundance,
-                             normalized_singular_values)
+from me_core.metrics import (
+    embedding_set_similarity,
+    information_abundance,
+    normalized_singular_values,
+)
 from me_core.models import build
 
 __all__ = ["field_spectra", "field_abundance", "random_twin", "sub_embedding_abundance",

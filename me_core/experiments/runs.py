@@ -20,18 +20,16 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from me_core.models import build
 from me_core.files import keyed_lock
-from me_core.report import (RUN_DIR_ENV, SUMMARY_DIR_ENV, interactive_root, resolve,
-                            summary_dir)
+from me_core.report import RUN_DIR_ENV, SUMMARY_DIR_ENV, interactive_root, resolve, summary_dir
 from me_core.settings import protocol_settings
-from me_core.train.checkpoint import load_checkpoint
 from me_core.train.config import RunConfig
 from me_core.train.records import records_frame
 from me_core.train.trainer import load_run_model, open_data, train
 
-__all__ = ["Run", "Chapter", "chapter", "planted_pairs", "with_shared_base", "run_root", "data_config", "train_runs", "load_run_model", "runs_frame",
-           "load_results", "grid", "history_frame", "RUN_DIR_ENV"]
+__all__ = ["Run", "Chapter", "chapter", "planted_pairs", "with_shared_base", "run_root",
+           "data_config", "train_runs", "load_run_model", "runs_frame", "load_results", "grid",
+           "history_frame", "RUN_DIR_ENV"]
 
 
 def run_root() -> Path:
@@ -213,7 +211,8 @@ class Chapter:
         combined = pd.concat([records[~records.key.isin(set(live.key))], live],
                              ignore_index=True)
         text = (f"{len(live)} runs of this build and {len(records) - len(matched)} committed "
-                f"runs of the same protocol (seeds {', '.join(map(str, sorted(set(combined.seed))))})")
+                f"runs of the same protocol (seeds "
+                f"{', '.join(map(str, sorted(set(combined.seed))))})")
         if len(matched):
             diff = (matched.set_index("key").test_auc - by_key.loc[matched.key].test_auc).abs()
             text += (f"; {len(matched)} live run(s) repeat a record, largest test AUC "

@@ -1,4 +1,5 @@
-"""DCNv2 (Wang et al., 2021) and the paper's DCNv2 variants (Evidence I and III, Fig. 10c/d, 17a)."""
+"""DCNv2 (Wang et al., 2021) and the paper's DCNv2 variants (Evidence I and III, Fig. 10c/d,
+17a)."""
 
 from __future__ import annotations
 

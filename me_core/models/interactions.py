@@ -167,11 +167,9 @@ class SelfAttentionStack(nn.Module):
         for weights in self.layers:
             q, k, v, residual = (torch.matmul(h, w) for w in weights)  # (M, B, N, d)
             d = q.shape[-1]
-
-            def heads(t: torch.Tensor) -> torch.Tensor:
-                return t.view(M, B, N, self.num_heads, d // self.num_heads).transpose(2, 3)
-
-            attended = nn.functional.scaled_dot_product_attention(heads(q), heads(k), heads(v))
+            split = (M, B, N, self.num_heads, d // self.num_heads)  # heads: (M, B, H, N, d/H)
+            attended = nn.functional.scaled_dot_product_attention(
+                *(t.view(split).transpose(2, 3) for t in (q, k, v)))
             h = torch.relu(attended.transpose(2, 3).reshape(M, B, N, d) + residual)
         return h.reshape(M, B, N * self.output_dim)
 

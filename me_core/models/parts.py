@@ -149,7 +149,8 @@ class SetProjection(nn.Module):
 
 def mlp(in_features: int, hidden: Sequence[int], dropout: float, output: bool = True
         ) -> nn.Sequential:
-    """The official MLP: per hidden width Linear -> BatchNorm1d -> ReLU -> Dropout; then Linear(1)."""
+    """The official MLP: per hidden width Linear -> BatchNorm1d -> ReLU -> Dropout; then
+    Linear(1)."""
     layers: list[nn.Module] = []
     for width in hidden:
         layers += [nn.Linear(in_features, width), nn.BatchNorm1d(width), nn.ReLU(),

@@ -19,6 +19,7 @@ from functools import lru_cache
 import torch
 
 from me_core.catalog import PRECISIONS
+
 AUTO_MIN_SPEEDUP = 1.2  # bf16 must beat fp32 by this factor for ``auto`` to choose it
 
 __all__ = ["PRECISIONS", "AUTO_MIN_SPEEDUP", "resolve_device", "bf16_speedup",

@@ -49,7 +49,8 @@ def _record_files(paths: Path | str | Iterable[Path | str]) -> list[Path]:
 
 
 def read_records(paths: Path | str | Iterable[Path | str]) -> list[dict[str, Any]]:
-    """Every record in the given files (or folders of ``*.jsonl`` files); missing files are empty."""
+    """Every record in the given files (or folders of ``*.jsonl`` files); missing files are
+    empty."""
     records = []
     for path in _record_files(paths):
         if not path.exists():

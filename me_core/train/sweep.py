@@ -28,7 +28,6 @@ from me_core.train.config import ConfigError, RunConfig
 from me_core.train.records import append_record, recorded_keys
 from me_core.train.trainer import check_outputs
 
-
 __all__ = ["SweepSpec", "SweepReport", "run_sweep", "load_spec", "BACKENDS"]
 
 

@@ -31,10 +31,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from me_core.data import BatchLoader, DataError, EncodedDataset, load_dataset
+from me_core.files import atomic_write_text
 from me_core.metrics import information_abundance
 from me_core.models import build
 from me_core.optim import paper_optimizer
-from me_core.files import atomic_write_text
 from me_core.runtime import configure_threads
 from me_core.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from me_core.train.config import ConfigError, RunConfig
@@ -189,8 +189,8 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 def field_information_abundance(model: nn.Module) -> dict[str, list]:
     """IA of every field's final table (sets concatenated, Fig. 8b) and, for ME, of each set."""
     per_field, per_set = [], []
-    for field in range(model.num_fields):
-        tables = [t.float().cpu() for t in model.field_embeddings(field)]
+    for index in range(model.num_fields):
+        tables = [t.float().cpu() for t in model.field_embeddings(index)]
         per_field.append(information_abundance(tables))
         if len(tables) > 1:
             per_set.append([information_abundance(t) for t in tables])
@@ -342,7 +342,8 @@ def _train(config: RunConfig, device: torch.device, run_dir, records, data, prog
             bad_epochs += 1
         if run_dir is not None:
             save_checkpoint(run_dir / "last.pt", {
-                "key": config.key(), "config": config.to_dict(), "epoch": epoch, "model": model.state_dict(),
+                "key": config.key(), "config": config.to_dict(), "epoch": epoch,
+                "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(), "rng": _rng_state(), "history": history,
                 "best_auc": best_auc, "best_epoch": best_epoch, "bad_epochs": bad_epochs})
         if progress:

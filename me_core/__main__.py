@@ -104,9 +104,7 @@ def _preprocess(args: argparse.Namespace) -> int:
     except (DataError, OSError) as exc:
         return _fail("preprocess", exc)
     fmap = data.feature_map
-    table = fmap.field_table()
-    table["oov_share"] = table["oov_share"].map(lambda v: f"{v:.2%}")
-    print(table.to_string(index=False))
+    print(_field_table_text(fmap))
     print(f"\n{fmap.dataset}: {fmap.rows:,} rows, {fmap.num_fields} fields, "
           f"sum of cardinalities {sum(fmap.cardinalities):,}, positive rate "
           f"{fmap.positive_rate:.4f}, split {fmap.split}")
@@ -118,6 +116,16 @@ def _preprocess(args: argparse.Namespace) -> int:
     if fmap.dataset == "table":
         print(f"train on this encoding: {_table_train_command(args.path, fmap.preprocessing)}")
     return 0
+
+
+def _field_table_text(fmap) -> str:
+    """The field table as aligned text (pandas is not imported just to print it)."""
+    rows = [("field", "kind", "cardinality", "oov_share")]
+    rows += [(name, kind, f"{card:,}", f"{oov:.2%}") for name, kind, card, oov in
+             zip(fmap.field_names, fmap.field_kinds(), fmap.cardinalities, fmap.oov_share)]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  "
+                     f"{r[3]:>{widths[3]}}" for r in rows)
 
 
 def _table_train_command(path: Path, rules: dict) -> str:

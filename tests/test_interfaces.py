@@ -181,3 +181,20 @@ def test_every_cli_option_has_help_and_says_its_default():
             assert action.help, (name, action.dest)
             if action.default not in (None, False, argparse.SUPPRESS):
                 assert "default" in action.help or "(" in action.help, (name, action.dest)
+
+
+def test_preprocessing_criteo_imports_neither_torch_nor_sklearn(tmp_path):
+    """(pandas may come in: pyarrow imports it on its own when it converts numpy arrays)"""
+    import subprocess
+    import sys
+
+    from me_core.data.generate import write_criteo_format
+
+    path = write_criteo_format(tmp_path / "train.txt", 2000)
+    code = ("import sys; from me_core.__main__ import main; "
+            f"code = main(['preprocess', 'criteo', {str(path)!r}, '--cache-dir', "
+            f"{str(tmp_path / 'c')!r}, '--quiet', '--min-count', '1']); "
+            "print(code, sorted(m for m in ('torch', 'sklearn') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
+    assert "split {'train': 1600, 'valid': 200, 'test': 200}" in done.stdout

@@ -11,35 +11,44 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from me_core.catalog import DATASETS  # one list for the CLI and the loaders
-from me_core.data.avazu import preprocess_avazu
-from me_core.data.batches import BatchLoader
-from me_core.data.cache import EncodedDataset, cache_root, random_split_indices
-from me_core.data.criteo import preprocess_criteo
-from me_core.data.errors import DataError
-from me_core.data.featuremap import OOV_INDEX, FeatureMap
-from me_core.data.movielens import preprocess_movielens
-from me_core.data.synthetic import (
-    A3_CARDINALITIES,
-    CRITEO_LIKE_CARDINALITIES,
-    SyntheticConfig,
-    SyntheticData,
-    make_synthetic_ctr,
-    preprocess_synthetic,
-)
-from me_core.data.table import preprocess_frame
-from me_core.data.tabular import preprocess_table, read_table
+from me_core.data.errors import DataError, DataWarning
+
+if TYPE_CHECKING:
+    from me_core.data.cache import EncodedDataset
+
+# Each name is imported from its module on first use, so that preprocessing Criteo never imports
+# torch (the batch loader), scikit-learn (the synthetic teacher) or pandas (tables).
+_WHERE = {
+    "BatchLoader": "batches", "EncodedDataset": "cache", "cache_root": "cache",
+    "random_split_indices": "cache", "preprocess_criteo": "criteo", "preprocess_avazu": "avazu",
+    "FeatureMap": "featuremap", "OOV_INDEX": "featuremap",
+    "preprocess_movielens": "movielens", "A3_CARDINALITIES": "synthetic",
+    "CRITEO_LIKE_CARDINALITIES": "synthetic", "SyntheticConfig": "synthetic",
+    "SyntheticData": "synthetic", "make_synthetic_ctr": "synthetic",
+    "preprocess_synthetic": "synthetic", "preprocess_frame": "table",
+    "preprocess_table": "tabular", "read_table": "tabular",
+}
 
 _PATH_HOW = "Python: path=...; preprocess: the PATH argument; train and sweep: --data-path"
 
-__all__ = ["load_dataset", "DATASETS", "BatchLoader", "EncodedDataset", "FeatureMap", "DataError",
-           "OOV_INDEX", "cache_root", "random_split_indices", "preprocess_criteo",
-           "preprocess_avazu", "preprocess_movielens", "preprocess_synthetic",
-           "preprocess_frame", "preprocess_table", "read_table", "A3_CARDINALITIES",
-           "CRITEO_LIKE_CARDINALITIES",
-           "SyntheticConfig", "SyntheticData", "make_synthetic_ctr"]
+__all__ = ["load_dataset", "DATASETS", "DataError", "DataWarning", *_WHERE]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"me_core.data.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'me_core.data' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
 def load_dataset(name: str, path: Path | str | None = None, *, cache_dir=None,
@@ -54,18 +63,20 @@ def load_dataset(name: str, path: Path | str | None = None, *, cache_dir=None,
     if name in ("criteo", "avazu"):
         if path is None:
             raise DataError(f"data set {name!r} needs the path of its Kaggle file ({_PATH_HOW})")
-        reader = preprocess_criteo if name == "criteo" else preprocess_avazu
+        reader = __getattr__("preprocess_criteo" if name == "criteo" else "preprocess_avazu")
         return reader(path, cache_dir=cache_dir, rebuild=rebuild, progress=progress,
                       on_bad_line=on_bad_line, **options)
     if name == "movielens":
-        return preprocess_movielens(path, cache_dir=cache_dir, rebuild=rebuild, **options)
+        return __getattr__("preprocess_movielens")(path, cache_dir=cache_dir, rebuild=rebuild,
+                                                   **options)
     if name == "synthetic":
-        return preprocess_synthetic(cache_dir=cache_dir, rebuild=rebuild, **options)
+        return __getattr__("preprocess_synthetic")(cache_dir=cache_dir, rebuild=rebuild, **options)
     if name == "table":
         if path is None:
             raise DataError(f"data set 'table' needs the path of the table file ({_PATH_HOW})")
         if "label" not in options:
             raise DataError("data set 'table' needs the label column (Python: label=...; "
                             "preprocess: --label; train and sweep: --data-option label=...)")
-        return preprocess_table(path, cache_dir=cache_dir, rebuild=rebuild, **options)
+        return __getattr__("preprocess_table")(path, cache_dir=cache_dir, rebuild=rebuild,
+                                               **options)
     raise DataError(f"unknown data set {name!r}; choose one of {DATASETS}")

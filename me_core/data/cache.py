@@ -4,8 +4,8 @@ A cache folder ``<root>/<dataset>-<key>/`` holds::
 
     x.npy             int32 [rows, fields]  per-field value ids (0 = OOV)
     y.npy             float32 [rows]        labels (0/1)
-    splits/<name>/    train.npy, valid.npy, test.npy  row indices (the paper's 8:1:1, seed 0,
-                      is built with the cache; other seeds/ratios on first use)
+    splits/<name>/    train.npy, valid.npy, test.npy  row indices (the paper's 8:1:1 with
+                      seed 0, or any other seed/ratios), each written on first use
     feature_map.json  the FeatureMap, written last
 
 The key is a hash of (source fingerprint, preprocessing config, format version): a changed file
@@ -40,7 +40,7 @@ from me_core.files import (
 PAPER_SPLIT = (0.8, 0.1, 0.1)
 
 __all__ = ["cache_root", "fingerprint_file", "cache_key", "EncodedDataset", "build_cached",
-           "random_split_indices", "CACHE_ENV", "PAPER_SPLIT"]
+           "random_split_indices", "split_sizes", "CACHE_ENV", "PAPER_SPLIT"]
 
 
 def cache_root(root: Path | str | None = None) -> Path:
@@ -68,15 +68,21 @@ def cache_key(source: dict[str, Any], preprocessing: dict[str, Any]) -> str:
     return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()
 
 
-def random_split_indices(rows: int, ratios=PAPER_SPLIT, seed: int = 0) -> dict[str, np.ndarray]:
-    """The official split: ``torch.utils.data.random_split`` with ``manual_seed(seed)`` and sizes
-    int(0.8 n), int(0.1 n), remainder (SPEC 8), so the same rows as the official code."""
-    import torch
-
+def split_sizes(rows: int, ratios=PAPER_SPLIT) -> tuple[int, int, int]:
+    """(train, valid, test) sizes of the official split: int(0.8 n), int(0.1 n), the rest."""
     if len(ratios) != 3 or min(ratios) < 0 or abs(sum(ratios) - 1) > 1e-9:
         raise DataError(f"split ratios must be three non-negative numbers summing to 1, got "
                         f"{ratios}")
     n_train, n_valid = int(ratios[0] * rows), int(ratios[1] * rows)
+    return n_train, n_valid, rows - n_train - n_valid
+
+
+def random_split_indices(rows: int, ratios=PAPER_SPLIT, seed: int = 0) -> dict[str, np.ndarray]:
+    """The official split: ``torch.utils.data.random_split`` with ``manual_seed(seed)`` and sizes
+    int(0.8 n), int(0.1 n), remainder (SPEC 8), so the same rows as the official code."""
+    import torch  # here only: preprocessing itself never needs torch
+
+    n_train, n_valid, _ = split_sizes(rows, ratios)
     order = torch.randperm(rows, generator=torch.Generator().manual_seed(seed)).numpy()
     dtype = np.int32 if rows < 2**31 else np.int64
     order = order.astype(dtype)
@@ -170,7 +176,8 @@ def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, 
     """Open the cache for (source, preprocessing), building it with ``builder(workdir)`` if needed.
 
     ``builder`` writes ``x.npy`` and ``y.npy`` into ``workdir`` and returns the FeatureMap
-    (without split sizes); this function adds the paper's split and publishes the folder.
+    (without split sizes); this function adds the paper's split sizes and publishes the folder
+    (the split's indices are written when a split is first asked for).
     """
     root = cache_root(root)
     final = root / f"{dataset}-{cache_key(source, preprocessing)}"
@@ -183,8 +190,8 @@ def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, 
                 pass  # incomplete or stale: rebuild below
         with staged_folder(final) as work:
             feature_map = builder(work)
-            parts = random_split_indices(feature_map.rows)
-            _write_split(work / "splits" / _split_name(PAPER_SPLIT, 0), parts)
-            feature_map.split = {name: int(len(idx)) for name, idx in parts.items()}
+            # the split's indices are written on first use (they need torch's generator)
+            feature_map.split = dict(zip(("train", "valid", "test"),
+                                         split_sizes(feature_map.rows)))
             (work / "feature_map.json").write_text(feature_map.to_json(), encoding="utf-8")
     return EncodedDataset.open(final)

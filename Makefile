@@ -31,7 +31,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not network" -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check me_core notebooks benchmarks tests
+	$(PY) -m ruff check me_core notebooks book benchmarks tests
 
 # the browser test (tests/test_browser.py) against the quick book in _build/html
 check-book: $(STAMP) chromium

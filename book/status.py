@@ -14,10 +14,14 @@
 # %% [markdown]
 # # Reproduction status
 #
-# One row per finding that a chapter checks: the paper's figure or table, what the paper reports,
-# what this build of the book computed, on which data and with which profile, and a verdict
-# computed by the chapter itself. The table is generated at build time from the summaries the
-# chapters recorded; nothing on this page is typed by hand.
+# One row per finding of the paper that a chapter checks, in the book's order (which follows the
+# paper's argument): the paper's figure or table, what the paper reports, what this build
+# computed, the number of seeds and the margin (mean paired difference ± its standard error)
+# behind the verdict where the verdict rests on paired seeds, and the verdict the chapter computed
+# with its reason. A dash in the seeds column means the verdict has no seed-paired statistic
+# yet. Illustrations (the appendix's identities, constructed examples, your data and your model)
+# follow in their own table and are not counted. The tables are generated at build time from
+# what the chapters recorded; nothing on this page is typed by hand.
 
 # %% tags=["parameters"]
 summary_dir = ""  # empty: the folder of the current build ($ME_CORE_SUMMARY_DIR)
@@ -31,43 +35,62 @@ from pathlib import Path
 import pandas as pd
 import torch
 import yaml
-from IPython.display import HTML, display
+from IPython.display import HTML, Markdown, display
 
 import me_core
 from me_core.experiments.runs import run_root
-from me_core.report import current_profile, load_findings
+from me_core.report import current_profile, load_findings, repository_root, status_view
 from me_core.report import summary_dir as default_summary_dir
+from me_core.toc import toc_documents
 from me_core.train import read_records
 from me_core.train.precision import bf16_speedup, resolve_precision
 
 me_core.setup_notebook()
 folder = Path(summary_dir) if summary_dir else default_summary_dir()
-findings = load_findings(folder)
+chapters = [d.name for d in toc_documents(repository_root()) if d.is_notebook]
+view = status_view(load_findings(folder), chapters)
 colors = {"reproduced": "#2e933c", "partly reproduced": "#edae49", "inconclusive": "#5f7a99",
           "not reproduced": "#d1495b",
           "not run": "#888888"}
+columns = {"figure": "paper figure/table", "finding": "finding",
+           "paper": "reported in the paper", "ours": "this build", "n": "seeds",
+           "margin": "margin", "data": "data", "profile": "profile", "verdict": "verdict",
+           "chapter": "chapter"}
 
 
-def row_html(r: pd.Series) -> str:
-    link = f'<a href="../notebooks/{r.chapter}.html">{html.escape(r.chapter)}</a>'
-    verdict = (f'<span style="color:{colors[r.verdict]};font-weight:600">'
-               f'{html.escape(r.verdict)}</span>')
-    reason = f"<br><small>{html.escape(r.reason)}</small>" if r.reason else ""
-    cells = [html.escape(r.figure), html.escape(r.finding), html.escape(r.paper),
-             html.escape(r.ours), html.escape(r.data), html.escape(r.profile), verdict + reason,
-             link]
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+def cell(r: pd.Series, column: str) -> str:
+    if column == "chapter":
+        return f'<a href="../notebooks/{r.chapter}.html">{html.escape(r.chapter)}</a>'
+    if column == "verdict":
+        reason = f"<br><small>{html.escape(r.reason)}</small>" if r.reason else ""
+        return (f'<span style="color:{colors[r.verdict]};font-weight:600">'
+                f"{html.escape(r.verdict)}</span>{reason}")
+    if column == "n":
+        return "&mdash;" if pd.isna(r.n) else str(int(r.n))
+    return html.escape(str(r[column]))
 
 
-header = ["paper figure/table", "finding", "reported in the paper", "this build", "data",
-          "profile", "verdict", "chapter"]
-if findings.empty:
+def table_html(frame: pd.DataFrame) -> str:
+    shown = [c for c in columns if c not in view.shared]
+    head = "".join(f"<th>{columns[c]}</th>" for c in shown)
+    body = "".join("<tr>" + "".join(f"<td>{cell(r, c)}</td>" for c in shown) + "</tr>"
+                   for _, r in frame.iterrows())
+    return (f'<div style="overflow-x:auto"><table class="table" style="font-size:0.85em">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
+
+
+if view.paper.empty and view.illustrations.empty:
     display(HTML("<p><em>No chapter recorded a finding in this build.</em></p>"))
 else:
-    display(HTML('<table class="table"><thead><tr>'
-                 + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead><tbody>"
-                 + "".join(row_html(r) for _, r in findings.iterrows()) + "</tbody></table>"))
-    print(findings.verdict.value_counts().to_string())
+    if view.shared:
+        display(Markdown("Every row: " + "; ".join(
+            f"**{columns[c]}** {html.escape(v)}" for c, v in view.shared.items()) + "."))
+    display(Markdown(f"**The paper's findings** ({len(view.paper)}): " + ", ".join(
+        f"{count} {name}" for name, count in view.tally.items()) + "."))
+    display(HTML(table_html(view.paper)))
+    if not view.illustrations.empty:
+        display(Markdown(f"**Illustrations** ({len(view.illustrations)}, not counted above)"))
+        display(HTML(table_html(view.illustrations)))
 
 # %% [markdown]
 # ## Environment of this build

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -20,10 +22,11 @@ from me_core.files import atomic_write_text, user_cache_root
 SUMMARY_DIR_ENV = "ME_CORE_SUMMARY_DIR"
 RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # trained runs the chapters share (me_core.experiments.runs)
 PROFILE_ENV = "ME_CORE_PROFILE"
+FINDING_KINDS = ("paper", "illustration")
 VERDICTS = ("reproduced", "partly reproduced", "inconclusive", "not reproduced", "not run")
 
 __all__ = ["summary_dir", "current_profile", "record_finding", "load_findings", "verdict",
-           "resolve"]
+           "resolve", "evidence_summary", "status_view", "StatusView", "FINDING_KINDS"]
 
 
 def repository_root() -> Path:
@@ -51,27 +54,86 @@ def current_profile() -> str:
     return os.environ.get(PROFILE_ENV, "interactive")
 
 
+def evidence_summary(evidence: Any) -> tuple[int | None, str]:
+    """(n seeds, margin text) of a finding's evidence: a :class:`me_core.stats.Finding` (its
+    paired effects), a dict of named ``PairedEffect``, one ``PairedEffect``, or None (no
+    paired statistic). n is the smallest seed count among the effects."""
+    if evidence is None:
+        return None, ""
+    effects = evidence if isinstance(evidence, dict) else getattr(evidence, "effects", None)
+    effects = effects if effects is not None else {"": evidence}
+    effects = {name: e for name, e in effects.items() if getattr(e, "n", 0)}
+    if not effects:
+        return None, ""
+    parts = []
+    for name, effect in effects.items():
+        spread = f" ± {effect.sem:.2g}" if effect.sem == effect.sem else ""
+        parts.append(f"{name + ': ' if name else ''}{effect.mean:+.3g}{spread}")
+    return min(e.n for e in effects.values()), "; ".join(parts)
+
+
 def record_finding(
     chapter: str, key: str, *, figure: str, finding: str, paper: str, ours: str, verdict: str,
-    data: str, reason: str = "",
+    data: str, reason: str = "", evidence: Any = None, kind: str = "paper",
 ) -> dict[str, Any]:
-    """Store one finding of ``chapter`` (one JSON file per chapter and key)."""
+    """Store one finding of ``chapter`` (one JSON file per chapter and key).
+
+    ``evidence``: the paired effects behind the verdict (a ``stats.Finding`` or
+    ``PairedEffect``); the status page shows their seed count and margin (mean ± standard
+    error). ``kind``: ``paper`` (a finding of the paper, tallied) or ``illustration`` (a
+    constructed example, an identity, the reader's own data or model: shown, not tallied).
+    """
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+    if kind not in FINDING_KINDS:
+        raise ValueError(f"kind must be one of {FINDING_KINDS}, got {kind!r}")
+    n, margin = evidence_summary(evidence)
     record = dict(chapter=chapter, key=key, figure=figure, finding=finding, paper=paper,
                   ours=ours, verdict=verdict, data=data, reason=reason,
-                  profile=current_profile())
+                  profile=current_profile(), n=n, margin=margin, kind=kind,
+                  order=time.time_ns())
     atomic_write_text(summary_dir() / f"{chapter}--{key}.json", json.dumps(record, indent=1))
     return record
 
 
 def load_findings(directory: Path | None = None) -> pd.DataFrame:
-    """All findings recorded in ``directory`` (default: this build's summary folder)."""
+    """All findings recorded in ``directory`` (default: this build's summary folder), in the
+    order they were recorded."""
     directory = Path(directory) if directory else summary_dir()
     rows = [json.loads(p.read_text()) for p in sorted(directory.glob("*--*.json"))]
     columns = ["chapter", "key", "figure", "finding", "paper", "ours", "verdict", "data",
-               "reason", "profile"]
-    return pd.DataFrame(rows, columns=columns)
+               "reason", "profile", "n", "margin", "kind", "order"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["kind"] = frame["kind"].fillna("paper")
+    frame["margin"] = frame["margin"].fillna("")
+    frame["order"] = frame["order"].fillna(0)
+    return frame.sort_values("order", kind="stable").reset_index(drop=True)
+
+
+@dataclass
+class StatusView:
+    """The reproduction-status page's content: the paper's findings in book order (tallied),
+    the illustrations apart (not tallied), and the columns whose value every row shares."""
+
+    paper: pd.DataFrame
+    illustrations: pd.DataFrame
+    shared: dict[str, str]
+    tally: pd.Series
+
+
+def status_view(findings: pd.DataFrame, chapter_order: Sequence[str]) -> StatusView:
+    """Split and order ``findings`` (from :func:`load_findings`) for the status page: rows by
+    the chapters' order in the book (which follows the paper's argument), then by the order
+    the chapter recorded them; ``data`` and ``profile`` said once when every row has the same."""
+    rank = {name: i for i, name in enumerate(chapter_order)}
+    ordered = findings.assign(_rank=findings.chapter.map(lambda c: rank.get(c, len(rank))))
+    ordered = ordered.sort_values(["_rank", "order"], kind="stable").drop(columns="_rank")
+    shared = {column: str(ordered[column].iloc[0]) for column in ("data", "profile")
+              if len(ordered) and ordered[column].nunique() == 1}
+    paper = ordered[ordered.kind == "paper"].reset_index(drop=True)
+    tally = paper.verdict.value_counts().reindex(VERDICTS, fill_value=0)
+    return StatusView(paper, ordered[ordered.kind != "paper"].reset_index(drop=True), shared,
+                      tally[tally > 0])
 
 
 def verdict(shows: bool, partly: bool = False) -> str:

@@ -72,7 +72,8 @@ _ = record_finding("appendix_proofs", "linear", figure="Appendix (SPEC 10.5)",
                    finding="With linear interaction ME equals SE up to permutation/scale/"
                            "special case",
                    paper="exact identities (proofs in the appendix)", ours=ours,
-                   verdict=verdict(holds and breaks), data="random weights (float64)")
+                   verdict=verdict(holds and breaks), data="random weights (float64)",
+                   kind="illustration")
 
 # %% [markdown]
 # {glue:md}`appendix_linear`
@@ -112,7 +113,8 @@ _ = record_finding("appendix_proofs", "diversity", figure="Appendix (SPEC 10.3)"
                    paper="enlarged table keeps the IA; two diverse sets roughly double it",
                    ours=ours, verdict=verdict(gap < 1e-6 and ia[names[2]] > 1.8 * ia[names[0]]
                                               and ia[names[1]] < 1.2 * ia[names[0]]),
-                   data="constructed matrices (ours; the paper's are not available)")
+                   data="constructed matrices (ours; the paper's are not available)",
+                   kind="illustration")
 glue("appendix_diversity", Markdown(ours + "."), display=False)
 
 # %% [markdown]

@@ -117,7 +117,7 @@ _ = record_finding("diagnose_your_model", "plain_dlrm", figure="Diagnosis (cf. F
                    finding="A model written outside me_core shows the same collapse",
                    paper="learned IA far below random for every field (DCNv2, Criteo)",
                    ours=ours, verdict=verdict(share >= 0.5, share > 0),
-                   data=f"synthetic CTR benchmark ({rows:,} rows)")
+                   data=f"synthetic CTR benchmark ({rows:,} rows)", kind="illustration")
 
 # %% [markdown]
 # {glue:md}`diagnose_reading`

@@ -231,7 +231,8 @@ glue("collapse_fig2", Markdown(f"Data: {source_text}. {fig2.ours}: {fig2.verdict
 _ = record_finding("embedding_collapse", "fig2", figure="Figure 2",
                    finding="Learned IA is far below the IA of random tables of the same shape",
                    paper="learned IA far lower for every field (from the figure)",
-                   ours=fig2.ours, verdict=fig2.verdict, data=data_text, reason=fig2.reason)
+                   ours=fig2.ours, verdict=fig2.verdict, data=data_text, reason=fig2.reason,
+                   evidence=fig2)
 
 # %% [markdown]
 # {glue:md}`collapse_fig2`
@@ -261,7 +262,7 @@ glue("collapse_fig15", Markdown(f"{fig15.ours}: {fig15.verdict} ({fig15.reason})
 _ = record_finding("embedding_collapse", "fig15", figure="Figure 15",
                    finding="Size-normalised IA falls as the embedding size grows",
                    paper="normalised IA decreases with size (from the figure)", ours=fig15.ours,
-                   verdict=fig15.verdict, data=data_text, reason=fig15.reason)
+                   verdict=fig15.verdict, data=data_text, reason=fig15.reason, evidence=fig15)
 
 # %% [markdown]
 # {glue:md}`collapse_fig15`

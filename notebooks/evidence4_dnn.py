@@ -91,11 +91,12 @@ glue("e4_reading", Markdown(
     f"{paper_6b}."), display=False)
 _ = record_finding("evidence4_dnn", "fig6a", figure="Figure 6 (IA)",
                    finding="DNN tables have higher IA than DCNv2's", paper="DNN IA higher",
-                   ours=fig6a.ours, verdict=fig6a.verdict, data=data_text, reason=fig6a.reason)
+                   ours=fig6a.ours, verdict=fig6a.verdict, data=data_text, reason=fig6a.reason,
+                   evidence=fig6a)
 _ = record_finding("evidence4_dnn", "fig6b", figure="Figure 6 (AUC)",
                    finding="DNN AUC falls with size while DCNv2 holds",
                    paper=f"Criteo, SE, base -> 10x: {paper_6b}", ours=fig6b.ours,
-                   verdict=fig6b.verdict, data=data_text, reason=fig6b.reason)
+                   verdict=fig6b.verdict, data=data_text, reason=fig6b.reason, evidence=fig6b)
 
 # %% [markdown]
 # {glue:md}`e4_reading`
@@ -118,7 +119,7 @@ paper_17b = (f"Criteo, DNN base -> 10x: ME {paper_auc[('dnn', 'ME', 10)]:.5f}, S
 _ = record_finding("evidence4_dnn", "fig17b", figure="Figure 17b",
                    finding="ME makes the DNN scale where SE-DNN does not", paper=paper_17b,
                    ours=fig17b.ours, verdict=fig17b.verdict, data=data_text,
-                   reason=fig17b.reason)
+                   reason=fig17b.reason, evidence=fig17b)
 glue("e4_17b", Markdown(f"{fig17b.ours}: {fig17b.verdict} ({fig17b.reason})."), display=False)
 
 # %% [markdown]

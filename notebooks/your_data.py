@@ -178,13 +178,14 @@ glue("your_data_reading", Markdown(reading), display=False)
 _ = record_finding("your_data", "collapse", figure="Your data (cf. Figure 2)",
                    finding="Learned tables collapse below random tables of the same shape",
                    paper="(Criteo/Avazu) learned IA far below random init", ours=ours_collapse,
-                   verdict=verdict(collapse_share >= 0.5, collapse_share > 0), data=data_text)
+                   verdict=verdict(collapse_share >= 0.5, collapse_share > 0), data=data_text,
+                   kind="illustration")
 _ = record_finding("your_data", "me", figure="Your data (cf. Table 1, Fig. 8b)",
                    finding="ME beats SE at the largest size and raises IA",
                    paper="(Criteo/Avazu) ME above SE for every model; higher IA", ours=ours_me,
                    verdict=verdict(me_wins == len(models) and me_higher >= 0.9,
                                    me_wins > 0 or me_higher >= 0.5), data=data_text,
-                   reason="one seed" if len(seeds) == 1 else "")
+                   reason="one seed" if len(seeds) == 1 else "", kind="illustration")
 
 # %% [markdown]
 # {glue:md}`your_data_reading`

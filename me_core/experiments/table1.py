@@ -10,6 +10,8 @@ marked.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import pandas as pd
 
 from me_core.stats import PairedEffect, effect_verdict, paired_effect
@@ -17,7 +19,7 @@ from me_core.stats import PairedEffect, effect_verdict, paired_effect
 FULL_SEEDS = 3  # the paper's "mean of 3 runs"; fewer seeds are marked
 
 __all__ = ["FULL_SEEDS", "seed_cells", "values_by_seed", "paired_gains", "gain_verdicts",
-           "official_ipnn_rows", "seed_list"]
+           "official_ipnn_rows", "seed_list", "me_minus_se_at_largest"]
 
 
 def seed_list(seeds) -> str:
@@ -52,6 +54,18 @@ def values_by_seed(frame: pd.DataFrame, model: str, embedding: str, scale: int,
     part = frame[(frame.model == model) & (frame.embedding == embedding)
                  & (frame.scale == scale)]
     return {int(s): float(v) for s, v in zip(part.seed, part[value])}
+
+
+def me_minus_se_at_largest(frame: pd.DataFrame, models: Sequence[str]
+                           ) -> dict[str, PairedEffect]:
+    """Per model, ME minus SE test AUC at its largest enlarged scale, paired by seed."""
+    out = {}
+    for model in models:
+        gains = paired_gains(frame, model)
+        at = [k for k in gains if k.startswith("ME - SE at ")]
+        if at:
+            out[model] = gains[max(at, key=lambda k: int(k.split(" at ")[1][:-1]))]
+    return out
 
 
 def paired_gains(frame: pd.DataFrame, model: str, value: str = "test_auc"

@@ -1,0 +1,64 @@
+"""Findings for the status page: evidence summarised as seeds and margin, paper findings apart
+from illustrations, book order, shared columns said once."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from me_core.report import evidence_summary, load_findings, record_finding, status_view
+from me_core.stats import Finding, paired_effect
+
+
+def test_evidence_summary_gives_seeds_and_margin():
+    effect = paired_effect({0: 0.012, 1: 0.010, 2: 0.014}, {0: 0.0, 1: 0.0, 2: 0.0})
+    assert evidence_summary(effect) == (3, "+0.012 ± 0.0012")
+    two = paired_effect({0: 1.0, 1: 2.0}, {0: 0.0, 1: 0.0})
+    finding = Finding("reproduced", "ours", "why", {"a": effect, "b": two})
+    n, margin = evidence_summary(finding)
+    assert n == 2 and margin.startswith("a: +0.012") and "b: +1.5 ± 0.5" in margin
+    assert evidence_summary({"x": two}) == (2, "x: +1.5 ± 0.5")
+    assert evidence_summary(None) == (None, "")
+    one = paired_effect({0: 0.3}, {0: 0.1})  # one seed: no standard error to show
+    assert evidence_summary(one) == (1, "+0.2")
+
+
+def test_findings_round_trip_and_kinds_are_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("ME_CORE_SUMMARY_DIR", str(tmp_path))
+    common = dict(figure="Fig. 1", finding="f", paper="p", ours="o", data="d")
+    record_finding("b_chapter", "z", verdict="reproduced", **common,
+                   evidence=paired_effect({0: 1.0, 1: 3.0}, {0: 0.0, 1: 0.0}))
+    record_finding("a_chapter", "y", verdict="inconclusive", **common, kind="illustration")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        record_finding("a_chapter", "x", verdict="reproduced", **common, kind="anecdote")
+    frame = load_findings(tmp_path)
+    assert list(frame.key) == ["z", "y"]  # the order they were recorded, not file names
+    assert frame.n.iloc[0] == 2 and frame.margin.iloc[0] == "+2 ± 1"
+    assert pd.isna(frame.n.iloc[1]) and frame.kind.tolist() == ["paper", "illustration"]
+
+
+def _rows(**columns) -> pd.DataFrame:
+    n = len(columns["chapter"])
+    base = {"key": list("abcdefgh")[:n], "figure": ["F"] * n, "finding": ["f"] * n,
+            "paper": ["p"] * n, "ours": ["o"] * n, "reason": [""] * n, "n": [3] * n,
+            "margin": [""] * n, "profile": ["quick"] * n, "data": ["synthetic"] * n,
+            "kind": ["paper"] * n, "order": list(range(n))}
+    return pd.DataFrame({**base, **columns})
+
+
+def test_status_view_orders_by_book_and_tallies_paper_findings_only():
+    frame = _rows(chapter=["appendix", "me_results", "collapse", "me_results"],
+                  kind=["illustration", "paper", "paper", "paper"],
+                  verdict=["reproduced", "inconclusive", "reproduced", "not reproduced"],
+                  order=[0, 2, 3, 1])
+    view = status_view(frame, ["collapse", "me_results", "appendix"])
+    assert list(view.paper.chapter) == ["collapse", "me_results", "me_results"]
+    assert list(view.paper.key) == ["c", "d", "b"]  # within a chapter: recorded order
+    assert list(view.illustrations.chapter) == ["appendix"]
+    assert view.tally.to_dict() == {"reproduced": 1, "inconclusive": 1, "not reproduced": 1}
+    assert view.shared == {"data": "synthetic", "profile": "quick"}
+
+
+def test_status_view_keeps_columns_that_differ():
+    frame = _rows(chapter=["a", "b"], verdict=["reproduced"] * 2, data=["synthetic", "criteo"])
+    assert status_view(frame, ["a", "b"]).shared == {"profile": "quick"}

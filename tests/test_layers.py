@@ -17,7 +17,7 @@ LAYERS = [
     ("data and models", {"data", "models"}),
     ("training", {"train", "diagnosis"}),
     ("analyses", {"experiments", "plots", "report"}),
-    ("book and command line", {"toc", "book", "publish", "__main__", "__init__"}),
+    ("book and command line", {"toc", "book", "publish", "cli", "__main__", "__init__"}),
 ]
 LAYER_OF = {name: depth for depth, (_, names) in enumerate(LAYERS) for name in names}
 

@@ -1,0 +1,135 @@
+"""What several commands share: the one-line error, KEY=VALUE flags, the training and data
+flags and how they become RunConfig settings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["fail", "key_values", "model_options", "synthetic_options", "run_settings",
+           "data_settings", "encoding_line", "add_training_flags"]
+
+
+def fail(command: str, message: object) -> int:
+    print(f"me_core {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def key_values(pairs: list[str] | None, flag: str) -> dict:
+    """KEY=VALUE pairs of a repeatable flag, VALUE read as YAML; a bad pair names the flag."""
+    import yaml
+
+    options = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{flag} takes KEY=VALUE, got {pair!r}")
+        try:
+            options[key] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ValueError(f"{flag} {pair!r}: {value!r} is not a YAML value ({problem}; "
+                             f"quote it, or close its brackets)") from None
+    return options
+
+
+def model_options(pairs: list[str] | None) -> dict:
+    return key_values(pairs, "--option")
+
+
+def synthetic_options(args: argparse.Namespace) -> dict:
+    options = {}
+    rows = getattr(args, "rows", None)
+    if rows is None and getattr(args, "protocol", None) is not None:
+        from me_core.data.synthetic import SyntheticConfig
+        from me_core.settings import PROTOCOLS
+
+        rows = PROTOCOLS[args.protocol]["rows"]
+        rows = None if rows == SyntheticConfig.rows else rows  # the default stays out of keys
+    if rows is not None:
+        options["rows"] = rows
+    if getattr(args, "data_seed", None) is not None:
+        options["seed"] = args.data_seed
+    return options
+
+
+def run_settings(args: argparse.Namespace) -> dict:
+    """RunConfig fields from the shared training flags (only those given; ``--protocol`` fills
+    epochs, patience, batch and precision that no flag sets)."""
+    pairs = {"max_epochs": args.epochs, "patience": args.patience, "batch_size": args.batch_size,
+             "lr": args.lr, "weight_decay": args.weight_decay, "device": args.device,
+             "precision": args.precision or ("bf16" if args.amp else None)}
+    settings = {k: v for k, v in pairs.items() if v is not None}
+    if args.protocol is not None:
+        from me_core.settings import protocol_settings
+
+        chosen = protocol_settings(args.protocol)
+        for name in ("max_epochs", "patience", "batch_size", "precision"):
+            settings.setdefault(name, chosen[name])
+    if args.no_shuffle:
+        settings["shuffle"] = False
+    if args.option:
+        settings["model_options"] = model_options(args.option)
+    return settings
+
+
+def data_settings(args: argparse.Namespace, dataset: str) -> dict:
+    out: dict = {}
+    if args.data_path is not None:
+        out["data_path"] = str(args.data_path)
+    options = synthetic_options(args) if dataset == "synthetic" else {}
+    options.update(key_values(getattr(args, "data_option", None), "--data-option"))
+    if options:
+        out["data_options"] = options
+    return out
+
+
+def encoding_line(fmap) -> str:
+    kinds = fmap.field_kinds()
+    groups: dict[str, list[str]] = {}
+    for name, kind in zip(fmap.field_names, kinds):
+        groups.setdefault(kind, []).append(name)
+    return "; ".join(f"{kind}: {', '.join(names)}" for kind, names in groups.items())
+
+
+def add_training_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("protocol (defaults: the paper's, SPEC 8)")
+    from me_core.catalog import PRECISIONS, PROTOCOL_NAMES
+
+    group.add_argument("--protocol", choices=PROTOCOL_NAMES, default=None,
+                       help="take epochs, patience, batch, precision and synthetic rows from "
+                            "this protocol of me_core.settings (quick: the book's); flags "
+                            "given override it")
+    group.add_argument("--epochs", type=int, default=None, help="at most this many epochs (100)")
+    group.add_argument("--patience", type=int, default=None,
+                       help="early stopping: epochs without a better validation AUC (3)")
+    group.add_argument("--batch-size", type=int, default=None, help="training batch (2048)")
+    group.add_argument("--lr", type=float, default=None, help="Adam learning rate (1e-3)")
+    group.add_argument("--weight-decay", type=float, default=None, help="coupled L2 (1e-6)")
+    group.add_argument("--no-shuffle", action="store_true",
+                       help="same batch order every epoch, as the official loader")
+    group.add_argument("--option", action="append", metavar="KEY=VALUE",
+                       help="model option, e.g. --option regularizer=paper (repeatable)")
+    where = parser.add_argument_group("data and machine")
+    where.add_argument("--data-path", type=Path, default=None,
+                       help="criteo/avazu: the Kaggle file; movielens: the ml-100k folder")
+    where.add_argument("--rows", type=int, default=None, help="synthetic: number of rows")
+    where.add_argument("--data-seed", type=int, default=None, help="synthetic: generator seed")
+    where.add_argument("--data-option", action="append", metavar="KEY=VALUE",
+                       help="data-set option, e.g. --data-option label=click for a table "
+                            "(repeatable; lists in YAML: categorical=[a,b])")
+    where.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1, mps")
+    where.add_argument("--precision", choices=PRECISIONS, default=None,
+                       help="forward pass in float32 (default, the paper's), bfloat16 autocast, "
+                            "or auto: bf16 where a probe shows it faster on this device")
+    where.add_argument("--amp", action="store_true", help="same as --precision bf16")
+    where.add_argument("--threads", type=int, default=None,
+                       help="torch CPU threads (default $ME_CORE_TORCH_THREADS or 1)")
+    where.add_argument("--cache-dir", type=Path, default=None, help="data cache folder")
+    where.add_argument("--records", type=Path, default=Path("runs/records.jsonl"),
+                       help="JSON-lines file the run records are appended to (default: "
+                            "runs/records.jsonl)")
+    where.add_argument("--run-root", type=Path, default=Path("runs"),
+                       help="checkpoints go to RUN_ROOT/<run key>/ (default: runs)")
+    where.add_argument("--quiet", action="store_true", help="no progress bars")

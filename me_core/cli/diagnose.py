@@ -1,0 +1,53 @@
+"""``python -m me_core diagnose``: is a model's embedding collapsed? (IA per table vs random
+tables)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from me_core.cli.common import fail
+
+
+def add_to(commands) -> None:
+    dg = commands.add_parser(
+        "diagnose", help="is a model's embedding collapsed? (IA per table vs random tables)",
+        epilog=("examples:\n"
+                "  python -m me_core diagnose runs/RUN_KEY\n"
+                "  python -m me_core diagnose model.pt --pattern emb --plot report.png\n"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Load the embedding tables of a checkpoint and print, per table, the "
+                    "information abundance, that of a random Gaussian table of the same shape, "
+                    "their ratio and (for several embedding sets) their diversity. A me_core "
+                    "run folder (or its best.pt) gives its per-field tables; any other .pt "
+                    "state dict gives every 2-D tensor whose name contains --pattern.",
+    )
+    dg.add_argument("checkpoint", type=Path, help="a .pt state dict or a me_core run folder")
+    dg.add_argument("--pattern", default="emb",
+                    help="state dict: tensors whose name contains this are tables (emb)")
+    dg.add_argument("--plot", type=Path, default=None, help="write the report's plot here")
+    dg.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from me_core.diagnosis import diagnose, load_tables
+
+    try:
+        report = diagnose(load_tables(args.checkpoint, args.pattern))
+    except (OSError, ValueError) as exc:
+        return fail("diagnose", exc)
+    print(report.fields.round(4).to_string())
+    print()
+    print(report.summary())
+    if args.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        axes = report.plot()
+        axes[0].figure.tight_layout()
+        axes[0].figure.savefig(args.plot, dpi=110)
+        plt.close(axes[0].figure)
+        print(f"plot written to {args.plot}")
+    return 0

@@ -1,0 +1,48 @@
+"""``python -m me_core results``: print recorded runs: test AUC/logloss mean +- std over the seeds
+of otherwise identical runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from me_core.cli.common import fail
+
+
+def add_to(commands) -> None:
+    rs = commands.add_parser(
+        "results", help="print recorded runs: mean +- std over seeds",
+        epilog=("examples:\n"
+                "  python -m me_core results runs/records.jsonl results/table1-synthetic\n"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Load run records (JSON-lines files or folders of them) and print test "
+                    "AUC and logloss, mean +- std over seeds, per data set, model, SE/ME, "
+                    "scale and fraction.",
+    )
+    rs.add_argument("records", nargs="*", type=Path, default=[Path("runs/records.jsonl")],
+                    help="JSON-lines record files or folders of them (default: "
+                         "runs/records.jsonl)")
+    rs.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from me_core.train import records_frame, summarize
+
+    try:
+        frame = records_frame(args.records)
+    except (ValueError, KeyError, OSError) as exc:
+        return fail("results", exc)
+    if frame.empty:
+        return fail("results", f"no records in {', '.join(map(str, args.records))}")
+    table = summarize(frame)
+    table["test AUC"] = [f"{m:.5f} +- {s:.5f}" if s == s else f"{m:.5f}"
+                         for m, s in zip(table.auc_mean, table.auc_std)]
+    table["test logloss"] = [f"{m:.5f} +- {s:.5f}" if s == s else f"{m:.5f}"
+                             for m, s in zip(table.logloss_mean, table.logloss_std)]
+    table["mean field IA"] = table.mean_field_ia.map(lambda v: f"{v:.2f}")
+    columns = ["dataset", "model", "embedding", "scale", "fraction", "seeds", "test AUC",
+               "test logloss", "mean field IA"]
+    if table.settings.str.len().any():  # rows that differ in more than the grid's columns
+        columns.append("settings")
+    print(table[columns].to_string(index=False))
+    return 0

@@ -1,4 +1,5 @@
-"""Spectral metrics of embedding tables (paper section 2 and section 5; SPEC sections 2 and 10.3).
+"""Spectral metrics of embedding tables (information abundance, Definition 1; the similarity of
+embedding sets behind Fig. 10).
 
 Everything here is computed in float64 and takes numpy arrays or torch tensors (CPU or GPU).
 A table ``E`` is a ``D x K`` matrix: one row per categorical value, one column per embedding
@@ -89,9 +90,9 @@ def singular_values(E: ArrayLike) -> np.ndarray:
     """Singular values of a table in float64, sorted in descending order (length min(D, K)).
 
     For a tall table (D >= 4K, the usual case: D_i values >> K dims) the values come from the
-    eigenvalues of the K x K Gram matrix E^T E (SPEC 2, computation tip); otherwise from an
-    exact SVD. The Gram route agrees with the SVD to ~1e-8 relative for singular values above
-    ~sqrt(K * eps) * sigma_max; values below that are returned as exact zeros.
+    eigenvalues of the K x K Gram matrix E^T E (cheaper than an SVD of the tall table); otherwise
+    from an exact SVD. The Gram route agrees with the SVD to ~1e-8 relative for singular values
+    above ~sqrt(K * eps) * sigma_max; values below that are returned as exact zeros.
     """
     E = _check_table(E)
     D, K = E.shape
@@ -121,7 +122,8 @@ def normalized_singular_values(E: ArrayLike) -> np.ndarray:
 
 
 def concatenate_sets(sets: Sequence[ArrayLike]) -> np.ndarray:
-    """Column concatenation [E^(1), ..., E^(M)] of a field's embedding sets (SPEC 2, ME models)."""
+    """Column concatenation [E^(1), ..., E^(M)] of a field's embedding sets (how the paper measures
+    an ME field, Fig. 8b)."""
     if len(sets) == 0:
         raise ValueError("concatenate_sets needs at least one embedding set")
     tables = [_check_table(s, f"set {m}") for m, s in enumerate(sets)]
@@ -147,7 +149,7 @@ def _as_table(E: Union[ArrayLike, Sequence[ArrayLike]]) -> ArrayLike:
 
 
 def information_abundance(E: Union[ArrayLike, Sequence[ArrayLike]]) -> float:
-    """Information abundance IA(E) = ||sigma||_1 / ||sigma||_inf (paper Definition 1, SPEC 2).
+    """Information abundance IA(E) = ||sigma||_1 / ||sigma||_inf (paper Definition 1).
 
     ``E`` is one D x K table, or a list of a field's embedding sets (each D x K), whose column
     concatenation D x MK is measured, as the paper does for multi-embedding models (Fig. 8b).
@@ -161,7 +163,7 @@ def normalized_information_abundance(E: Union[ArrayLike, Sequence[ArrayLike]]) -
     """IA(E) / K, in [1/K, 1]: a size-normalised IA for comparing different K (Figure 15).
 
     Reconstruction: the paper's appendix plots a size-normalised IA whose exact form we could not
-    read; IA / K is the most plausible one (SPEC 2, marked UNCONFIRMED there).
+    read; IA / K is the most plausible one (the form is not confirmed from the paper's text).
     """
     table = _as_table(E)
     return information_abundance(table) / table.shape[1]
@@ -181,7 +183,7 @@ def principal_angle_cosines(A: ArrayLike, B: ArrayLike) -> np.ndarray:
     """cos(phi_k) of the principal angles between the column spaces of A and B, descending.
 
     Thin SVDs give orthonormal bases U_A, U_B; the cosines are the singular values of
-    U_A^T U_B (SPEC 10.3). There are min(rank A, rank B) of them.
+    U_A^T U_B (the paper's set similarity). There are min(rank A, rank B) of them.
     """
     A = _check_table(A, "A")
     B = _check_table(B, "B")
@@ -196,7 +198,8 @@ def principal_angle_cosines(A: ArrayLike, B: ArrayLike) -> np.ndarray:
 
 
 def embedding_set_similarity(A: ArrayLike, B: ArrayLike) -> float:
-    """sim(A, B) = mean cosine of the principal angles between column spaces (SPEC 10.3).
+    """sim(A, B) = mean cosine of the principal angles between column spaces (the paper's set
+    similarity, Fig. 10).
 
     1 for the same subspace, 0 for orthogonal subspaces. When D <= K both column spaces are all
     of R^D, so the similarity is 1 by construction.

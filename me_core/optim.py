@@ -1,4 +1,5 @@
-"""The paper's optimiser: Adam, lr 1e-3, weight decay 1e-6 on every parameter (SPEC 8)."""
+"""The paper's optimiser: Adam, lr 1e-3, weight decay 1e-6 on every parameter (the paper's
+experimental setup)."""
 
 from __future__ import annotations
 

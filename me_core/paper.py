@@ -1,4 +1,5 @@
-"""Numbers reported in the paper (SPEC 9 and 10), for the chapters to show beside ours.
+"""Numbers reported in the paper (Tables 1-7 and the section-5 analyses), for the chapters to show
+beside ours.
 
 Everything here is quoted from the paper (arXiv v1 Table 1 and Tables 5/6, v2 text), labelled
 "reported in the paper" wherever it is shown; nothing here is computed. ``None`` marks a cell

@@ -15,7 +15,7 @@
 # # Appendix: why the interaction must be non-linear, and what diversity buys
 #
 # *Paper: appendix (linear interaction makes ME equivalent to SE; the embedding-set
-# similarity example). Spec: SPEC sections 10.3 and 10.5.*
+# similarity example).*
 #
 # Multi-embedding only adds something if each set's interaction module is **non-linear**. With
 # a linear interaction the appendix shows that ME is a permutation of SE (DNN), SE scaled by
@@ -68,7 +68,7 @@ ours = (f"linear identities hold to {linear.max_abs_deviation.max():.1e}; with a
 glue("appendix_linear", Markdown(f"{ours}. " + (
     "Without a non-linearity ME adds no expressiveness over SE; with one it does."
     if holds and breaks else "Unexpected: see the table.")), display=False)
-_ = record_finding("appendix_proofs", "linear", figure="Appendix (SPEC 10.5)",
+_ = record_finding("appendix_proofs", "linear", figure="Appendix (linear interaction)",
                    finding="With linear interaction ME equals SE up to permutation/scale/"
                            "special case",
                    paper="exact identities (proofs in the appendix)", ours=ours,
@@ -107,7 +107,7 @@ ia = dict(zip(example.table, example.ia))
 names = list(ia)
 ours = (f"closed form matches to {gap:.1e}; example IA: K = 2 {ia[names[0]]:.2f}, enlarged "
         f"under collapse {ia[names[1]]:.2f}, two diverse sets {ia[names[2]]:.2f}")
-_ = record_finding("appendix_proofs", "diversity", figure="Appendix (SPEC 10.3)",
+_ = record_finding("appendix_proofs", "diversity", figure="Appendix (set similarity)",
                    finding="Diverse sets concatenate to higher IA; a collapsed enlargement "
                            "does not",
                    paper="enlarged table keeps the IA; two diverse sets roughly double it",

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # The role of data, and of the other modules
 #
-# *Paper: section 5, Tables 2 and 3. Spec: SPEC section 9 (Tables 2 and 3).*
+# *Paper: section 5, Tables 2 and 3.*
 #
 # Two objections to the collapse story. **Is it just too little data?** With fewer samples a
 # large table cannot be learned, so its IA stays low. The paper trains on fractions of Criteo

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Embedding collapse
 #
-# *Paper: section 1 and 3.1, Figures 1, 2 and 15. Spec: SPEC section 2.*
+# *Paper: section 1 and 3.1, Figures 1, 2 and 15.*
 #
 # Making the embeddings of a CTR model wider is the obvious way to scale it up, yet the paper
 # finds that it barely helps (Figure 1a). The reason it gives: the learned tables *collapse*

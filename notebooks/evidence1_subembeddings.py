@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Evidence I: interaction shapes the sub-embeddings
 #
-# *Paper: section 3.2, Evidence I, Figure 3; appendix Figure 14. Spec: SPEC section 3.*
+# *Paper: section 3.2, Evidence I, Figure 3; appendix Figure 14.*
 #
 # If collapse spreads through interaction, the same table should look different depending on
 # which partner field it is about to meet. DCNv2 makes this measurable: its first cross layer

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Evidence II: the interaction-collapse theory and its toy experiment
 #
-# *Paper: section 3.2, Evidence II and Figure 4. Spec: SPEC section 4.*
+# *Paper: section 3.2, Evidence II and Figure 4.*
 #
 # Why would a field's embedding table collapse just because it *interacts* with other fields?
 # The paper answers with a gradient calculation for the simplest interaction, a factorization

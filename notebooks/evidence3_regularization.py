@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Evidence III: regularising the interaction does not help
 #
-# *Paper: section 3.3, Evidence III, Figure 5; appendix Figure 16. Spec: SPEC section 5.*
+# *Paper: section 3.3, Evidence III, Figure 5; appendix Figure 16.*
 #
 # If interaction with collapsed fields causes collapse, one could forbid the projections from
 # shrinking directions. The paper adds

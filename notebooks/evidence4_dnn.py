@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Evidence IV: less interaction collapses less, and over-fits
 #
-# *Paper: section 3.3, Evidence IV, Figure 6; appendix Figure 17b. Spec: SPEC section 6.*
+# *Paper: section 3.3, Evidence IV, Figure 6; appendix Figure 17b.*
 #
 # The DNN model has no explicit interaction: it concatenates the field embeddings and feeds an
 # MLP. By the interaction-collapse theory its tables should collapse less, and the paper finds

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # How multi-embedding works
 #
-# *Paper: section 5, Figures 9 and 10. Spec: SPEC sections 10.2 to 10.4.*
+# *Paper: section 5, Figures 9 and 10.*
 #
 # Why does ME help? The paper gives three answers. Its sets are **less affected by
 # interaction-collapse**: the partner field's IA matters less for a sub-embedding's IA (Figure 9).

@@ -14,8 +14,7 @@
 # %% [markdown]
 # # Multi-embedding: the results
 #
-# *Paper: section 4, Table 1, Figures 8, 12 and 13; appendix Table 7 and Figure 17a.
-# Spec: SPEC sections 7, 9 and 10.1.*
+# *Paper: section 4, Table 1, Figures 8, 12 and 13; appendix Table 7 and Figure 17a.*
 #
 # Multi-embedding (ME) replaces one wide embedding set by $M$ independent sets of the base
 # size, each with its own interaction module and a non-linear projection, averaged before the

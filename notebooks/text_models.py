@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Text models collapse less
 #
-# *Paper: section 5, Figure 11. Spec: SPEC section 10.6.*
+# *Paper: section 5, Figure 11.*
 #
 # Is collapse simply what embeddings do? The paper compares the normalised singular values of a
 # pretrained T5 token-embedding matrix with DCNv2's field tables: T5 keeps much larger

@@ -1,4 +1,5 @@
-"""Spectral metrics: known spectra, invariances and the appendix identity (SPEC 2, 10.3)."""
+"""Spectral metrics: known spectra, invariances and the appendix identity (Definition 1, set
+similarity)."""
 
 import numpy as np
 import pytest

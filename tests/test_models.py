@@ -1,4 +1,5 @@
-"""Models: shapes, SE/ME equivalences, SPEC 10.5 identities, regularisers, hooks, registry."""
+"""Models: shapes, SE/ME equivalences, the appendix's linear-interaction identities,
+regularisers, hooks, registry."""
 
 import itertools
 import math
@@ -75,7 +76,7 @@ def test_fused_embedding_layout_and_init():
         emb.field_table(2)
 
 
-# --- SPEC 10.5: linear interaction makes ME a permuted or special case of SE ------------------
+# --- appendix: linear interaction makes ME a permuted or special case of SE ------------------
 def _field_major(e):  # (M, B, N, K) -> SE layout [[e_i^(m)]_m]_i
     M, B, N, K = e.shape
     return e.permute(1, 2, 0, 3).reshape(B, N * M * K)
@@ -213,7 +214,7 @@ def test_cross_layer_against_loop_and_block_convention():
             x = x0[m] * (x @ cross.weight[layer, m].T + cross.bias[layer, m, 0]) + x
         expected.append(x)
     torch.testing.assert_close(cross(x0), torch.stack(expected), rtol=1e-5, atol=1e-5)
-    # SPEC 3: first layer, block i = e_i * (sum_j W_{j->i} e_j + b_i) + e_i
+    # Evidence I: first layer, block i = e_i * (sum_j W_{j->i} e_j + b_i) + e_i
     model = build("dcnv2", [3, 4, 5])
     e = model.embedding(batch(7, [3, 4, 5]))[0]  # (B, N, K)
     first = e.flatten(1) * (e.flatten(1) @ model.cross.weight[0, 0].T + model.cross.bias[0, 0]) \

@@ -55,3 +55,14 @@ def test_ci_runs_the_readme_test_command():
     assert len(commands) == 2, commands
     ci = (ROOT / ".ci" / "run").read_text()
     assert commands[1] in ci.split("\n"), f"{commands[1]!r} not a line of .ci/run"
+
+
+def test_the_product_cites_the_paper_not_our_working_notes():
+    """Pages, CLI help and docstrings cite the paper's sections, figures and tables; our own
+    notes on the paper are not part of the product and are never cited."""
+    files = [*ROOT.glob("me_core/**/*.py"), *ROOT.glob("notebooks/*.py"), *ROOT.glob("book/*.md"),
+             *ROOT.glob("book/*.py"), ROOT / "README.md", ROOT / "results" / "README.md"]
+    cited = [f"{p.relative_to(ROOT)}:{n}" for p in files
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+             if re.search(r"\bSPEC\b|shared/notes|shared/paper", line)]
+    assert not cited, cited

@@ -94,7 +94,7 @@ def encoding_line(fmap) -> str:
 
 
 def add_training_flags(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("protocol (defaults: the paper's, SPEC 8)")
+    group = parser.add_argument_group("protocol (defaults: the paper's)")
     from me_core.catalog import PRECISIONS, PROTOCOL_NAMES
 
     group.add_argument("--protocol", choices=PROTOCOL_NAMES, default=None,

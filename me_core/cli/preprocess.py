@@ -21,7 +21,7 @@ def add_to(commands) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Encode a data set into the cached format (memory-mapped ids, labels, the "
                     "paper's 8:1:1 split with seed 0) and print its fields. Criteo and Avazu "
-                    "use the official preprocessing (SPEC 8); a matching cache is reused.",
+                    "use the official preprocessing; a matching cache is reused.",
     )
     pre.add_argument("dataset", choices=DATASETS, help="the data set to encode")
     pre.add_argument("path", nargs="?", type=Path, default=None,

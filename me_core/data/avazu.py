@@ -1,7 +1,7 @@
 """Avazu (Kaggle CTR-prediction ``train`` CSV, optionally gzip) with the official rules.
 
-SPEC 8: a header line; ``id`` is dropped, ``click`` is the label; the 22 fields are the raw
-strings of hour (YYMMDDHH), C1, banner_pos, site_*, app_*, device_*, C14-C21. Values seen fewer
+The official rules: a header line; ``id`` is dropped, ``click`` is the label; the 22 fields are the
+raw strings of hour (YYMMDDHH), C1, banner_pos, site_*, app_*, device_*, C14-C21. Values seen fewer
 than 4 times share one OOV id per field.
 """
 

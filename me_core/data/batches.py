@@ -6,8 +6,8 @@ batches are gathered into a small ring of pinned host buffers and copied with
 ``non_blocking=True``, so the copy overlaps the previous step's compute.
 
 The official code does not shuffle the training data (the same random-split order every epoch,
-SPEC 8); ``shuffle=False`` reproduces that order, ``shuffle=True`` (our default for training)
-draws a new permutation per epoch from (seed, epoch).
+the official loader); ``shuffle=False`` reproduces that order, ``shuffle=True`` (our default for
+training) draws a new permutation per epoch from (seed, epoch).
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def split_sizes(rows: int, ratios=PAPER_SPLIT) -> tuple[int, int, int]:
 
 def random_split_indices(rows: int, ratios=PAPER_SPLIT, seed: int = 0) -> dict[str, np.ndarray]:
     """The official split: ``torch.utils.data.random_split`` with ``manual_seed(seed)`` and sizes
-    int(0.8 n), int(0.1 n), remainder (SPEC 8), so the same rows as the official code."""
+    int(0.8 n), int(0.1 n), remainder, so the same rows as the official code."""
     import torch  # here only: preprocessing itself never needs torch
 
     n_train, n_valid, _ = split_sizes(rows, ratios)

@@ -1,7 +1,7 @@
 """Criteo (Kaggle display-advertising ``train.txt``, optionally gzip) with the official rules.
 
-SPEC 8: 40 tab-separated columns: label, 13 integer features I1..I13, 26 categorical C1..C26.
-An integer value v becomes the token "NULL" if empty, str(int(ln(v)^2)) if v > 2, else
+The official rules: 40 tab-separated columns: label, 13 integer features I1..I13, 26 categorical
+C1..C26. An integer value v becomes the token "NULL" if empty, str(int(ln(v)^2)) if v > 2, else
 str(v - 2); categoricals are raw strings (the empty string is a value). Values seen fewer than
 10 times in the whole file (before the split) share one OOV id per field.
 
@@ -41,7 +41,7 @@ __all__ = ["preprocess_criteo", "integer_token", "integer_tokens", "SCHEMA", "FI
 
 
 def integer_token(value: str) -> str:
-    """The official ``convert_numeric_feature`` (SPEC 8) for one raw integer-column value."""
+    """The official ``convert_numeric_feature`` for one raw integer-column value."""
     if value == "":
         return NULL_TOKEN
     v = int(value)

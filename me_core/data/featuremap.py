@@ -4,7 +4,7 @@ Every encoded data set (Criteo, Avazu, MovieLens-100k, synthetic, your own table
 :class:`FeatureMap`. Value ids are per field: id 0 is the field's out-of-vocabulary (OOV) index
 (values seen fewer than ``min_count`` times, or never seen), ids 1..D_i-1 are the kept values in
 descending order of frequency (ties broken by the value's string form). So D_i = #kept + 1,
-as in the official code (SPEC 8); the official code puts OOV last and orders kept values by set
+as in the official code; the official code puts OOV last and orders kept values by set
 iteration order, which is arbitrary. Models only see ids, so the permutation changes nothing but
 readability (row 1 of every table is the field's most frequent value).
 """

@@ -1,10 +1,9 @@
 """The paper's analyses of trained embedding tables, as data frames the chapters plot.
 
-* :func:`field_spectra` and :func:`field_abundance`: Fig. 1b, 2, 8b and 15 (SPEC 2, 10.1);
-* :func:`sub_embedding_abundance` and :func:`co_influence`: Evidence I, Fig. 3, 9, 14, 16
-  (SPEC 3, 10.2);
-* :func:`set_diversity`: Fig. 10a and 10c/d (SPEC 10.3);
-* :func:`interaction_patterns`: Fig. 10b (SPEC 10.4).
+* :func:`field_spectra` and :func:`field_abundance`: Fig. 1b, 2, 8b and 15;
+* :func:`sub_embedding_abundance` and :func:`co_influence`: Evidence I, Fig. 3, 9, 14, 16;
+* :func:`set_diversity`: Fig. 10a and 10c/d;
+* :func:`interaction_patterns`: Fig. 10b.
 
 Every function takes a model built by :func:`me_core.models.build` (any model with
 ``field_embeddings``; DCNv2 and FFM for the sub-embedding analyses).
@@ -240,7 +239,7 @@ def _split(table: torch.Tensor, parts: int) -> list[torch.Tensor]:
 
 def set_diversity(model: nn.Module, sets: int | None = None,
                   min_cardinality: int | None = None) -> pd.DataFrame:
-    """Mean diversity 1 - sim over set pairs, per field (Fig. 10a; SPEC 10.3).
+    """Mean diversity 1 - sim over set pairs, per field (Fig. 10a).
 
     An ME model's own sets are compared. An SE model (``sets`` = M) has its table split
     column-wise into M blocks of K/M, the paper's SE reference. Fields with D_i <= K (block

@@ -1,4 +1,5 @@
-"""The appendix's exact statements, checked numerically (SPEC 10.3 and 10.5).
+"""The appendix's exact statements, checked numerically (set similarity and the linear-interaction
+identities).
 
 * :func:`linear_identities`: with a linear interaction, ME is a permutation (DNN), a scalar
   multiple (projected DNN) or a special case (DCNv2) of SE of size M*K; with a ReLU after each
@@ -35,7 +36,8 @@ def _set_major(e: torch.Tensor) -> torch.Tensor:
 
 def linear_identities(M: int = 3, N: int = 4, K: int = 5, H: int = 8, batch: int = 64,
                       seed: int = 0) -> pd.DataFrame:
-    """Largest absolute deviation of each SPEC 10.5 identity on random weights (float64)."""
+    """Largest absolute deviation of each linear-interaction identity of the appendix on random
+    weights (float64)."""
     g = torch.Generator().manual_seed(seed)
     e = torch.randn(M, batch, N, K, generator=g, dtype=torch.float64)
     rows = []

@@ -1,4 +1,4 @@
-"""A pretrained text model's token embedding, available offline (Fig. 11; SPEC 10.6).
+"""A pretrained text model's token embedding, available offline (Fig. 11).
 
 The paper compares DCNv2's tables with T5's token-embedding matrix. T5's weights cannot be
 fetched from a package registry, so this companion uses the closest text model that can: the

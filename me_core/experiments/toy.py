@@ -1,4 +1,4 @@
-"""Evidence II: the toy experiment of Figure 4 and the gradient decomposition (SPEC section 4).
+"""Evidence II: the toy experiment of Figure 4 and the gradient decomposition.
 
 Setting (paper appendix): N = 3 fields, D1 = D2 = 100 and D3 "small" (3) or "large" (100);
 all 10,000 (x1, x2) pairs, x3 uniform, labels uniform at random (pure noise). Every table starts
@@ -47,7 +47,8 @@ def _generator(seed: int, stream: int) -> torch.Generator:
 
 
 def make_toy_data(D3: int, seed: int = 0, D1: int = 100, D2: int = 100) -> ToyData:
-    """All D1 x D2 pairs (x1, x2), x3 ~ Uniform{0..D3-1}, y ~ Uniform{0, 1} (SPEC 4).
+    """All D1 x D2 pairs (x1, x2), x3 ~ Uniform{0..D3-1}, y ~ Uniform{0, 1} (the paper's toy
+    setting).
 
     The labels depend only on ``seed`` (not on D3), so the small and large cases share them.
     """

@@ -2,9 +2,9 @@
 
 A single-embedding (SE) model is the M = 1 case at K = base x scale; a multi-embedding (ME)
 model has M = scale sets of the base size, each with its own interaction module, averaged
-before the shared head (SPEC 1 and 7). ``forward`` returns logits (train with
-BCE-with-logits); ``regularization_loss()`` is the one channel through which a model adds a
-term to the training loss (zero for plain models).
+before the shared head (the paper's multi-embedding design, section 5). ``forward`` returns logits
+(train with BCE-with-logits); ``regularization_loss()`` is the one channel through which a model
+adds a term to the training loss (zero for plain models).
 """
 
 from __future__ import annotations

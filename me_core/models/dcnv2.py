@@ -12,15 +12,16 @@ from me_core.models.interactions import CrossNetworkV2
 from me_core.models.parts import SetProjection, mlp
 
 Regularizer = Literal["none", "paper", "code", "aligned"]
-#: default weight of each regulariser (SPEC 5 and 10.4: official code; the paper gives none)
+#: default weight of each regulariser (Evidence III and Fig. 10d: the official code's; the paper
+#: gives none)
 DEFAULT_REG_WEIGHT = {"none": 0.0, "paper": 1e-5, "code": 1e-5, "aligned": 1.0}
 
 
 class DCNv2(CTRModel):
     """SE: 4 stacked full-rank cross layers -> MLP(400, 400) -> 1. ME: cross layers per set ->
-    projection; mean; shared 400 -> 400 -> 1 (SPEC 7).
+    projection; mean; shared 400 -> 400 -> 1 (the official code's design).
 
-    Variants (SPEC 5, 10.4):
+    Variants (Evidence III, Fig. 10c/d):
     * ``regularizer="paper"``: sum_{l,i,j} ||W_{i->j}^T W_{i->j} - lambda_ij I||_F^2 with
       learnable lambda_ij (the paper's Evidence III form, applied to every layer);
     * ``regularizer="code"``: the official restricted-weighted DCNv2: each K x K block scaled by
@@ -76,7 +77,7 @@ class DCNv2(CTRModel):
         target = self.reg_lambda.transpose(-1, -2)[..., None, None] * eye
         return self.reg_weight * (gram - target).pow(2).sum()
 
-    # --- analysis hooks (SPEC 3, 10.4) --------------------------------------------------------
+    # --- analysis hooks (Evidence I, Fig. 10b) ---------------------------------------------------
     def _layer_blocks(self, layer: int) -> torch.Tensor:
         """(M', N_target, N_source, K, K) blocks of one layer's effective weight, detached."""
         return self.cross.blocks(self.cross.effective_weight(layer)).detach()[0]

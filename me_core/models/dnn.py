@@ -12,8 +12,8 @@ from me_core.models.parts import SetProjection, mlp
 
 class DNN(CTRModel):
     """SE: flatten(N K) -> MLP(400, 400) -> 1. ME: per set flatten -> projection; mean; shared
-    400 -> 400 -> 1 (SPEC 7). Concatenation is linear, so the per-set projection is what makes
-    ME differ from SE (SPEC 10.5)."""
+    400 -> 400 -> 1 (the official code's design). Concatenation is linear, so the per-set
+    projection is what makes ME differ from SE (the appendix's linear-interaction identities)."""
 
     name = "dnn"
 

@@ -13,9 +13,9 @@ from me_core.models.parts import SetProjection
 
 class FinalMLP(CTRModel):
     """SE: two streams, each MLP(400, 400) (hidden layers only) on the flattened embeddings,
-    feature-selection gates disabled as in the official code (SPEC 12.7), fused by
-    w_x.x + w_y.y + x^T W_xy y + b with W_xy zero-initialised. ME: both streams per set, each
-    stream averaged over sets, shared fusion."""
+    feature-selection gates disabled as in the official code (a difference from the paper's
+    description), fused by w_x.x + w_y.y + x^T W_xy y + b with W_xy zero-initialised. ME: both
+    streams per set, each stream averaged over sets, shared fusion."""
 
     name = "finalmlp"
 

@@ -17,9 +17,10 @@ class _ShallowModel(CTRModel):
 
     SE (M = 1): logit = linear + sum over dimensions of the pairwise interaction vector.
     ME (M > 1): the mean of M such sums would be linear in the sets, i.e. a special case of a
-    wider SE model (SPEC 10.5), so each set's interaction vector goes through a non-linear
-    projection (K -> hidden) before the mean, then one shared Linear(hidden -> 1), the
-    NFM-style reading of SPEC 7's "non-linear projection after each set's interaction".
+    wider SE model (the appendix's linear-interaction identities), so each set's interaction vector
+    goes through a non-linear projection (K -> hidden) before the mean, then one shared
+    Linear(hidden -> 1), the NFM-style reading of the paper's "non-linear projection after each
+    set's interaction".
     """
 
     def __init__(self, field_dims: Sequence[int], embed_dim: int, num_sets: int,
@@ -76,14 +77,15 @@ class FFM(_ShallowModel):
         return ffm_vector(e, self.num_fields)
 
     def sub_embeddings(self, source: int, target: int) -> list[torch.Tensor]:
-        """E_source^{->target} (D_source x k) for every set (SPEC 3, FFM analogue)."""
+        """E_source^{->target} (D_source x k) for every set (Fig. 14, the FFM analogue of Evidence
+        I)."""
         if source == target:
             raise ValueError("FFM has no sub-embedding of a field for itself")
         k = self.embed_dim
         return [t[:, target * k:(target + 1) * k] for t in super().field_embeddings(source)]
 
     def field_embeddings(self, field: int) -> list[torch.Tensor]:
-        """Field i's table [E_i^{->j}]_{j != i} (D_i x (N-1) k) for every set (SPEC 3)."""
+        """Field i's table [E_i^{->j}]_{j != i} (D_i x (N-1) k) for every set (Evidence I)."""
         k = self.embed_dim
         keep = [j for j in range(self.num_fields) if j != field]
         return [torch.cat([t[:, j * k:(j + 1) * k] for j in keep], dim=1)

@@ -44,7 +44,7 @@ class FieldWeightedPooling(nn.Module):
     """NFwFM pooling h = sum_{i,j} r_ij (e_i * e_j) -> (M, B, K), r randn-initialised.
 
     As in the official code the weight is a full N x N matrix: self-pairs and both orders are
-    included (SPEC 12.5; canonical FwFM uses i < j only).
+    included (as in the official code; canonical FwFM uses i < j only).
     """
 
     def __init__(self, num_sets: int, num_fields: int, shared: bool = False):
@@ -57,12 +57,12 @@ class FieldWeightedPooling(nn.Module):
 
 
 class CrossNetworkV2(nn.Module):
-    """DCNv2 stacked full-rank cross layers x_{l+1} = x_0 * (W_l x_l + b_l) + x_l (SPEC 3).
+    """DCNv2 stacked full-rank cross layers x_{l+1} = x_0 * (W_l x_l + b_l) + x_l (Evidence I).
 
     ``weight`` has shape (L, M, NK, NK) in ``nn.Linear``'s (out, in) layout, so the block
     W_{j->i} = weight[l, m, iK:(i+1)K, jK:(j+1)K]: row block = target field i, column block =
     source field j. ``block_scale=True`` multiplies every K x K block by a learnable n_ij
-    (initialised to 1): the official restricted-weighted DCNv2 of Evidence III (SPEC 5).
+    (initialised to 1): the official restricted-weighted DCNv2 of Evidence III.
     """
 
     def __init__(self, num_sets: int, num_fields: int, embed_dim: int, num_layers: int = 4,
@@ -108,7 +108,8 @@ class CrossNetworkV2(nn.Module):
 
 
 class CompressedInteraction(nn.Module):
-    """xDeepFM's CIN (no split-half; SPEC 12.6), sum-pooled over the embedding dimension.
+    """xDeepFM's CIN (no split-half; as in the official code), sum-pooled over the embedding
+    dimension.
 
     Layer k: x^{k+1}_h = ReLU(sum_{i,j} W^{k}_{h,ij} (x^k_i * x^0_j) + b_h), a Conv1d with kernel
     1 in the official code. Output: the pooled features of every layer, (M, B, sum(layers)).
@@ -141,7 +142,7 @@ class SelfAttentionStack(nn.Module):
     """AutoInt's interacting layers: multi-head self-attention over fields with a residual
     projection and ReLU, ``num_layers`` deep (Song et al., 2019). Output (M, B, N * dim).
 
-    Defaults (no official code for the paper's AutoInt, SPEC 9 Table 7): 3 layers, 2 heads,
+    Defaults (of the paper's Table 7 AutoInt): 3 layers, 2 heads,
     attention size 32, scaled dot-product attention.
     """
 

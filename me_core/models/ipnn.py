@@ -15,8 +15,8 @@ class IPNN(CTRModel):
     """SE: [flatten(e) || all inner products] -> MLP(400, 400) -> 1. ME: the same input per set
     -> projection; mean; shared 400 -> 400 -> 1.
 
-    Decision on SPEC 12.2: the official ME IPNN feeds only the inner products to each set's
-    projection; we keep the SE input so that M = 1 is exactly SE. ``products_only=True``
+    A difference from the official code: the official ME IPNN feeds only the inner products to each
+    set's projection; we keep the SE input so that M = 1 is exactly SE. ``products_only=True``
     reproduces the official ME variant.
     """
 

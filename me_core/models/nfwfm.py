@@ -14,7 +14,7 @@ from me_core.models.parts import SetBatchNorm, SetProjection, mlp
 
 class NFwFM(CTRModel):
     """SE: FwFM pooling -> BN(K) -> Dropout -> MLP(400, 400) -> 1. ME: per set pooling -> BN ->
-    Dropout -> projection(K -> 400); mean; shared 400 -> 400 -> 1 (SPEC 7)."""
+    Dropout -> projection(K -> 400); mean; shared 400 -> 400 -> 1 (the official code's design)."""
 
     name = "nfwfm"
 

@@ -2,7 +2,7 @@
 
 Shapes: B = batch, N = fields, M = embedding sets, K = embedding size per set. Everything that is
 "per set" keeps M as the leading dimension and runs as one batched kernel (``torch.bmm`` /
-``einsum``) instead of a Python loop over M modules (SPEC 7; issue: speed).
+``einsum``) instead of a Python loop over M modules (one batched kernel per layer).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ class FusedEmbedding(nn.Module):
     Row ``offset_i + v`` holds the M embeddings of value v of field i side by side. Each set's
     block is initialised xavier-uniform over the whole concatenated (sum_i D_i) x K table, with
     bound sqrt(6 / (sum_i D_i + K)), exactly as the official ``FeaturesEmbedding`` does for
-    each of its separate tables (SPEC 7, SPEC 12.11): the tiny initial values are part of the
-    protocol whose collapse the paper studies.
+    each of its separate tables (as the official code initialises it): the tiny initial values are
+    part of the protocol whose collapse the paper studies.
     """
 
     def __init__(self, field_dims: Sequence[int], embed_dim: int, num_sets: int = 1,
@@ -130,7 +130,8 @@ class SetBatchNorm(nn.Module):
 
 
 class SetProjection(nn.Module):
-    """The non-linear projection of each set: Linear -> BatchNorm -> ReLU -> Dropout (SPEC 7).
+    """The non-linear projection of each set: Linear -> BatchNorm -> ReLU -> Dropout (the official
+    code's design).
 
     It is the first MLP layer of the single-embedding model, moved in front of the mean over
     sets, so an M = 1 model is exactly the single-embedding model.

@@ -1,9 +1,9 @@
 """``build(name, field_dims, scale, multi_embedding)``: every model of the paper by name.
 
 Scale s follows the paper's "s x model size": single-embedding (SE) uses one table of
-K = base x s, multi-embedding (ME) uses s sets of the base size K (SPEC 7, sizes). At s = 1 the
+K = base x s, multi-embedding (ME) uses s sets of the base size K (the paper's sizes). At s = 1 the
 two coincide (the "base" column of Table 1). Unlike the official ``get_model`` chain, sizes
-are computed, not typed: SE IPNN at 2x-10x really is wider (SPEC 12.1).
+are computed, not typed: SE IPNN at 2x-10x really is wider (the official code builds it at K = 10).
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ def _spec(name: str) -> ModelSpec:
 
 def build(name: str, field_dims: Sequence[int], scale: int = 1, multi_embedding: bool = False,
           **overrides: Any) -> CTRModel:
-    """A model at ``scale`` x the base size, single- or multi-embedding (SPEC 7).
+    """A model at ``scale`` x the base size, single- or multi-embedding (the official code's
+    design).
 
     ``overrides`` are constructor keywords (``embed_dim`` sets the *base* size); unknown names
     raise ``ValueError`` listing the accepted ones.

@@ -14,8 +14,8 @@ from me_core.models.parts import SetProjection, mlp
 
 class XDeepFM(CTRModel):
     """SE: CIN(16, 16) sum-pooled -> Linear(32 -> 1) plus DNN MLP(400, 400) -> 1; no first-order
-    term (SPEC 12.6). ME: CIN per set, pooled features averaged -> shared Linear; the DNN part
-    as in the ME DNN (per-set projection, shared rest)."""
+    term (as in the official code). ME: CIN per set, pooled features averaged -> shared Linear; the
+    DNN part as in the ME DNN (per-set projection, shared rest)."""
 
     name = "xdeepfm"
 

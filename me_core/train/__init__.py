@@ -1,4 +1,4 @@
-"""Training runs, run records and sweeps (SPEC 8's protocol)."""
+"""Training runs, run records and sweeps (the paper's protocol)."""
 
 from me_core.train.config import ConfigError, RunConfig
 from me_core.train.records import (

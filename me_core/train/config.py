@@ -1,11 +1,12 @@
-"""One training run, fully described: what to train, on what, with which protocol (SPEC 8).
+"""One training run, fully described: what to train, on what, with which protocol (the paper's
+experimental setup).
 
 The defaults are the paper's protocol: Adam lr 1e-3, weight decay 1e-6, batch 2048, early
 stopping on validation AUC with patience 3, at most 100 epochs, the 8:1:1 split with seed 0,
 float32.
 ``seed`` drives model initialisation, dropout and the batch order; ``split_seed`` stays 0 (the
 paper's fixed split) unless set, so runs with different seeds differ only in the model's
-randomness, as the paper's "3 runs with different random initialisation" (SPEC 8).
+randomness, as the paper's "3 runs with different random initialisation".
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class RunConfig:
     weight_decay: float = 1e-6
     max_epochs: int = 100
     patience: int = 3
-    shuffle: bool = True  # the official loader does not shuffle (SPEC 8); False reproduces it
+    shuffle: bool = True  # the official loader does not shuffle; False reproduces it
     device: str = "auto"
     # fp32 (the paper's), bf16 (autocast) or auto: resolved when the config is made to what
     # this machine runs faster (me_core.train.precision), so a config states what it ran with

@@ -1,4 +1,4 @@
-"""The trainer: the paper's protocol (SPEC 8) on CPU or GPU, with checkpoints and resume.
+"""The trainer: the paper's protocol on CPU or GPU, with checkpoints and resume.
 
 Models stay plain ``nn.Module``s; the trainer owns the optimiser, the device and the loop:
 BCE on logits plus the model's ``regularization_loss()`` (the two recorded apart per epoch),

@@ -32,6 +32,12 @@ def isolated_cache(tmp_path_factory) -> Path:
         os.environ[CACHE_ENV] = before
 
 
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    """A data-cache folder shared by the tests of one module."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(scope="session")
 def smoke_book(tmp_path_factory) -> Path:
     """Execute every notebook with the smoke profile and build the HTML book once per session.

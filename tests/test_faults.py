@@ -28,11 +28,6 @@ from me_core.train.trainer import RunWarning, check_classes
 TINY = {"rows": 4000, "cardinalities": [5, 10, 20, 50], "interacting_pairs": 2}
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("cache")
-
-
 def _config(**kwargs) -> RunConfig:
     base = dict(model="dnn", data_options=TINY, max_epochs=2, patience=1, batch_size=512)
     return RunConfig(**{**base, **kwargs})

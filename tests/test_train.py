@@ -28,11 +28,6 @@ SMALL = {"rows": 30_000, "cardinalities": [5, 10, 20, 50, 100, 200, 300, 500],
          "interacting_pairs": 4}
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("cache")
-
-
 def _config(**kwargs) -> RunConfig:
     base = dict(model="dcnv2", data_options=SMALL, max_epochs=8, patience=2, batch_size=256)
     return RunConfig(**{**base, **kwargs})

@@ -6,19 +6,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from me_core.cli.common import fail, key_values
+from me_core.cli.common import add_command, fail, key_values
 
 
 def add_to(commands) -> None:
-    book = commands.add_parser(
-        "book", help="execute the notebooks with a profile and build the book",
-        epilog=("examples:\n"
-                "  python -m me_core book --profile smoke --build-dir /tmp/smoke\n"
-                "  python -m me_core book --only evidence2_toy\n"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    book = add_command(
+        commands, "book", help="execute the notebooks with a profile and build the book",
         description="Execute every notebook in _toc.yml once with papermill under a parameter "
                     "profile (notebooks/profiles.yml), then build the Jupyter Book from the "
                     "executed notebooks in strict mode.",
+        examples=["python -m me_core book --profile smoke --build-dir /tmp/smoke",
+                  "python -m me_core book --only evidence2_toy"],
     )
     book.add_argument("--profile", default="quick",
                       help="smoke (seconds, used by tests), quick (default book), "

@@ -7,8 +7,17 @@ import argparse
 import sys
 from pathlib import Path
 
-__all__ = ["fail", "key_values", "model_options", "synthetic_options", "run_settings",
-           "data_settings", "encoding_line", "add_training_flags"]
+__all__ = ["add_command", "fail", "key_values", "model_options", "synthetic_options",
+           "run_settings", "data_settings", "encoding_line", "add_training_flags"]
+
+
+def add_command(commands, name: str, *, help: str, description: str,
+                examples: list[str]) -> argparse.ArgumentParser:
+    """A subcommand's parser with its one-line help, description and an ``examples:`` epilog."""
+    return commands.add_parser(
+        name, help=help, description=description,
+        epilog="examples:\n" + "".join(f"  {example}\n" for example in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def fail(command: str, message: object) -> int:

@@ -6,21 +6,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from me_core.cli.common import fail
+from me_core.cli.common import add_command, fail
 
 
 def add_to(commands) -> None:
-    dg = commands.add_parser(
-        "diagnose", help="is a model's embedding collapsed? (IA per table vs random tables)",
-        epilog=("examples:\n"
-                "  python -m me_core diagnose runs/RUN_KEY\n"
-                "  python -m me_core diagnose model.pt --pattern emb --plot report.png\n"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    dg = add_command(
+        commands, "diagnose",
+        help="is a model's embedding collapsed? (IA per table vs random tables)",
         description="Load the embedding tables of a checkpoint and print, per table, the "
                     "information abundance, that of a random Gaussian table of the same shape, "
                     "their ratio and (for several embedding sets) their diversity. A me_core "
                     "run folder (or its best.pt) gives its per-field tables; any other .pt "
                     "state dict gives every 2-D tensor whose name contains --pattern.",
+        examples=["python -m me_core diagnose runs/RUN_KEY",
+                  "python -m me_core diagnose model.pt --pattern emb --plot report.png"],
     )
     dg.add_argument("checkpoint", type=Path, help="a .pt state dict or a me_core run folder")
     dg.add_argument("--pattern", default="emb",

@@ -6,18 +6,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from me_core.cli.common import fail
+from me_core.cli.common import add_command, fail
 
 
 def add_to(commands) -> None:
-    launch = commands.add_parser(
-        "launch-notebooks", help="write the .ipynb notebooks the book's launch buttons open",
-        epilog=("examples:\n"
-                "  python -m me_core launch-notebooks --repository-url https://github.com/you/fork\n"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    launch = add_command(
+        commands, "launch-notebooks",
+        help="write the .ipynb notebooks the book's launch buttons open",
         description="Write an .ipynb twin of every book notebook (next to its py:percent "
                     "source), with a first cell that sets up me_core on Colab. The publishing "
                     "workflow commits them on the branch the launch buttons point at.",
+        examples=["python -m me_core launch-notebooks --repository-url https://github.com/you/fork"],
     )
     launch.add_argument("--repository-url", default=None, metavar="URL",
                         help="repository Colab clones (default: $ME_CORE_REPOSITORY_URL, then "

@@ -5,23 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from me_core.cli.common import fail, synthetic_options
+from me_core.cli.common import add_command, fail, synthetic_options
 
 
 def add_to(commands) -> None:
     from me_core.catalog import DATASETS
 
-    pre = commands.add_parser(
-        "preprocess", help="encode a data set into the cache and print its field table",
-        epilog=("examples:\n"
-                "  python -m me_core preprocess synthetic --rows 30000\n"
-                "  python -m me_core preprocess criteo /data/criteo/train.txt\n"
-                "  python -m me_core preprocess table clicks.csv --label clicked "
-                "--categorical user ad\n"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    pre = add_command(
+        commands, "preprocess", help="encode a data set into the cache and print its field table",
         description="Encode a data set into the cached format (memory-mapped ids, labels, the "
                     "paper's 8:1:1 split with seed 0) and print its fields. Criteo and Avazu "
                     "use the official preprocessing; a matching cache is reused.",
+        examples=["python -m me_core preprocess synthetic --rows 30000",
+                  "python -m me_core preprocess criteo /data/criteo/train.txt",
+                  "python -m me_core preprocess table clicks.csv --label clicked "
+                  "--categorical user ad"],
     )
     pre.add_argument("dataset", choices=DATASETS, help="the data set to encode")
     pre.add_argument("path", nargs="?", type=Path, default=None,

@@ -6,18 +6,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from me_core.cli.common import fail
+from me_core.cli.common import add_command, fail
 
 
 def add_to(commands) -> None:
-    rs = commands.add_parser(
-        "results", help="print recorded runs: mean +- std over seeds",
-        epilog=("examples:\n"
-                "  python -m me_core results runs/records.jsonl results/table1-synthetic\n"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    rs = add_command(
+        commands, "results", help="print recorded runs: mean +- std over seeds",
         description="Load run records (JSON-lines files or folders of them) and print test "
                     "AUC and logloss, mean +- std over seeds, per data set, model, SE/ME, "
                     "scale and fraction.",
+        examples=["python -m me_core results runs/records.jsonl results/table1-synthetic"],
     )
     rs.add_argument("records", nargs="*", type=Path, default=[Path("runs/records.jsonl")],
                     help="JSON-lines record files or folders of them (default: "

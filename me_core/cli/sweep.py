@@ -6,22 +6,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from me_core.cli.common import add_training_flags, data_settings, fail, run_settings
+from me_core.cli.common import add_command, add_training_flags, data_settings, fail, run_settings
 
 
 def add_to(commands) -> None:
     from me_core.catalog import DATASETS, MODEL_NAMES, SWEEP_DEFAULTS
 
-    sw = commands.add_parser(
-        "sweep", help="run a grid of trainings, skipping runs already recorded",
-        epilog=("examples:\n"
-                "  python -m me_core sweep --models dcnv2 dnn --scales 1 2 4 --seeds 0 1 2 "
-                "--protocol quick\n"
-                "  python -m me_core sweep --spec examples/sweep.yml\n"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    sw = add_command(
+        commands, "sweep", help="run a grid of trainings, skipping runs already recorded",
         description="Run every combination of data sets x models x scales x SE/ME x seeds x "
                     "fractions that is not yet in the records file (an interrupted sweep "
                     "resumes). Scale 1 runs once (SE and ME coincide). Backends: local, ray.",
+        examples=["python -m me_core sweep --models dcnv2 dnn --scales 1 2 4 --seeds 0 1 2 "
+                  "--protocol quick",
+                  "python -m me_core sweep --spec examples/sweep.yml"],
     )
     sw.add_argument("--spec", type=Path, default=None,
                     help="YAML file (format: examples/sweep.yml) with datasets/models/scales/"

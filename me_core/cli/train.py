@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import argparse
 
-from me_core.cli.common import add_training_flags, data_settings, encoding_line, fail, run_settings
+from me_core.cli.common import (
+    add_command,
+    add_training_flags,
+    data_settings,
+    encoding_line,
+    fail,
+    run_settings,
+)
 
 
 def add_to(commands) -> None:
     from me_core.catalog import DATASETS, MODEL_NAMES
 
-    tr = commands.add_parser(
-        "train", help="train one model with the paper's protocol",
-        epilog=("examples:\n"
-                "  python -m me_core train --model dcnv2 --scale 4 --me --protocol quick\n"
-                "  python -m me_core train --dataset criteo --data-path /data/criteo/train.txt "
-                "--device cuda\n"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    tr = add_command(
+        commands, "train", help="train one model with the paper's protocol",
         description="Train one model (single- or multi-embedding) with the paper's protocol: "
                     "Adam lr 1e-3, wd 1e-6, batch 2048, early stopping on validation AUC "
                     "(patience 3), test metrics of the best epoch. Checkpoints at every epoch "
                     "end; rerunning the same command resumes a killed run, or reuses a "
                     "finished one.",
+        examples=["python -m me_core train --model dcnv2 --scale 4 --me --protocol quick",
+                  "python -m me_core train --dataset criteo --data-path /data/criteo/train.txt "
+                  "--device cuda"],
     )
     tr.add_argument("--model", default="dcnv2", metavar="MODEL",
                     help=f"one of: {', '.join(MODEL_NAMES)} (default: dcnv2)")

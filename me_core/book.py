@@ -92,6 +92,9 @@ def _execute(document: Document, target: Path, parameters: dict[str, Any]) -> fl
         papermill.execute_notebook(
             notebook, str(target), parameters=parameters, kernel_name="python3",
             cwd=str(document.source.parent), progress_bar=False, log_output=False,
+            # the kernel listens on localhost only; its per-notebook "running over TCP without
+            # encryption" warning is noise in the build log (kernel errors still show)
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except papermill.PapermillExecutionError as exc:
         raise BookError(f"{document.source}: cell {exc.exec_count} raised {exc.ename}: "

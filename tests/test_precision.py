@@ -132,17 +132,18 @@ def test_paired_effect_uses_shared_seeds_only():
 def test_chapters_and_cli_sweeps_train_the_same_runs():
     """The quick settings live in me_core.settings only: a chapter's base config and a
     ``--protocol quick`` sweep give the same run keys."""
-    from me_core.__main__ import _data_settings, _run_settings, make_parser
+    from me_core.cli import make_parser
+    from me_core.cli.common import data_settings, run_settings
     from me_core.experiments import runs as R
 
     args = make_parser().parse_args(["sweep", "--protocol", "quick", "--models", "dnn"])
-    cli = RunConfig(model="dnn", **_data_settings(args, "synthetic"), **_run_settings(args))
+    cli = RunConfig(model="dnn", **data_settings(args, "synthetic"), **run_settings(args))
     chapter = R.chapter("synthetic", "", None, device="auto").base
     assert cli.key() == RunConfig.from_dict({**chapter.to_dict(), "model": "dnn"}).key()
     assert chapter.max_epochs == PROTOCOLS["quick"]["max_epochs"]
     # a flag still overrides the protocol
     args = make_parser().parse_args(["train", "--protocol", "quick", "--epochs", "3"])
-    assert _run_settings(args)["max_epochs"] == 3
+    assert run_settings(args)["max_epochs"] == 3
 
 
 def test_no_parameters_cell_repeats_a_protocol_setting():

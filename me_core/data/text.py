@@ -122,15 +122,9 @@ class _TextLines(io.RawIOBase):
         return True
 
     def _clean(self, data: bytes) -> bytes:
-        kept = []
-        for line in data.split(b"\n"):
-            if not line.isascii():
-                try:
-                    line.decode("utf-8")
-                except UnicodeDecodeError:
-                    self.dropped += 1
-                    continue
-            kept.append(line)
+        lines = data.split(b"\n")
+        kept = [line for line in lines if _is_text(line)]
+        self.dropped += len(lines) - len(kept)
         return b"\n".join(kept)
 
     def _fill(self) -> None:
@@ -147,7 +141,7 @@ class _TextLines(io.RawIOBase):
                 data, self.tail = data[:cut], data[cut:]
             if not data.isascii():
                 data = self._clean(data)
-            self.pending, self.offset = data, 0
+            self.pending, self.offset = memoryview(data), 0  # sliced without copies
 
     def readinto(self, buffer) -> int:
         self._fill()

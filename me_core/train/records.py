@@ -119,10 +119,10 @@ _GRID_FIELDS = ("dataset", "model", "multi_embedding", "scale", "fraction", "see
 def settings_text(config: dict[str, Any]) -> str:
     """Every setting of a run config except the grid's own columns, the seed and the device,
     as canonical JSON: runs that differ only by seed share this text."""
-    rest = {k: v for k, v in config.items() if k not in _GRID_FIELDS}
-    if rest.pop("amp", None) and "precision" not in rest:  # records made before ``precision``
-        rest["precision"] = "bf16"
-    rest.setdefault("precision", "fp32")
+    from me_core.train.config import RunConfig  # reads old records (``amp``) as the key does
+
+    normalised = RunConfig.from_dict(config).to_dict()
+    rest = {k: v for k, v in normalised.items() if k not in _GRID_FIELDS}
     return json.dumps(rest, sort_keys=True, default=str, separators=(",", ":"))
 
 

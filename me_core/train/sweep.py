@@ -31,17 +31,21 @@ from me_core.train.trainer import check_outputs
 __all__ = ["SweepSpec", "SweepReport", "run_sweep", "load_spec", "BACKENDS"]
 
 
+def _default(axis: str) -> list:
+    return list(SWEEP_DEFAULTS[axis])  # a fresh list per spec
+
+
 @dataclass
 class SweepSpec:
     """The grid. ``settings`` are RunConfig fields shared by every run (e.g. max_epochs);
     ``data`` maps a data set to its data_path/data_options."""
 
-    datasets: list[str] = field(default_factory=lambda: list(SWEEP_DEFAULTS["datasets"]))
-    models: list[str] = field(default_factory=lambda: list(SWEEP_DEFAULTS["models"]))
-    scales: list[int] = field(default_factory=lambda: list(SWEEP_DEFAULTS["scales"]))
-    embeddings: list[str] = field(default_factory=lambda: list(SWEEP_DEFAULTS["embeddings"]))
-    seeds: list[int] = field(default_factory=lambda: list(SWEEP_DEFAULTS["seeds"]))
-    fractions: list[float] = field(default_factory=lambda: list(SWEEP_DEFAULTS["fractions"]))
+    datasets: list[str] = field(default_factory=lambda: _default("datasets"))
+    models: list[str] = field(default_factory=lambda: _default("models"))
+    scales: list[int] = field(default_factory=lambda: _default("scales"))
+    embeddings: list[str] = field(default_factory=lambda: _default("embeddings"))
+    seeds: list[int] = field(default_factory=lambda: _default("seeds"))
+    fractions: list[float] = field(default_factory=lambda: _default("fractions"))
     settings: dict[str, Any] = field(default_factory=dict)
     data: dict[str, dict[str, Any]] = field(default_factory=dict)
 

@@ -75,23 +75,29 @@ class RunResult:
         return self._model
 
 
-def load_run_model(config: RunConfig, run_dir: Path | str, data: EncodedDataset | None = None,
-                   cache_dir=None) -> nn.Module:
-    """The model of a finished run with the weights of its best epoch (CPU, eval mode)."""
-    run_dir = Path(run_dir)
-    state = load_checkpoint(run_dir / "best.pt") or {}
-    if "model" not in state:
-        raise FileNotFoundError(f"{run_dir}: no best.pt checkpoint for {config.label()}")
+def _model_with_weights(config: RunConfig, weights: dict[str, Any], where: Path | str,
+                        data: EncodedDataset | None = None, cache_dir=None) -> nn.Module:
+    """``config``'s model with ``weights`` (CPU, eval mode, fields named for diagnose)."""
     fmap = (data or open_data(config, cache_dir=cache_dir)).feature_map
     model = build(config.model, fmap.field_dims, scale=config.scale,
                   multi_embedding=config.multi_embedding, **config.model_options)
     try:
-        model.load_state_dict(state["model"])
+        model.load_state_dict(weights)
     except RuntimeError as exc:
-        raise CheckpointError(f"{run_dir / 'best.pt'}: does not fit {config.label()} "
+        raise CheckpointError(f"{where}: does not fit {config.label()} "
                               f"({str(exc).splitlines()[0][:160]})") from None
-    model.field_names = list(fmap.field_names)  # diagnose labels fields by name
+    model.field_names = list(fmap.field_names)
     return model.eval()
+
+
+def load_run_model(config: RunConfig, run_dir: Path | str, data: EncodedDataset | None = None,
+                   cache_dir=None) -> nn.Module:
+    """The model of a finished run with the weights of its best epoch (CPU, eval mode)."""
+    path = Path(run_dir) / "best.pt"
+    state = load_checkpoint(path) or {}
+    if "model" not in state:
+        raise FileNotFoundError(f"{run_dir}: no best.pt checkpoint for {config.label()}")
+    return _model_with_weights(config, state["model"], path, data, cache_dir)
 
 
 def model_of_state(state: dict[str, Any], path: Path | str = "last.pt") -> nn.Module:
@@ -100,32 +106,23 @@ def model_of_state(state: dict[str, Any], path: Path | str = "last.pt") -> nn.Mo
     if "config" not in state:
         raise CheckpointError(f"{path}: an unfinished me_core run written before checkpoints "
                               f"named their config; finish it with its train command")
-    config = RunConfig.from_dict(state["config"])
-    fmap = open_data(config).feature_map
-    model = build(config.model, fmap.field_dims, scale=config.scale,
-                  multi_embedding=config.multi_embedding, **config.model_options)
-    model.load_state_dict(state["model"])
-    model.field_names = list(fmap.field_names)
-    return model.eval()
+    return _model_with_weights(RunConfig.from_dict(state["config"]), state["model"], path)
 
 
 def check_outputs(run_dir: Path | None, records: Path | None) -> None:
     """Refuse output paths that could only fail after training (a folder where a file must go,
     a file where a folder must go), naming the parameter."""
+    def folder_possible(name: str, *candidates: Path) -> None:
+        existing = next((p for p in candidates if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise ConfigError(f"{name}: {existing} is a file, not a folder")
+
     if run_dir is not None:
-        for parent in (run_dir, *run_dir.parents):
-            if parent.exists():
-                if not parent.is_dir():
-                    raise ConfigError(f"run_dir: {parent} is a file, not a folder")
-                break
+        folder_possible("run_dir", run_dir, *run_dir.parents)
     if records is not None:
         if records.is_dir():
             raise ConfigError(f"records: {records} is a folder; give a .jsonl file name")
-        for parent in records.parents:
-            if parent.exists():
-                if not parent.is_dir():
-                    raise ConfigError(f"records: {parent} is a file, not a folder")
-                break
+        folder_possible("records", *records.parents)
         if records.exists() and not os.access(records, os.W_OK):
             raise ConfigError(f"records: {records} is not writable")
 
@@ -242,14 +239,15 @@ def _train(config: RunConfig, device: torch.device, run_dir, records, data, prog
     records = Path(records) if records is not None else None
     check_outputs(run_dir, records)
     notes: list[str] = []
-    finished = _finished_record(run_dir, config, notes)
+    finished, best_weights = _finished_run(run_dir, config, notes)
     if finished is not None:
         appended = _ensure_recorded(records, finished)
         if appended:
             _warn(notes, f"{config.label()}: the finished run's record was missing from "
                          f"{records}; appended it now")
         return RunResult(finished, reused=True, appended=appended, notes=notes,
-                         _load=lambda: load_run_model(config, run_dir, data, cache_dir))
+                         _load=lambda: _model_with_weights(config, best_weights,
+                                                           run_dir / "best.pt", data, cache_dir))
     data = data or open_data(config, cache_dir=cache_dir, progress=progress)
     fmap = data.feature_map
     train_rows = data.split("train", seed=config.split_seed, fraction=config.fraction)
@@ -380,12 +378,12 @@ def _train(config: RunConfig, device: torch.device, run_dir, records, data, prog
                      notes=notes)
 
 
-def _finished_record(run_dir: Path | None, config: RunConfig, notes: list[str]
-                     ) -> dict[str, Any] | None:
-    """The record of a finished run of ``config`` in ``run_dir`` (None: train). A damaged
-    record.json, or one whose best.pt is gone or damaged, means training again, said aloud."""
+def _finished_run(run_dir: Path | None, config: RunConfig, notes: list[str]):
+    """(record, best.pt weights) of a finished run of ``config`` in ``run_dir``, or (None, None):
+    train. A damaged record.json, or one whose best.pt is gone or damaged, means training
+    again, said aloud."""
     if run_dir is None or not (run_dir / "record.json").is_file():
-        return None
+        return None, None
     path = run_dir / "record.json"
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -395,19 +393,20 @@ def _finished_record(run_dir: Path | None, config: RunConfig, notes: list[str]
         _set_aside(path)
         _warn(notes, f"{path}: damaged ({exc}); set aside as {path.name}.damaged, "
                      f"training {config.label()} again")
-        return None
+        return None, None
     if record.get("key") != config.key():
-        return None
+        return None, None
     try:
-        if load_checkpoint(run_dir / "best.pt") is None:
+        best = load_checkpoint(run_dir / "best.pt")
+        if best is None or "model" not in best:
             raise CheckpointError(f"{run_dir / 'best.pt'}: missing")
     except CheckpointError as exc:
         for name in ("record.json", "best.pt", "last.pt"):
             _set_aside(run_dir / name)
         _warn(notes, f"{exc}; the run's files were set aside (*.damaged), training "
                      f"{config.label()} again from scratch")
-        return None
-    return record
+        return None, None
+    return record, best["model"]
 
 
 def _resume_state(run_dir: Path | None, config: RunConfig, notes: list[str]):

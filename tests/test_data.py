@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 import torch
 
@@ -26,8 +27,10 @@ from me_core.data import (
 )
 from me_core.data.cache import build_cached, random_split_indices
 from me_core.data.criteo import integer_token
+from me_core.data.encode import StreamingEncoder
 from me_core.data.generate import write_avazu_format, write_criteo_format
 from me_core.data.movielens import ATOMIC_FILES, GENRES, fetch_movielens_100k
+from me_core.data.text import byte_ranges
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -102,6 +105,95 @@ def test_avazu_matches_per_line_reference(tmp_path):
     np.testing.assert_array_equal(np.asarray(data.x), x)
     np.testing.assert_array_equal(np.asarray(data.y), y)
     assert data.feature_map.num_fields == 22 and data.feature_map.field_names[0] == "hour"
+
+
+@pytest.mark.slow
+def test_byte_ranges_read_in_parallel_give_the_same_arrays(criteo_file, tmp_path):
+    """Two threads over two byte ranges (and an Avazu file, whose header only the first range
+    has) give the arrays of one sequential read."""
+    from me_core.data.criteo import FIELDS, SCHEMA, _tokenise
+    from me_core.data.preprocess import preprocess_text
+    size = criteo_file.stat().st_size
+    assert byte_ranges(criteo_file, 2, size // 2) is not None
+    sequential = _criteo(criteo_file, tmp_path)
+    parallel = preprocess_text(criteo_file, SCHEMA, list(FIELDS), 3, _tokenise, dataset="criteo",
+                               cache_dir=tmp_path / "par", progress=False, block_size=1 << 16,
+                               min_part_bytes=size // 2)
+    np.testing.assert_array_equal(np.asarray(sequential.x), np.asarray(parallel.x))
+    np.testing.assert_array_equal(np.asarray(sequential.y), np.asarray(parallel.y))
+    assert sequential.feature_map.vocabularies == parallel.feature_map.vocabularies
+    avazu = write_avazu_format(tmp_path / "train", rows=5_000, seed=3)
+    from me_core.data.avazu import FIELDS as AVAZU_FIELDS
+    from me_core.data.avazu import SCHEMA as AVAZU
+    halves = preprocess_text(avazu, AVAZU, list(AVAZU_FIELDS), 4, dataset="avazu",
+                             cache_dir=tmp_path / "av", progress=False, block_size=1 << 16,
+                             min_part_bytes=avazu.stat().st_size // 3)
+    x, y, _ = per_line_avazu(avazu, min_count=4)
+    np.testing.assert_array_equal(np.asarray(halves.x), x)
+    np.testing.assert_array_equal(np.asarray(halves.y), y)
+
+
+def test_byte_ranges_start_at_lines_and_cover_the_file(tmp_path):
+    lines = [f"{i}\t" + "x" * (i % 7) for i in range(1000)]
+    path = _write(tmp_path / "t.txt", lines)
+    ranges = byte_ranges(path, 3, min_bytes=100)
+    data = path.read_bytes()
+    assert len(ranges) == 3 and ranges[0][0] == 0 and ranges[-1][1] == len(data)
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    assert all(data[start - 1:start] == b"\n" for start, _ in ranges[1:])
+    assert byte_ranges(path, 2, min_bytes=len(data)) is None  # too small to split
+    packed = tmp_path / "t.gz"
+    packed.write_bytes(gzip.compress(data))
+    assert byte_ranges(packed, 2, min_bytes=1) is None  # gzip is read from the start
+
+
+def test_bad_line_in_the_second_range_is_named_or_counted(tmp_path):
+    from me_core.data.criteo import FIELDS, SCHEMA, _tokenise
+    from me_core.data.preprocess import preprocess_text
+    lines = [_line()] * 300 + ["1\tonly\tthree"] + [_line()] * 20
+    path = _write(tmp_path / "bad.txt", lines)
+    kwargs = dict(dataset="criteo", progress=False, block_size=1 << 12,
+                  min_part_bytes=path.stat().st_size // 2 - 10)
+    with pytest.raises(DataError, match=r"bad\.txt, line 301: expected 40"):
+        preprocess_text(path, SCHEMA, list(FIELDS), 1, _tokenise, cache_dir=tmp_path / "a",
+                        **kwargs)
+    data = preprocess_text(path, SCHEMA, list(FIELDS), 1, _tokenise, cache_dir=tmp_path / "b",
+                           on_bad_line="skip", **kwargs)
+    assert data.rows == 320 and data.feature_map.bad_lines == 1
+    assert data.feature_map.first_bad_lines == [301]
+
+
+def test_encoder_merges_in_groups_and_parts_as_in_one_go(tmp_path):
+    """The bounded-group merge and several input parts give the one-shot encoding; the ids
+    follow the documented rule (count desc, then value; rare values -> 0)."""
+    rng = np.random.default_rng(0)
+    chunks = []
+    for _ in range(12):
+        n = int(rng.integers(1, 400))
+        values = [pa.array([f"v{int(v)}" for v in rng.zipf(1.3, n) % 500]),
+                  pa.array(rng.integers(0, 30, n))]
+        chunks.append((values, rng.integers(0, 2, n).astype(np.float32)))
+
+    def encode(folder, parts, group_entries):
+        encoder = StreamingEncoder(["a", "b"], [2, 1], tmp_path / folder, parts=parts,
+                                   group_entries=group_entries)
+        for k, (values, labels) in enumerate(chunks):
+            encoder.add_chunk(values, labels, part=k * parts // len(chunks))
+        out = encoder.finish(tmp_path / f"{folder}.x.npy", tmp_path / f"{folder}.y.npy")
+        return np.load(out.x_path), np.load(out.y_path), out.vocabularies
+
+    x, y, vocabularies = encode("one", 1, 1 << 20)
+    for parts, group in ((1, 5), (3, 1 << 20), (3, 7)):
+        other = encode(f"p{parts}g{group}", parts, group)
+        np.testing.assert_array_equal(other[0], x)
+        np.testing.assert_array_equal(other[1], y)
+        assert other[2] == vocabularies
+    tokens = np.concatenate([np.asarray(v[0].to_pylist()) for v, _ in chunks])
+    names, counts = np.unique(tokens, return_counts=True)
+    expected = [str(v) for c, v in sorted(zip(-counts, names)) if -c >= 2]
+    assert vocabularies[0] == expected
+    lookup = {v: i + 1 for i, v in enumerate(expected)}
+    np.testing.assert_array_equal(x[:, 0], [lookup.get(t, 0) for t in tokens])
 
 
 def test_avazu_header_is_checked(tmp_path):

@@ -3,27 +3,33 @@
 Two passes over the data, one text parse (the readers hand over Arrow chunks):
 
 1. ``add_chunk``: each column of a chunk is dictionary-encoded by Arrow (one hash pass in C++);
-   the chunk-local codes are appended to the future ``x.npy`` (128 bytes are reserved for its
-   header), the chunk's dictionary (its distinct values, in canonical string form) goes to a
-   temporary Arrow IPC file, and its value counts (a bincount of the local codes) are kept.
-2. ``finish``: per field, all chunk dictionaries are hash-encoded together once, counts summed,
-   and the values seen at least ``min_count`` times kept (ids 1.. in descending frequency, ties
-   by string; id 0 = OOV, see :mod:`me_core.data.featuremap`); then every chunk's codes are
-   remapped in place with one numpy ``take`` per column (plain reads and writes, two threads).
+   the chunk-local codes go to a temporary codes file, the chunk's dictionary (its distinct
+   values, in canonical string form) to a temporary Arrow IPC file, its value counts (a bincount
+   of the local codes) to a counts file. Several *parts* of the input (byte ranges of one text
+   file, read by parallel threads) each write their own files; rows keep the order (part, chunk).
+2. ``finish``: per field, the chunk dictionaries are merged in bounded groups into the field's
+   distinct values and their total counts; the values seen at least ``min_count`` times are kept
+   (ids 1.. in descending frequency, ties by string; id 0 = OOV, see
+   :mod:`me_core.data.featuremap`); then every chunk dictionary entry gets its final id (again
+   group by group), and every chunk's codes are remapped into ``x.npy`` with one numpy ``take``
+   per column (plain reads and writes, two threads).
 
-Memory is bounded by the chunk size plus the per-field vocabularies and chunk dictionaries,
-never by the row count of the data itself. Integer-typed columns are canonicalised to strings
-on their (small) dictionaries only, with null -> "NULL" (the official Criteo rule for an empty
-integer value).
+Memory is bounded by the chunk size, the merge group and the per-field distinct values, never
+by the row count of the data: a group holds at least ``group_entries`` dictionary entries and at
+least as many as the field has distinct values so far, so the merging work stays linear in the
+number of entries. Integer-typed columns are canonicalised to strings on their (small)
+dictionaries only, with null -> "NULL" (the official Criteo rule for an empty integer value).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -61,6 +67,8 @@ class EncodedColumns:
 
 _HEADER_BYTES = 128
 _THREADS = 2
+_M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+_STRING = pa.schema([("v", pa.string())])
 
 
 def _npy_header(shape: tuple[int, ...], dtype) -> bytes:
@@ -77,38 +85,91 @@ def _npy_header(shape: tuple[int, ...], dtype) -> bytes:
     return header
 
 
+def _steady_malloc() -> None:
+    """Keep glibc's mmap threshold at its 128 KiB default.
+
+    glibc raises the threshold each time a large block is freed, after which numpy's large
+    temporary arrays come from the heap and their pages stay resident after they are freed:
+    with two merging threads that alone added 100+ MB to the peak RSS at 4M lines. A fixed
+    threshold hands such arrays back to the system when freed. No effect outside glibc.
+    """
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
+    except (OSError, AttributeError):
+        pass
+
+
+@dataclass
+class _Part:
+    """Pass-1 output of one part of the input: codes, labels, dictionaries and counts files."""
+
+    folder: Path
+    index: int
+    chunk_rows: list[int] = field(default_factory=list)
+    sizes: list[list[int]] = field(default_factory=list)  # per chunk, per field: dictionary size
+    positives: float = 0.0
+
+    def __post_init__(self) -> None:
+        stem = self.folder / f"part{self.index}"
+        self.codes_path, self.labels_path = Path(f"{stem}.codes"), Path(f"{stem}.labels")
+        self.dicts_path, self.counts_path = Path(f"{stem}.dicts.arrow"), Path(f"{stem}.counts")
+        self.codes, self.labels = open(self.codes_path, "wb"), open(self.labels_path, "wb")
+        self.counts = open(self.counts_path, "wb")
+        self.dicts = pa.ipc.new_file(str(self.dicts_path), _STRING)
+        self.lock = threading.Lock()
+
+    def close(self) -> None:
+        for handle in (self.codes, self.labels, self.counts, self.dicts):
+            handle.close()
+
+    def remove(self) -> None:
+        for path in (self.codes_path, self.labels_path, self.dicts_path, self.counts_path):
+            path.unlink(missing_ok=True)
+
+
+@dataclass
+class _Chunk:
+    """Where one chunk's pass-1 output lies: its part, its position in that part's files, its
+    first row in ``x.npy`` and its first entry among all dictionary entries (chunk-major)."""
+
+    part: _Part
+    local: int
+    rows: int
+    row_start: int
+    code_offset: int      # bytes into the part's codes file
+    count_start: int      # entries into the part's counts file
+    entry_start: int      # entries into the global finals file
+    sizes: np.ndarray     # per field
+
+
 class StreamingEncoder:
-    """Encode a stream of Arrow chunks (one token array per field plus labels) into ids."""
+    """Encode a stream of Arrow chunks (one token array per field plus labels) into ids.
+
+    ``parts``: how many independent input streams call :meth:`add_chunk` (``part=0..parts-1``,
+    one thread each); the rows of part 0 come first in the output, then part 1's, and so on.
+    """
 
     def __init__(self, field_names: Sequence[str], min_count: int | Sequence[int],
-                 workdir: Path) -> None:
+                 workdir: Path, parts: int = 1, group_entries: int = 1 << 20) -> None:
         self.field_names = list(field_names)
         counts = ([int(min_count)] * len(self.field_names) if np.isscalar(min_count)
                   else [int(c) for c in min_count])
         if len(counts) != len(self.field_names) or min(counts) < 1:
             raise DataError(f"min_count must be >= 1 (one value or one per field), got {min_count}")
+        if parts < 1 or group_entries < 1:
+            raise DataError(f"parts and group_entries must be >= 1, got {parts}, {group_entries}")
         self.min_counts = counts
+        self.group_entries = group_entries
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        # pass-1 codes go straight into the future x.npy: 128 bytes reserved for the .npy header
-        self._codes_path = self.workdir / "codes.tmp"
-        self._codes = open(self._codes_path, "wb")
-        self._codes.write(b"\0" * _HEADER_BYTES)
-        self._labels_path = self.workdir / "labels.tmp"
-        self._labels = open(self._labels_path, "wb")
-        self._labels.write(b"\0" * _HEADER_BYTES)
-        self._dict_path = self.workdir / "dicts.tmp.arrow"
-        self._dict_schema = pa.schema([("v", pa.string())])
-        self._dict_writer = pa.ipc.new_file(str(self._dict_path), self._dict_schema)
-        # per (chunk, field): the chunk dictionary's size; its value counts go to a file
-        self._sizes: list[list[int]] = []
-        self._counts_path = self.workdir / "counts.tmp"
-        self._counts_file = open(self._counts_path, "wb")
-        self._chunk_rows: list[int] = []
-        self.rows = 0
-        self.positives = 0.0
+        self._parts = [_Part(self.workdir, k) for k in range(parts)]
+        _steady_malloc()
 
-    def add_chunk(self, tokens: Sequence[pa.Array], labels: np.ndarray) -> None:
+    @property
+    def rows(self) -> int:
+        return sum(sum(part.chunk_rows) for part in self._parts)
+
+    def add_chunk(self, tokens: Sequence[pa.Array], labels: np.ndarray, part: int = 0) -> None:
         """Pass 1 on one chunk: ``tokens[f]`` holds field f's raw values (string or integer)."""
         if len(tokens) != len(self.field_names):
             raise DataError(f"expected {len(self.field_names)} token columns, got {len(tokens)}")
@@ -116,7 +177,7 @@ class StreamingEncoder:
         if n == 0:
             return
         codes = np.empty((n, len(tokens)), dtype=np.int32)
-        sizes = []
+        sizes, counts, dictionaries = [], [], []
         for f, column in enumerate(tokens):
             if len(column) != n:
                 raise DataError(f"field {self.field_names[f]!r}: {len(column)} values for {n} "
@@ -125,123 +186,180 @@ class StreamingEncoder:
                 column = column.combine_chunks()
             if pa.types.is_dictionary(column.type):
                 # a tokeniser may map several raw values to one token: deduplicate the dictionary
-                tokens = pc.dictionary_encode(canonical_strings(column.dictionary))
-                local = _to_numpy(tokens.indices)[_to_numpy(column.indices)]
-                dictionary = tokens.dictionary
+                deduplicated = pc.dictionary_encode(canonical_strings(column.dictionary))
+                local = _to_numpy(deduplicated.indices)[_to_numpy(column.indices)]
+                dictionary = deduplicated.dictionary
             else:  # distinct raw values have distinct canonical strings
                 encoded = pc.dictionary_encode(column, null_encoding="encode")
                 local = _to_numpy(encoded.indices)
                 dictionary = canonical_strings(encoded.dictionary)
             codes[:, f] = local
-            self._counts_file.write(np.bincount(local, minlength=len(dictionary))
-                                    .astype(np.int64).tobytes())
+            counts.append(np.bincount(local, minlength=len(dictionary)).astype(np.int64))
             sizes.append(len(dictionary))
-            self._dict_writer.write_batch(pa.record_batch([dictionary], schema=self._dict_schema))
-        self._codes.write(codes.tobytes())
+            dictionaries.append(dictionary)
         labels = np.asarray(labels, dtype=np.float32)
-        self._labels.write(labels.tobytes())
-        self.positives += float(labels.sum())
-        self._chunk_rows.append(n)
-        self._sizes.append(sizes)
-        self.rows += n
+        target = self._parts[part]
+        with target.lock:
+            target.codes.write(codes.tobytes())
+            target.labels.write(labels.tobytes())
+            target.counts.write(np.concatenate(counts).tobytes())
+            for dictionary in dictionaries:
+                target.dicts.write_batch(pa.record_batch([dictionary], schema=_STRING))
+            target.positives += float(labels.sum())
+            target.chunk_rows.append(n)
+            target.sizes.append(sizes)
 
-    def _final_ids(self, f: int, dicts: pa.ipc.RecordBatchFileReader, entry_start: np.ndarray,
-                   finals_path: Path) -> list[str]:
-        """Final ids of every chunk-dictionary entry of field f (written to ``finals_path`` at
-        the entries' positions) and the field's vocabulary.
+    def _chunks(self) -> list[_Chunk]:
+        chunks, row, entry = [], 0, 0
+        row_bytes = 4 * len(self.field_names)
+        for part in self._parts:
+            part_row = count = 0
+            for local, (rows, sizes) in enumerate(zip(part.chunk_rows, part.sizes)):
+                sizes = np.asarray(sizes, dtype=np.int64)
+                chunks.append(_Chunk(part, local, rows, row, row_bytes * part_row, count, entry,
+                                     sizes))
+                row, part_row = row + rows, part_row + rows
+                count, entry = count + int(sizes.sum()), entry + int(sizes.sum())
+        return chunks
 
-        All chunk dictionaries of the field are hash-encoded together once (global ids), counts
-        are summed with one bincount, kept values are ordered by (count desc, value asc).
-        """
+    def _groups(self, chunks: list[_Chunk], f: int, known: list[int]
+                ) -> Iterator[tuple[list[_Chunk], pa.ChunkedArray, list[np.ndarray]]]:
+        """Field f's chunk dictionaries and counts, in groups of at least ``group_entries``
+        entries and at least ``known[0]`` (the distinct values so far, kept current by the
+        caller) entries."""
+        group: list[_Chunk] = []
+        entries = 0
+        for chunk in chunks:
+            group.append(chunk)
+            entries += int(chunk.sizes[f])
+            if entries >= max(self.group_entries, known[0]) or chunk is chunks[-1]:
+                yield group, *self._read_group(group, f)
+                group, entries = [], 0
+
+    def _read_group(self, group: list[_Chunk], f: int) -> tuple[pa.ChunkedArray, list[np.ndarray]]:
         num_fields = len(self.field_names)
-        chunks = range(len(self._chunk_rows))
-        parts = [dicts.get_batch(c * num_fields + f).column(0) for c in chunks]
-        counts = np.concatenate([
-            np.fromfile(self._counts_path, dtype=np.int64, count=self._sizes[c][f],
-                        offset=8 * int(entry_start[c, f])) for c in chunks])
-        encoded = pc.dictionary_encode(pa.chunked_array(parts, pa.string())).combine_chunks()
-        del parts
-        global_ids = _to_numpy(encoded.indices)
-        totals = np.bincount(global_ids, weights=counts, minlength=len(encoded.dictionary))
-        kept = np.flatnonzero(totals >= self.min_counts[f])
-        values = encoded.dictionary.take(pa.array(kept))
-        order = pc.sort_indices(pa.table({"c": totals[kept], "v": values}),
-                                sort_keys=[("c", "descending"), ("v", "ascending")])
-        order = order.to_numpy()
-        final_of_global = np.zeros(len(encoded.dictionary), dtype=np.int32)
-        final_of_global[kept[order]] = np.arange(1, len(kept) + 1, dtype=np.int32)
-        finals = final_of_global[global_ids]
-        fd = os.open(finals_path, os.O_WRONLY)
+        values, counts = [], []
+        for chunk in group:
+            batch = self._readers[chunk.part.index].get_batch(chunk.local * num_fields + f)
+            values.append(batch.column(0))
+            start = chunk.count_start + int(chunk.sizes[:f].sum())
+            counts.append(np.fromfile(chunk.part.counts_path, dtype=np.int64,
+                                      count=int(chunk.sizes[f]), offset=8 * start))
+        return pa.chunked_array(values, pa.string()), counts
+
+    def _merge_field(self, f: int, chunks: list[_Chunk], ids_path: Path
+                     ) -> tuple[list[str], np.ndarray]:
+        """Field f's vocabulary and the final id of each of its distinct values.
+
+        The chunk dictionaries are merged group by group into the field's distinct values
+        (the hash encoding keeps the values seen so far first, in order) with summed counts;
+        each entry's index among the distinct values is written to ``ids_path`` at the entry's
+        position. Kept values are ordered by (count desc, value asc).
+        """
+        distinct = pa.array([], pa.string())
+        totals = np.zeros(0, dtype=np.int64)
+        known = [0]
+        fd = os.open(ids_path, os.O_WRONLY)
         try:
-            position = 0
-            for c in chunks:
-                size = self._sizes[c][f]
-                os.pwrite(fd, finals[position:position + size].tobytes(),
-                          4 * int(entry_start[c, f]))
-                position += size
+            for group, values, counts in self._groups(chunks, f, known):
+                encoded = pc.dictionary_encode(pa.chunked_array([distinct, *values.chunks],
+                                                                pa.string())).combine_chunks()
+                # the distinct values so far keep their ids 0..len(distinct)-1
+                ids = _to_numpy(encoded.indices)[len(distinct):]
+                position = 0
+                for chunk in group:
+                    size = int(chunk.sizes[f])
+                    os.pwrite(fd, ids[position:position + size].tobytes(),
+                              4 * (chunk.entry_start + int(chunk.sizes[:f].sum())))
+                    position += size
+                added = np.bincount(ids, weights=np.concatenate(counts),
+                                    minlength=len(encoded.dictionary))
+                added[:len(totals)] += totals
+                totals, distinct = added.astype(np.int64), encoded.dictionary
+                known[0] = len(distinct)
+                del encoded, ids, added
         finally:
             os.close(fd)
-        return values.take(pa.array(order)).to_pylist()
+        kept = np.flatnonzero(totals >= self.min_counts[f])
+        order = pc.sort_indices(pa.table({"c": totals[kept], "v": distinct.take(pa.array(kept))}),
+                                sort_keys=[("c", "descending"), ("v", "ascending")]).to_numpy()
+        final_of_distinct = np.zeros(len(distinct), dtype=np.int32)
+        final_of_distinct[kept[order]] = np.arange(1, len(kept) + 1, dtype=np.int32)
+        return distinct.take(pa.array(kept[order])).to_pylist(), final_of_distinct
 
     def finish(self, x_path: Path, y_path: Path, progress=None) -> EncodedColumns:
         """Pass 2: choose vocabularies, remap every chunk, write ``x.npy`` and ``y.npy``."""
-        self._codes.close()
-        self._counts_file.close()
-        self._labels.close()
-        self._dict_writer.close()
-        if self.rows == 0:
+        for part in self._parts:
+            part.close()
+        rows = self.rows
+        if rows == 0:
             raise DataError("no data rows to encode")
         num_fields = len(self.field_names)
-        # flat position of each (chunk, field) dictionary among all entries, chunk-major
-        sizes = np.array(self._sizes, dtype=np.int64)
-        entry_start = (np.cumsum(sizes.ravel()) - sizes.ravel()).reshape(sizes.shape)
-        finals_path = self.workdir / "finals.tmp"
-        with open(finals_path, "wb") as handle:
-            handle.truncate(4 * int(sizes.sum()))
-        # read (not memory-map) the dictionaries, so resident memory stays one field's worth
-        with pa.OSFile(str(self._dict_path)) as source:
-            dicts = pa.ipc.open_file(source)
-            with ThreadPoolExecutor(_THREADS) as pool:  # Arrow and numpy release the GIL
-                vocabularies = list(pool.map(
-                    lambda f: self._final_ids(f, dicts, entry_start, finals_path),
-                    range(num_fields)))
-        with open(self._labels_path, "r+b") as handle:
-            handle.write(_npy_header((self.rows,), np.float32))
-        os.replace(self._labels_path, y_path)
-        with open(self._codes_path, "r+b") as handle:
-            handle.write(_npy_header((self.rows, num_fields), np.int32))
-        os.replace(self._codes_path, x_path)
-        # remap in place with plain reads/writes (no memory map: RSS stays bounded)
-        starts = np.concatenate([[0], np.cumsum(self._chunk_rows)[:-1]])
+        chunks = self._chunks()
+        ids_path = self.workdir / "distinct-ids.tmp"
+        with open(ids_path, "wb") as handle:
+            handle.truncate(4 * sum(int(c.sizes.sum()) for c in chunks))
+        # read (not memory-map) the dictionaries, so resident memory stays one group's worth
+        sources = [pa.OSFile(str(part.dicts_path)) for part in self._parts]
+        try:
+            self._readers = [pa.ipc.open_file(source) for source in sources]
+            # two threads while every field's merge is one group (memory: two groups at most);
+            # one when fields need several groups (memory: one field's distinct values)
+            largest = max(sum(int(c.sizes[f]) for c in chunks) for f in range(num_fields))
+            threads = _THREADS if largest <= self.group_entries else 1
+            with ThreadPoolExecutor(threads) as pool:  # Arrow and numpy release the GIL
+                merged = list(pool.map(lambda f: self._merge_field(f, chunks, ids_path),
+                                       range(num_fields)))
+        finally:
+            for source in sources:
+                source.close()
+        with open(y_path, "wb") as out:
+            out.write(_npy_header((rows,), np.float32))
+            for part in self._parts:
+                with open(part.labels_path, "rb") as labels:
+                    while block := labels.read(1 << 24):
+                        out.write(block)
         row_bytes = 4 * num_fields
-        fd = os.open(x_path, os.O_RDWR)
-        finals_fd = os.open(finals_path, os.O_RDONLY)
+        with open(x_path, "wb") as out:
+            out.write(_npy_header((rows, num_fields), np.int32))
+            out.truncate(_HEADER_BYTES + rows * row_bytes)
+        # remap with plain reads/writes (no memory map: RSS stays bounded)
+        fd = os.open(x_path, os.O_WRONLY)
+        vocabularies = [vocabulary for vocabulary, _ in merged]
+        final_of_distinct = [finals for _, finals in merged]
+        ids_fd = os.open(ids_path, os.O_RDONLY)
+        code_fds = {id(part): os.open(part.codes_path, os.O_RDONLY) for part in self._parts}
 
-        def remap(c: int) -> np.ndarray:
-            n, offset = self._chunk_rows[c], _HEADER_BYTES + int(starts[c]) * row_bytes
-            block = np.frombuffer(bytearray(os.pread(fd, n * row_bytes, offset)),
+        def remap(chunk: _Chunk) -> np.ndarray:
+            n = chunk.rows
+            block = np.frombuffer(bytearray(os.pread(code_fds[id(chunk.part)], n * row_bytes,
+                                                     chunk.code_offset)),
                                   dtype=np.int32).reshape(n, num_fields)
-            first, count = int(entry_start[c, 0]), int(sizes[c].sum())
-            finals = np.frombuffer(os.pread(finals_fd, 4 * count, 4 * first), dtype=np.int32)
+            count = int(chunk.sizes.sum())
+            ids = np.frombuffer(os.pread(ids_fd, 4 * count, 4 * chunk.entry_start),
+                                dtype=np.int32)
+            start = 0
             for f in range(num_fields):
-                start = int(entry_start[c, f]) - first
-                block[:, f] = finals[start:start + int(sizes[c, f])][block[:, f]]
-            os.pwrite(fd, block.tobytes(), offset)
+                size = int(chunk.sizes[f])
+                block[:, f] = final_of_distinct[f][ids[start:start + size]][block[:, f]]
+                start += size
+            os.pwrite(fd, block.tobytes(), _HEADER_BYTES + chunk.row_start * row_bytes)
             if progress is not None:
                 progress.update(n)
             return (block == 0).sum(axis=0)
 
         try:
             with ThreadPoolExecutor(_THREADS) as pool:
-                oov = sum(pool.map(remap, range(len(self._chunk_rows))))
+                oov = sum(pool.map(remap, chunks))
         finally:
-            os.close(fd)
-            os.close(finals_fd)
-        for name in ("dicts.tmp.arrow", "counts.tmp", "finals.tmp"):
-            (self.workdir / name).unlink(missing_ok=True)
+            for handle in (fd, ids_fd, *code_fds.values()):
+                os.close(handle)
+        for part in self._parts:
+            part.remove()
+        ids_path.unlink(missing_ok=True)
         return EncodedColumns(
-            x_path=Path(x_path), y_path=Path(y_path), rows=self.rows,
+            x_path=Path(x_path), y_path=Path(y_path), rows=rows,
             vocabularies=vocabularies,
-            oov_share=[float(c) / self.rows for c in oov],
-            positive_rate=self.positives / self.rows,
+            oov_share=[float(c) / rows for c in oov],
+            positive_rate=sum(part.positives for part in self._parts) / rows,
         )

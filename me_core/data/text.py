@@ -22,6 +22,7 @@ import queue
 import re
 import threading
 import zlib
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,8 +39,8 @@ BAD_LINE_POLICIES = ("error", "skip")
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
 
-__all__ = ["TextSchema", "BadLines", "read_file", "open_binary", "check_source",
-           "BAD_LINE_POLICIES"]
+__all__ = ["TextSchema", "BadLines", "read_file", "read_file_parts", "byte_ranges",
+           "open_binary", "check_source", "BAD_LINE_POLICIES"]
 
 
 @dataclass(frozen=True)
@@ -90,19 +91,50 @@ class BadLines:
         return f"{self.count} bad line(s) skipped" + (f" (first: {shown})" if shown else "")
 
 
+def is_gzip(path: Path) -> bool:
+    """Whether ``path`` starts with gzip's magic bytes (the name does not matter)."""
+    with open(path, "rb") as raw:
+        return raw.read(2) == b"\x1f\x8b"
+
+
 @contextmanager
-def open_binary(path: Path, progress=None) -> Iterator[io.BufferedIOBase]:
+def open_binary(path: Path, progress=None, byte_range: tuple[int, int] | None = None
+                ) -> Iterator[io.BufferedIOBase]:
     """Read ``path`` as bytes, decompressing gzip when it starts with gzip's magic bytes;
-    ``progress.update(n)`` gets the bytes read from disk (compressed bytes for gzip)."""
+    ``progress.update(n)`` gets the bytes read from disk (compressed bytes for gzip).
+    ``byte_range=(start, end)`` reads only those bytes of a plain (not gzip) file."""
     with open(path, "rb") as raw:
         gz = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
-        stream = _Counting(raw, progress) if progress is not None else raw
+        if byte_range is not None:
+            if gz:
+                raise DataError(f"{path}: a gzip file cannot be read in byte ranges")
+            raw.seek(byte_range[0])
+        stream = raw if progress is None and byte_range is None else _Counting(
+            raw, progress, None if byte_range is None else byte_range[1] - byte_range[0])
         if gz:
             with gzip.GzipFile(fileobj=stream, mode="rb") as unpacked:
                 yield unpacked
         else:
             yield stream
+
+
+def byte_ranges(path: Path, parts: int, min_bytes: int = 32 << 20) -> list[tuple[int, int]] | None:
+    """Up to ``parts`` consecutive byte ranges of a plain text file, each starting at a line,
+    none smaller than about ``min_bytes``; None for a gzip file or one too small to split."""
+    size = Path(path).stat().st_size
+    parts = min(parts, size // max(min_bytes, 1))
+    if parts < 2 or is_gzip(path):
+        return None
+    cuts = [0]
+    with open(path, "rb") as raw:
+        for k in range(1, parts):
+            raw.seek(max(size * k // parts, cuts[-1]))
+            raw.readline()  # to the start of the next line
+            cuts.append(min(raw.tell(), size))
+    cuts.append(size)
+    ranges = [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return ranges if len(ranges) > 1 else None
 
 
 class _TextLines(io.RawIOBase):
@@ -192,16 +224,20 @@ def _find_bad_lines(path: Path, schema: TextSchema, limit: int) -> list[tuple[in
 
 
 class _Counting(io.RawIOBase):
-    """A file wrapper that reports bytes read to a progress bar."""
+    """A file wrapper that reports bytes read to a progress bar and stops after ``limit`` bytes."""
 
-    def __init__(self, handle, progress) -> None:
-        self.handle, self.progress = handle, progress
+    def __init__(self, handle, progress, limit: int | None = None) -> None:
+        self.handle, self.progress, self.left = handle, progress, limit
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
+        if self.left is not None:
+            buffer = memoryview(buffer)[:self.left]
         n = self.handle.readinto(buffer)
+        if self.left is not None:
+            self.left -= n
         if self.progress is not None and n:
             self.progress.update(n)
         return n
@@ -229,10 +265,80 @@ def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
     handled by ``on_bad_line`` (see the module docstring); the skip report goes into ``bad``.
     """
     path = Path(path)
-    if on_bad_line not in BAD_LINE_POLICIES:
-        raise DataError(f"on_bad_line must be one of {BAD_LINE_POLICIES}, got {on_bad_line!r}")
+    _check_policy(on_bad_line)
     check_source(path, schema)
     bad = bad if bad is not None else BadLines()
+    rows = [0]
+    yield from _read_range(path, schema, on_bad_line, block_size, progress, bad, fields,
+                           tokenise, None, rows, threading.Event())
+    _after_reading(path, schema, bad, rows[0], report_first)
+
+
+def read_file_parts(path: Path, schema: TextSchema, consume, ranges: list[tuple[int, int]],
+                    on_bad_line: str = "error", block_size: int = 2 << 20, progress=None,
+                    report_first: int = 5, bad: BadLines | None = None,
+                    fields: list[str] | None = None, tokenise=None) -> None:
+    """:func:`read_file` over the byte ``ranges`` of a plain file (see :func:`byte_ranges`), one
+    thread per range: ``consume(k, labels, values)`` is called from range k's thread with its
+    blocks in order. The first error in any thread stops all of them and is raised here."""
+    path = Path(path)
+    _check_policy(on_bad_line)
+    check_source(path, schema)
+    bad = bad if bad is not None else BadLines()
+    stop = threading.Event()
+    part_bad = [BadLines() for _ in ranges]
+    rows = [0] * len(ranges)
+
+    def run(k: int) -> None:
+        counted = [0]
+        blocks = _read_range(path, schema, on_bad_line, block_size, progress, part_bad[k],
+                             fields, tokenise, ranges[k], counted, stop)
+        try:
+            for labels, values in blocks:
+                if stop.is_set():
+                    return
+                consume(k, labels, values)
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            blocks.close()
+            rows[k] = counted[0]
+
+    with ThreadPoolExecutor(len(ranges)) as pool:
+        futures = [pool.submit(run, k) for k in range(len(ranges))]
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:  # Ctrl-C while waiting: the threads stop at their next block
+            stop.set()
+            raise
+        errors = [f.exception() for f in futures if f.exception() is not None]
+    if errors:
+        raise errors[0]
+    bad.count = sum(b.count for b in part_bad)
+    _after_reading(path, schema, bad, sum(rows), report_first)
+
+
+def _check_policy(on_bad_line: str) -> None:
+    if on_bad_line not in BAD_LINE_POLICIES:
+        raise DataError(f"on_bad_line must be one of {BAD_LINE_POLICIES}, got {on_bad_line!r}")
+
+
+def _after_reading(path: Path, schema: TextSchema, bad: BadLines, rows: int,
+                   report_first: int) -> None:
+    if bad.count:
+        bad.first = _find_bad_lines(path, schema, report_first)
+    if rows == 0:
+        if bad.count:
+            raise DataError(f"{path}: no valid {schema.name} lines ({bad.describe()})")
+        raise DataError(f"{path}: the file holds no data lines")
+
+
+def _read_range(path: Path, schema: TextSchema, on_bad_line: str, block_size: int, progress,
+                bad: BadLines, fields: list[str] | None, tokenise,
+                byte_range: tuple[int, int] | None, rows: list[int], stop: threading.Event
+                ) -> Iterator[tuple[np.ndarray, list[pa.Array]]]:
+    """The blocks of ``path`` (or of its ``byte_range``); counts rows into ``rows[0]``."""
     invalid = [0]
 
     def on_invalid(row) -> str:
@@ -252,7 +358,7 @@ def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
 
     def produce(reader) -> Iterator[tuple[np.ndarray, list[pa.Array], int, int]]:
         """Parse and validate blocks: (labels, columns, wrong-column-count lines, bad rows)."""
-        while True:
+        while not stop.is_set():
             try:
                 batch = reader.read_next_batch()
             except StopIteration:
@@ -277,13 +383,13 @@ def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
             yield labels, tokens, wrong_count, bad_rows
         yield np.empty(0, np.float32), [], invalid[0], 0
 
-    rows = 0
+    header = schema.header and (byte_range is None or byte_range[0] == 0)
     try:
-        with open_binary(path, progress) as stream:
+        with open_binary(path, progress, byte_range) as stream:
             lines = _TextLines(stream)
             try:
                 reader = _open_reader(io.BufferedReader(lines, 1 << 20), schema, block_size,
-                                      on_invalid)
+                                      on_invalid, header)
             except pa.ArrowInvalid as exc:
                 raise DataError(f"{path}: cannot be read as {schema.name} text ({exc})") from exc
             blocks = _in_background(produce(reader))
@@ -293,19 +399,13 @@ def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
                     binary, dropped = lines.dropped - dropped, lines.dropped
                     if wrong_count or bad_rows or binary:
                         fail_or_note(wrong_count + bad_rows + binary)
-                    rows += len(labels)
+                    rows[0] += len(labels)
                     if len(labels):
                         yield labels, columns
             finally:
                 blocks.close()
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise DataError(f"{path}: the gzip file is truncated or damaged ({exc})") from None
-    if bad.count:
-        bad.first = _find_bad_lines(path, schema, report_first)
-    if rows == 0:
-        if bad.count:
-            raise DataError(f"{path}: no valid {schema.name} lines ({bad.describe()})")
-        raise DataError(f"{path}: the file holds no data lines")
 
 
 def _in_background(items: Iterator, depth: int = 2) -> Iterator:
@@ -349,11 +449,11 @@ def _in_background(items: Iterator, depth: int = 2) -> Iterator:
                 worker.join(timeout=0.05)
 
 
-def _open_reader(stream, schema: TextSchema, block_size: int, on_invalid):
+def _open_reader(stream, schema: TextSchema, block_size: int, on_invalid, header: bool):
     return pa_csv.open_csv(
         stream,
         read_options=pa_csv.ReadOptions(column_names=list(schema.columns), block_size=block_size,
-                                        skip_rows=1 if schema.header else 0),
+                                        skip_rows=1 if header else 0),
         parse_options=pa_csv.ParseOptions(delimiter=schema.delimiter, quote_char=False,
                                           ignore_empty_lines=True, invalid_row_handler=on_invalid),
         convert_options=pa_csv.ConvertOptions(

@@ -4,6 +4,7 @@ batches, MovieLens-100k from the registry, the synthetic benchmark, the preproce
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 import subprocess
 import sys
@@ -482,3 +483,20 @@ def test_registry_download_failure_names_the_requirement(tmp_path):
 
     with pytest.raises(DataError, match="could not download no-such-package-me-core==9.9"):
         download_from_registry("no-such-package-me-core==9.9", tmp_path, "*.whl")
+
+
+@pytest.mark.slow
+def test_gpu_check_runs_on_cpu_at_a_tiny_size(tmp_path, capsys):
+    """benchmarks/gpu_check.py (the paper's setting on an accelerator) runs end to end on CPU."""
+    import gpu_check
+    result = gpu_check.main(["--device", "cpu", "--lines", "3000", "--epochs", "1", "--steps",
+                             "1", "--batch-size", "256", "--precisions", "fp32",
+                             "--workdir", str(tmp_path / "work"), "--out", str(tmp_path / "out")])
+    assert [(r["config"], r["precision"]) for r in result["runs"]] == [
+        ("SE DCNv2 K=10", "fp32"), ("ME DCNv2 10x10", "fp32")]
+    for run in result["runs"]:
+        assert run["model_only_samples_per_s"] > 0 and run["loop_reference_samples_per_s"] > 0
+        assert 0 < run["test_auc"] < 1 and run["epochs"] == 1
+    saved = json.loads((tmp_path / "out" / "gpu_check.json").read_text())
+    assert saved["provenance"]["git_commit"] and saved["lines"] == 3000
+    assert "ME DCNv2 10x10" in capsys.readouterr().out

@@ -6,9 +6,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from me_core.settings import PAPER_OPTIMIZER
 
-def paper_optimizer(model: nn.Module, lr: float = 1e-3, weight_decay: float = 1e-6
-                    ) -> torch.optim.Adam:
+
+def paper_optimizer(model: nn.Module, lr: float = PAPER_OPTIMIZER["lr"],
+                    weight_decay: float = PAPER_OPTIMIZER["weight_decay"]) -> torch.optim.Adam:
     """Adam with coupled L2 (weight decay also hits the embeddings, as in the official code).
 
     Uses the fused kernel: on a dense embedding table it is several times faster than the

@@ -18,7 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PROTOCOLS", "QUICK", "PAPER", "protocol_settings"]
+__all__ = ["PROTOCOLS", "QUICK", "PAPER", "PAPER_OPTIMIZER", "protocol_settings"]
+
+# the paper's optimiser (section 4.1): Adam, learning rate 1e-3, coupled L2 1e-6 on every
+# parameter; the same in both protocols (RunConfig, paper_optimizer and the CLI read it here)
+PAPER_OPTIMIZER: dict[str, float] = {"lr": 1e-3, "weight_decay": 1e-6}
 
 QUICK: dict[str, Any] = {
     "rows": 300_000,  # synthetic benchmark rows (240,000 train / 30,000 valid / 30,000 test)

@@ -183,6 +183,28 @@ def test_every_cli_option_has_help_and_says_its_default():
                 assert "default" in action.help or "(" in action.help, (name, action.dest)
 
 
+def test_protocol_defaults_in_help_are_the_librarys(monkeypatch):
+    """The training flags' help states RunConfig's defaults, read from me_core.settings."""
+    import argparse
+
+    from me_core import settings
+    from me_core.__main__ import make_parser
+    from me_core.train import RunConfig
+
+    config = RunConfig()
+    assert (config.max_epochs, config.patience, config.batch_size) == (
+        settings.PAPER["max_epochs"], settings.PAPER["patience"], settings.PAPER["batch_size"])
+    assert (config.lr, config.weight_decay) == (settings.PAPER_OPTIMIZER["lr"],
+                                                settings.PAPER_OPTIMIZER["weight_decay"])
+    monkeypatch.setitem(settings.PAPER, "patience", 7)  # the help follows the library
+    commands = next(a for a in make_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction))
+    train = commands.choices["train"]
+    helps = {a.dest: a.help for a in train._actions}
+    assert helps["patience"].endswith("(7)") and "(patience 7)" in train.description
+    assert helps["lr"].endswith(f"({settings.PAPER_OPTIMIZER['lr']:g})")
+
+
 def test_preprocessing_criteo_imports_neither_torch_nor_sklearn(tmp_path):
     """(pandas may come in: pyarrow imports it on its own when it converts numpy arrays)"""
     import subprocess

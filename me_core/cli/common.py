@@ -105,17 +105,23 @@ def encoding_line(fmap) -> str:
 def add_training_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("protocol (defaults: the paper's)")
     from me_core.catalog import PRECISIONS, PROTOCOL_NAMES
+    from me_core.settings import PAPER, PAPER_OPTIMIZER
 
     group.add_argument("--protocol", choices=PROTOCOL_NAMES, default=None,
                        help="take epochs, patience, batch, precision and synthetic rows from "
                             "this protocol of me_core.settings (quick: the book's); flags "
                             "given override it")
-    group.add_argument("--epochs", type=int, default=None, help="at most this many epochs (100)")
+    group.add_argument("--epochs", type=int, default=None,
+                       help=f"at most this many epochs ({PAPER['max_epochs']})")
     group.add_argument("--patience", type=int, default=None,
-                       help="early stopping: epochs without a better validation AUC (3)")
-    group.add_argument("--batch-size", type=int, default=None, help="training batch (2048)")
-    group.add_argument("--lr", type=float, default=None, help="Adam learning rate (1e-3)")
-    group.add_argument("--weight-decay", type=float, default=None, help="coupled L2 (1e-6)")
+                       help=f"early stopping: epochs without a better validation AUC "
+                            f"({PAPER['patience']})")
+    group.add_argument("--batch-size", type=int, default=None,
+                       help=f"training batch ({PAPER['batch_size']})")
+    group.add_argument("--lr", type=float, default=None,
+                       help=f"Adam learning rate ({PAPER_OPTIMIZER['lr']:g})")
+    group.add_argument("--weight-decay", type=float, default=None,
+                       help=f"coupled L2 ({PAPER_OPTIMIZER['weight_decay']:g})")
     group.add_argument("--no-shuffle", action="store_true",
                        help="same batch order every epoch, as the official loader")
     group.add_argument("--option", action="append", metavar="KEY=VALUE",

@@ -16,14 +16,16 @@ from me_core.cli.common import (
 
 def add_to(commands) -> None:
     from me_core.catalog import DATASETS, MODEL_NAMES
+    from me_core.settings import PAPER, PAPER_OPTIMIZER
 
     tr = add_command(
         commands, "train", help="train one model with the paper's protocol",
         description="Train one model (single- or multi-embedding) with the paper's protocol: "
-                    "Adam lr 1e-3, wd 1e-6, batch 2048, early stopping on validation AUC "
-                    "(patience 3), test metrics of the best epoch. Checkpoints at every epoch "
-                    "end; rerunning the same command resumes a killed run, or reuses a "
-                    "finished one.",
+                    f"Adam lr {PAPER_OPTIMIZER['lr']:g}, wd {PAPER_OPTIMIZER['weight_decay']:g}, "
+                    f"batch {PAPER['batch_size']}, early stopping on validation AUC "
+                    f"(patience {PAPER['patience']}), test metrics of the best epoch. "
+                    "Checkpoints at every epoch end; rerunning the same command resumes a "
+                    "killed run, or reuses a finished one.",
         examples=["python -m me_core train --model dcnv2 --scale 4 --me --protocol quick",
                   "python -m me_core train --dataset criteo --data-path /data/criteo/train.txt "
                   "--device cuda"],

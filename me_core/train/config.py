@@ -19,6 +19,7 @@ from typing import Any
 
 from me_core.data import DATASETS
 from me_core.models import MODEL_NAMES
+from me_core.settings import PAPER, PAPER_OPTIMIZER
 from me_core.train.precision import PRECISIONS, resolve_device, resolve_precision
 
 __all__ = ["RunConfig", "ConfigError"]
@@ -40,12 +41,12 @@ class RunConfig:
     seed: int = 0
     split_seed: int = 0
     fraction: float = 1.0  # share of the training split (Table 2's data fractions)
-    batch_size: int = 2048
+    batch_size: int = PAPER["batch_size"]
     eval_batch_size: int = 16384
-    lr: float = 1e-3
-    weight_decay: float = 1e-6
-    max_epochs: int = 100
-    patience: int = 3
+    lr: float = PAPER_OPTIMIZER["lr"]
+    weight_decay: float = PAPER_OPTIMIZER["weight_decay"]
+    max_epochs: int = PAPER["max_epochs"]
+    patience: int = PAPER["patience"]
     shuffle: bool = True  # the official loader does not shuffle; False reproduces it
     device: str = "auto"
     # fp32 (the paper's), bf16 (autocast) or auto: resolved when the config is made to what

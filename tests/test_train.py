@@ -76,9 +76,9 @@ def test_same_seed_same_metrics_on_cpu(cache):
 
 
 def test_non_finite_loss_names_epoch_and_step(cache, monkeypatch):
-    import me_core.train.trainer as trainer
+    from me_core.train.config import RunConfig
 
-    real_build = trainer.build
+    real_build = RunConfig.build_model
 
     def poisoned(*args, **kwargs):
         model = real_build(*args, **kwargs)
@@ -93,7 +93,7 @@ def test_non_finite_loss_names_epoch_and_step(cache, monkeypatch):
         model.forward = broken
         return model
 
-    monkeypatch.setattr(trainer, "build", poisoned)
+    monkeypatch.setattr(RunConfig, "build_model", poisoned)
     with pytest.raises(TrainingError, match=r"loss became nan at epoch 1, step 3 "):
         train(_config(max_epochs=1), cache_dir=cache)
 

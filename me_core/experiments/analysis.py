@@ -25,7 +25,6 @@ from me_core.metrics import (
     information_abundance,
     normalized_singular_values,
 )
-from me_core.models import build
 
 __all__ = ["field_spectra", "field_abundance", "random_twin", "sub_embedding_abundance",
            "partner_effects", "co_influence", "partner_dependence", "projection_abundance",
@@ -52,8 +51,7 @@ def random_twin(config, field_dims: Sequence[int], seed: int = 12345) -> nn.Modu
     state = torch.get_rng_state()
     torch.manual_seed(seed)
     try:
-        return build(config.model, field_dims, scale=config.scale,
-                     multi_embedding=config.multi_embedding, **config.model_options).eval()
+        return config.build_model(field_dims).eval()
     finally:
         torch.set_rng_state(state)
 

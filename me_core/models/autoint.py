@@ -10,7 +10,6 @@ from torch import nn
 
 from me_core.models.base import CTRModel
 from me_core.models.interactions import SelfAttentionStack, SetAttentionBlocks
-from me_core.models.parts import SetProjection, mlp
 
 FORMS = ("official", "attention")
 
@@ -53,9 +52,7 @@ class AutoInt(CTRModel):
                                                 attention_dim)
         self.out = nn.Linear(self.num_fields * attention_dim, 1)
         if form == "official" and mlp_dims:
-            self.project = SetProjection(num_sets, self.num_fields * embed_dim, mlp_dims[0],
-                                         dropout)
-            self.head = mlp(mlp_dims[0], mlp_dims[1:], dropout)
+            self.add_set_head(self.num_fields * embed_dim, mlp_dims, dropout)
         else:
             self.project = self.head = None
 
@@ -63,7 +60,7 @@ class AutoInt(CTRModel):
         e = self.embedding(x)
         logit = self.out(self.attention(e).mean(0))
         if self.head is not None:
-            logit = logit + self.head(self.project(e.flatten(2)).mean(0))
+            logit = logit + self.set_head(e.flatten(2))
         return logit.squeeze(1)
 
     @torch.no_grad()

@@ -14,11 +14,18 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from me_core.models.parts import FusedEmbedding
+from me_core.models.parts import FusedEmbedding, SetProjection, mlp
 
 
 class CTRModel(nn.Module):
-    """Base class of every model; owns the fused embedding table and the analysis contract."""
+    """Base class of every model; owns the fused embedding table and the analysis contract.
+
+    Forward contract (every model, SE and ME): ``forward(x)`` takes ``x`` of shape (B, N), int64,
+    the value id of each of the N fields per row (ids from the data cache: 0 = out of
+    vocabulary, field i's ids in 0..field_dims[i]-1), and returns logits of shape (B,), float32
+    (train with BCE-with-logits). Inside, ``self.embedding(x)`` gives (M, B, N, K): M sets of
+    K-dimensional embeddings; every per-set tensor keeps M as its leading dimension.
+    """
 
     #: short registry name, set by each subclass
     name = "ctr"
@@ -29,6 +36,19 @@ class CTRModel(nn.Module):
         self.embedding = FusedEmbedding(field_dims, embedding_width or embed_dim, num_sets,
                                         init_fan_out)
         self.embed_dim = embed_dim
+
+    def add_set_head(self, in_features: int, mlp_dims: Sequence[int], dropout: float,
+                     shared: bool = False) -> None:
+        """The tail most models share (the paper's multi-embedding design, section 5): each
+        set's features go through its own projection (the first MLP layer, ``self.project``),
+        the sets are averaged, and the shared rest of the MLP (``self.head``) gives one logit.
+        With M = 1 this is the single-embedding model's MLP."""
+        self.project = SetProjection(self.num_sets, in_features, mlp_dims[0], dropout, shared)
+        self.head = mlp(mlp_dims[0], mlp_dims[1:], dropout)
+
+    def set_head(self, features: torch.Tensor) -> torch.Tensor:
+        """(M, B, in_features) per-set features -> (B, 1) logit (see :meth:`add_set_head`)."""
+        return self.head(self.project(features).mean(0))
 
     @property
     def field_dims(self) -> list[int]:

@@ -9,7 +9,6 @@ import torch
 
 from me_core.models.base import CTRModel
 from me_core.models.interactions import CrossNetworkV2
-from me_core.models.parts import SetProjection, mlp
 
 Regularizer = Literal["none", "paper", "code", "aligned"]
 #: default weight of each regulariser (Evidence III and Fig. 10d: the official code's; the paper
@@ -47,9 +46,7 @@ class DCNv2(CTRModel):
         N = self.num_fields
         self.cross = CrossNetworkV2(num_sets, N, embed_dim, cross_layers, shared_interaction,
                                     block_scale=regularizer == "code")
-        self.project = SetProjection(num_sets, N * embed_dim, mlp_dims[0], dropout,
-                                     shared=shared_interaction)
-        self.head = mlp(mlp_dims[0], mlp_dims[1:], dropout)
+        self.add_set_head(N * embed_dim, mlp_dims, dropout, shared=shared_interaction)
         self.regularizer = regularizer
         self.reg_weight = DEFAULT_REG_WEIGHT[regularizer] if reg_weight is None else reg_weight
         if regularizer == "paper":
@@ -58,7 +55,7 @@ class DCNv2(CTRModel):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         e = self.embedding(x).flatten(2)
-        return self.head(self.project(self.cross(e)).mean(0)).squeeze(1)
+        return self.set_head(self.cross(e)).squeeze(1)
 
     # --- Evidence III / Fig. 10d regularisers -------------------------------------------------
     def regularization_loss(self) -> torch.Tensor:

@@ -7,7 +7,6 @@ from typing import Sequence
 import torch
 
 from me_core.models.base import CTRModel
-from me_core.models.parts import SetProjection, mlp
 
 
 class DNN(CTRModel):
@@ -20,9 +19,8 @@ class DNN(CTRModel):
     def __init__(self, field_dims: Sequence[int], embed_dim: int = 10, num_sets: int = 1,
                  mlp_dims: Sequence[int] = (400, 400), dropout: float = 0.2):
         super().__init__(field_dims, embed_dim, num_sets)
-        self.project = SetProjection(num_sets, self.num_fields * embed_dim, mlp_dims[0], dropout)
-        self.head = mlp(mlp_dims[0], mlp_dims[1:], dropout)
+        self.add_set_head(self.num_fields * embed_dim, mlp_dims, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         e = self.embedding(x)
-        return self.head(self.project(e.flatten(2)).mean(0)).squeeze(1)
+        return self.set_head(e.flatten(2)).squeeze(1)

@@ -8,7 +8,6 @@ import torch
 
 from me_core.models.base import CTRModel
 from me_core.models.interactions import InnerProducts
-from me_core.models.parts import SetProjection, mlp
 
 
 class IPNN(CTRModel):
@@ -30,12 +29,11 @@ class IPNN(CTRModel):
         self.products = InnerProducts(N)
         self.products_only = products_only
         width = N * (N - 1) // 2 + (0 if products_only else N * embed_dim)
-        self.project = SetProjection(num_sets, width, mlp_dims[0], dropout)
-        self.head = mlp(mlp_dims[0], mlp_dims[1:], dropout)
+        self.add_set_head(width, mlp_dims, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         e = self.embedding(x)
         features = self.products(e)
         if not self.products_only:
             features = torch.cat([e.flatten(2), features], dim=2)
-        return self.head(self.project(features).mean(0)).squeeze(1)
+        return self.set_head(features).squeeze(1)

@@ -9,7 +9,7 @@ from torch import nn
 
 from me_core.models.base import CTRModel
 from me_core.models.interactions import FieldWeightedPooling
-from me_core.models.parts import SetBatchNorm, SetProjection, mlp
+from me_core.models.parts import SetBatchNorm
 
 
 class NFwFM(CTRModel):
@@ -24,9 +24,8 @@ class NFwFM(CTRModel):
         self.pool = FieldWeightedPooling(num_sets, self.num_fields)
         self.norm = SetBatchNorm(num_sets, embed_dim)
         self.dropout = nn.Dropout(dropout)
-        self.project = SetProjection(num_sets, embed_dim, mlp_dims[0], dropout)
-        self.head = mlp(mlp_dims[0], mlp_dims[1:], dropout)
+        self.add_set_head(embed_dim, mlp_dims, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = self.dropout(self.norm(self.pool(self.embedding(x))))
-        return self.head(self.project(pooled).mean(0)).squeeze(1)
+        return self.set_head(pooled).squeeze(1)

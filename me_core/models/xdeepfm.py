@@ -9,7 +9,6 @@ from torch import nn
 
 from me_core.models.base import CTRModel
 from me_core.models.interactions import CompressedInteraction
-from me_core.models.parts import SetProjection, mlp
 
 
 class XDeepFM(CTRModel):
@@ -25,11 +24,10 @@ class XDeepFM(CTRModel):
         super().__init__(field_dims, embed_dim, num_sets)
         self.cin = CompressedInteraction(num_sets, self.num_fields, cin_layers)
         self.cin_out = nn.Linear(self.cin.output_dim, 1)
-        self.project = SetProjection(num_sets, self.num_fields * embed_dim, mlp_dims[0], dropout)
-        self.head = mlp(mlp_dims[0], mlp_dims[1:], dropout)
+        self.add_set_head(self.num_fields * embed_dim, mlp_dims, dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         e = self.embedding(x)
         cin = self.cin_out(self.cin(e).mean(0))
-        dnn = self.head(self.project(e.flatten(2)).mean(0))
+        dnn = self.set_head(e.flatten(2))
         return (cin + dnn).squeeze(1)

@@ -15,10 +15,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from me_core.data import DATASETS
-from me_core.models import MODEL_NAMES
+from me_core.models import MODEL_NAMES, CTRModel, build
 from me_core.settings import PAPER, PAPER_OPTIMIZER
 from me_core.train.precision import PRECISIONS, resolve_device, resolve_precision
 
@@ -118,6 +118,15 @@ class RunConfig:
             payload["precision"] = self.precision
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+    def build_model(self, field_dims: Sequence[int]) -> CTRModel:
+        """This config's model for data with ``field_dims``, freshly initialised from torch's
+        current random state (the one place a config becomes a model)."""
+        try:
+            return build(self.model, field_dims, scale=self.scale,
+                         multi_embedding=self.multi_embedding, **self.model_options)
+        except ValueError as exc:
+            raise ConfigError(f"model_options: {exc}") from exc
 
     def label(self) -> str:
         kind = "ME" if self.multi_embedding else "SE"

@@ -33,7 +33,6 @@ from tqdm.auto import tqdm
 from me_core.data import BatchLoader, DataError, EncodedDataset, load_dataset
 from me_core.files import atomic_write_text
 from me_core.metrics import information_abundance
-from me_core.models import build
 from me_core.optim import paper_optimizer
 from me_core.runtime import configure_threads
 from me_core.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -79,8 +78,7 @@ def _model_with_weights(config: RunConfig, weights: dict[str, Any], where: Path 
                         data: EncodedDataset | None = None, cache_dir=None) -> nn.Module:
     """``config``'s model with ``weights`` (CPU, eval mode, fields named for diagnose)."""
     fmap = (data or open_data(config, cache_dir=cache_dir)).feature_map
-    model = build(config.model, fmap.field_dims, scale=config.scale,
-                  multi_embedding=config.multi_embedding, **config.model_options)
+    model = config.build_model(fmap.field_dims)
     try:
         model.load_state_dict(weights)
     except RuntimeError as exc:
@@ -261,11 +259,7 @@ def _train(config: RunConfig, device: torch.device, run_dir, records, data, prog
         "test": BatchLoader(data, splits["test"], config.eval_batch_size, device=device),
     }
     torch.manual_seed(config.seed)
-    try:
-        model = build(config.model, fmap.field_dims, scale=config.scale,
-                      multi_embedding=config.multi_embedding, **config.model_options).to(device)
-    except ValueError as exc:
-        raise ConfigError(f"model_options: {exc}") from exc
+    model = config.build_model(fmap.field_dims).to(device)
     optimizer = paper_optimizer(model, lr=config.lr, weight_decay=config.weight_decay)
     loss_fn = nn.BCEWithLogitsLoss()
     precision = config.precision  # resolved by RunConfig: fp32 or bf16

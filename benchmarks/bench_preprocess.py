@@ -29,7 +29,7 @@ from per_line_reference import per_line_criteo  # noqa: E402
 
 from me_core.data.criteo import SCHEMA, preprocess_criteo  # noqa: E402
 from me_core.data.generate import write_criteo_format  # noqa: E402
-from me_core.data.preprocess import preprocess_text  # noqa: E402
+from me_core.data.text import preprocess_text  # noqa: E402
 
 
 def parse_only(path: Path, block_size: int) -> float:

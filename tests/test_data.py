@@ -22,9 +22,9 @@ from me_core.data import (
     load_dataset,
     preprocess_avazu,
     preprocess_criteo,
-    preprocess_frame,
     preprocess_movielens,
     preprocess_synthetic,
+    preprocess_table,
 )
 from me_core.data.cache import build_cached, random_split_indices
 from me_core.data.criteo import integer_token
@@ -92,7 +92,7 @@ def test_criteo_gzip_and_small_blocks_give_the_same_arrays(criteo_file, tmp_path
     zipped = _criteo(packed, tmp_path)
     np.testing.assert_array_equal(np.asarray(plain.x), np.asarray(zipped.x))
     from me_core.data.criteo import FIELDS, SCHEMA, _tokenise
-    from me_core.data.preprocess import preprocess_text
+    from me_core.data.text import preprocess_text
     blocks = preprocess_text(criteo_file, SCHEMA, list(FIELDS), 3, _tokenise, dataset="criteo",
                              cache_dir=tmp_path / "small", progress=False, block_size=1 << 16)
     np.testing.assert_array_equal(np.asarray(plain.x), np.asarray(blocks.x))
@@ -113,7 +113,7 @@ def test_byte_ranges_read_in_parallel_give_the_same_arrays(criteo_file, tmp_path
     """Two threads over two byte ranges (and an Avazu file, whose header only the first range
     has) give the arrays of one sequential read."""
     from me_core.data.criteo import FIELDS, SCHEMA, _tokenise
-    from me_core.data.preprocess import preprocess_text
+    from me_core.data.text import preprocess_text
     size = criteo_file.stat().st_size
     assert byte_ranges(criteo_file, 2, size // 2) is not None
     sequential = _criteo(criteo_file, tmp_path)
@@ -150,7 +150,7 @@ def test_byte_ranges_start_at_lines_and_cover_the_file(tmp_path):
 
 def test_bad_line_in_the_second_range_is_named_or_counted(tmp_path):
     from me_core.data.criteo import FIELDS, SCHEMA, _tokenise
-    from me_core.data.preprocess import preprocess_text
+    from me_core.data.text import preprocess_text
     lines = [_line()] * 300 + ["1\tonly\tthree"] + [_line()] * 20
     path = _write(tmp_path / "bad.txt", lines)
     kwargs = dict(dataset="criteo", progress=False, block_size=1 << 12,
@@ -421,16 +421,18 @@ def test_synthetic_in_the_cache(tmp_path):
 
 
 def test_your_own_frame(tmp_path):
+    """A DataFrame goes through the one table entry point; the label rule names the row value."""
     import pandas as pd
 
-    frame = pd.DataFrame({"a": ["x", "y", "x", "z"], "b": [1, 2, 1, None], "click": [1, 0, 1, 0]})
-    data = preprocess_frame(frame, label="click", cache_dir=tmp_path)
-    assert data.feature_map.vocabularies == [["x", "y", "z"], ["1.0", "2.0", "NULL"]]
-    np.testing.assert_array_equal(np.asarray(data.x), [[1, 1], [2, 2], [1, 1], [3, 3]])
-    with pytest.raises(DataError, match=r"row 1 holds 2"):
-        preprocess_frame(frame.assign(click=[1, 2, 0, 0]), label="click", cache_dir=tmp_path)
-    with pytest.raises(DataError, match="label column 'y' is not in the table"):
-        preprocess_frame(frame, label="y", cache_dir=tmp_path)
+    frame = pd.DataFrame({"a": ["x", "y", "x", "z"] * 5, "b": ["1", "2", "1", None] * 5,
+                          "click": [1, 0, 1, 0] * 5})
+    data = preprocess_table(frame, "click", categorical=["a", "b"], cache_dir=tmp_path)
+    assert data.feature_map.vocabularies == [["x", "y", "z"], ["1", "2", "NULL"]]
+    np.testing.assert_array_equal(np.asarray(data.x)[:4], [[1, 1], [2, 2], [1, 1], [3, 3]])
+    with pytest.raises(DataError, match=r"label column 'click' is not binary 0/1: found 3"):
+        preprocess_table(frame.assign(click=[1, 2, 0, 0] * 5), "click", cache_dir=tmp_path)
+    with pytest.raises(DataError, match="no label column 'y'"):
+        preprocess_table(frame, "y", cache_dir=tmp_path)
 
 
 def test_load_dataset_errors(tmp_path):

@@ -20,7 +20,7 @@ import pytest
 from me_core.__main__ import main
 from me_core.data import DataError, load_dataset
 from me_core.data.generate import write_avazu_format, write_criteo_format
-from me_core.data.tabular import preprocess_table
+from me_core.data.table import preprocess_table
 from me_core.train import RunConfig, records_frame, summarize, train
 from me_core.train.checkpoint import CheckpointError, load_checkpoint
 from me_core.train.trainer import RunWarning, check_classes

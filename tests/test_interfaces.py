@@ -13,7 +13,7 @@ from torch import nn
 
 import me_core
 from me_core.__main__ import main
-from me_core.data.tabular import read_table
+from me_core.data.table import read_table
 from me_core.metrics import information_abundance
 from me_core.train import RunConfig, train
 

@@ -12,8 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "me_core"
 # bottom first; a module may import from its own layer and every layer below it
 LAYERS = [
-    ("foundations", {"files", "catalog", "settings", "metrics", "stats", "paper", "runtime",
-                     "optim"}),
+    ("foundations", {"files", "catalog", "known", "settings", "metrics", "stats", "paper",
+                     "runtime", "optim"}),
     ("data and models", {"data", "models"}),
     ("training", {"train", "diagnosis"}),
     ("analyses", {"experiments", "plots", "report"}),

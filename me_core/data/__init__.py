@@ -30,8 +30,7 @@ _WHERE = {
     "preprocess_movielens": "movielens", "A3_CARDINALITIES": "synthetic",
     "CRITEO_LIKE_CARDINALITIES": "synthetic", "SyntheticConfig": "synthetic",
     "SyntheticData": "synthetic", "make_synthetic_ctr": "synthetic",
-    "preprocess_synthetic": "synthetic", "preprocess_frame": "table",
-    "preprocess_table": "tabular", "read_table": "tabular",
+    "preprocess_synthetic": "synthetic", "preprocess_table": "table", "read_table": "table",
 }
 
 _PATH_HOW = "Python: path=...; preprocess: the PATH argument; train and sweep: --data-path"

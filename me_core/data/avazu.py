@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from me_core.data.cache import EncodedDataset
-from me_core.data.preprocess import preprocess_text
-from me_core.data.text import TextSchema
+from me_core.data.text import TextSchema, preprocess_text
 
 FIELDS = ("hour", "C1", "banner_pos", "site_id", "site_domain", "site_category", "app_id",
           "app_domain", "app_category", "device_id", "device_ip", "device_model", "device_type",

@@ -21,8 +21,7 @@ import pyarrow.compute as pc
 
 from me_core.data.cache import EncodedDataset
 from me_core.data.encode import NULL_TOKEN
-from me_core.data.preprocess import preprocess_text
-from me_core.data.text import TextSchema
+from me_core.data.text import TextSchema, preprocess_text
 
 INTEGER_FIELDS = tuple(f"I{i}" for i in range(1, 14))
 CATEGORICAL_FIELDS = tuple(f"C{i}" for i in range(1, 27))

@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from me_core.data.errors import DataError
+from me_core.data.featuremap import FeatureMap
 
 NULL_TOKEN = "NULL"
 
@@ -63,6 +64,17 @@ class EncodedColumns:
     vocabularies: list[list[str]]
     oov_share: list[float]
     positive_rate: float
+
+    def feature_map(self, dataset: str, field_names: Sequence[str], preprocessing: dict,
+                    source: dict, **extra) -> FeatureMap:
+        """The cache's FeatureMap of these columns (id 0 = OOV, so D_i = vocabulary + 1);
+        ``extra``: the other FeatureMap fields (bad-line counts, details)."""
+        return FeatureMap(
+            dataset=dataset, field_names=list(field_names),
+            cardinalities=[len(v) + 1 for v in self.vocabularies],
+            vocabularies=self.vocabularies, oov_share=self.oov_share,
+            preprocessing=preprocessing, source=source, rows=self.rows,
+            positive_rate=self.positive_rate, **extra)
 
 
 _HEADER_BYTES = 128

@@ -62,15 +62,6 @@ class FeatureMap:
         """Cardinalities in the form ``me_core.models.build`` takes."""
         return list(self.cardinalities)
 
-    @property
-    def offsets(self) -> list[int]:
-        """Start row of each field in a fused (sum_i D_i)-row table."""
-        out, total = [], 0
-        for d in self.cardinalities:
-            out.append(total)
-            total += d
-        return out
-
     def decode(self, field_index: int, value_id: int) -> str:
         """The raw value behind ``value_id`` of field ``field_index`` ('<OOV>' for id 0)."""
         if value_id == OOV_INDEX:

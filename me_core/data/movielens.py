@@ -37,7 +37,7 @@ import pandas as pd
 
 from me_core.data.cache import EncodedDataset, cache_root, download_from_registry
 from me_core.data.errors import DataError
-from me_core.data.table import encode_frame_cached, frame_fingerprint
+from me_core.data.frame import encode_frame_cached, frame_fingerprint
 from me_core.files import staged_folder
 
 WHEEL = "recbole==1.2.1"

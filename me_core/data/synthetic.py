@@ -23,13 +23,13 @@ read against the ceiling.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from me_core.data.errors import DataError
+from me_core.known import check_known_fields
 
 A3_CARDINALITIES = (5, 8, 12, 20, 30, 50, 80, 120, 200, 300, 500, 800, 1200, 2000, 3000, 5000,
                     8000, 12000, 20000, 50000)
@@ -148,13 +148,10 @@ def preprocess_synthetic(config: SyntheticConfig | None = None, *,
     ``FeatureMap.details``."""
     import pandas as pd
 
-    from me_core.data.table import encode_frame_cached
+    from me_core.data.frame import encode_frame_cached
 
     if config is None:
-        known = {f.name for f in dataclasses.fields(SyntheticConfig)}
-        unknown = sorted(set(overrides) - known)
-        if unknown:
-            raise DataError(f"unknown synthetic option(s) {unknown}; known: {sorted(known)}")
+        check_known_fields(overrides, SyntheticConfig, "synthetic option(s)", DataError)
         config = SyntheticConfig(**overrides)
     fields = [f"f{i}" for i in range(len(config.cardinalities))]
 

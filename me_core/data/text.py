@@ -1,4 +1,5 @@
-"""Streaming reader for delimited text files (Criteo, Avazu), with a bad-line policy.
+"""Delimited text files (Criteo, Avazu): a streaming reader with a bad-line policy, and
+:func:`preprocess_text`, which reads, tokenises and encodes such a file into the cache.
 
 Arrow's CSV reader parses the file in blocks (gzip is detected from the magic bytes, not the
 name); each block is validated with vectorised checks. Malformed lines are handled on purpose:
@@ -26,21 +27,25 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from tqdm.auto import tqdm
 
+from me_core.data.cache import EncodedDataset, build_cached, fingerprint_file
+from me_core.data.encode import StreamingEncoder
 from me_core.data.errors import DataError
+from me_core.data.featuremap import FeatureMap
 
 BAD_LINE_POLICIES = ("error", "skip")
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
 
 __all__ = ["TextSchema", "BadLines", "read_file", "read_file_parts", "byte_ranges",
-           "open_binary", "check_source", "BAD_LINE_POLICIES"]
+           "open_binary", "check_source", "preprocess_text", "Tokeniser", "BAD_LINE_POLICIES"]
 
 
 @dataclass(frozen=True)
@@ -486,3 +491,57 @@ def _validate(batch: pa.RecordBatch, schema: TextSchema
                 ok = ok & ~bad_entry[values.indices.to_numpy(zero_copy_only=False)]
         columns[name] = values
     return labels, columns, (None if ok.all() else ok)
+
+
+# --- the driver shared by the text formats: read blocks, tokenise, encode, publish a cache ---
+
+Tokeniser = Callable[[str, pa.Array], pa.Array]
+PARSE_THREADS = 2  # byte ranges read in parallel (this project's target machine has 2 cores)
+
+__all__ = ["preprocess_text", "Tokeniser"]
+
+
+def preprocess_text(path: Path, schema: TextSchema, fields: list[str], min_count: int,
+                    tokenise: Tokeniser | None = None, *, dataset: str,
+                    on_bad_line: str = "error", cache_dir: Path | str | None = None,
+                    rebuild: bool = False, progress: bool = True,
+                    block_size: int = 2 << 20, extra_config: dict | None = None,
+                    min_part_bytes: int = 32 << 20) -> EncodedDataset:
+    """Encode ``path`` (``schema``) into the cache: ``fields`` in order, rare values -> OOV.
+
+    ``tokenise(field, values)`` turns a parsed column into tokens (the official transform of a
+    format); by default the raw values are the tokens. A plain (not gzip) file of at least
+    ``2 * min_part_bytes`` is read in byte ranges by parallel threads (same output).
+    """
+    path = Path(path)
+    preprocessing = {"format": schema.name, "fields": fields, "min_count": min_count,
+                     "on_bad_line": on_bad_line, **(extra_config or {})}
+    check_source(path, schema)  # before fingerprinting: a missing file gets a clear message
+    source = fingerprint_file(path)
+
+    def build(workdir: Path) -> FeatureMap:
+        # a plain file large enough is read as byte ranges, one thread each (Arrow's parser and
+        # hash encoding release the GIL); the rows come out in file order either way
+        ranges = byte_ranges(path, PARSE_THREADS, min_part_bytes)
+        encoder = StreamingEncoder(fields, min_count, workdir, parts=len(ranges or [0]))
+        bad = BadLines()
+        with tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
+                  desc=f"read {path.name}", disable=not progress, leave=False) as bar:
+            if ranges is None:
+                for labels, tokens in read_file(path, schema, on_bad_line, block_size=block_size,
+                                                progress=bar, bad=bad, fields=fields,
+                                                tokenise=tokenise):
+                    encoder.add_chunk(tokens, labels)
+            else:
+                read_file_parts(path, schema,
+                                lambda k, labels, tokens: encoder.add_chunk(tokens, labels, k),
+                                ranges, on_bad_line, block_size=block_size, progress=bar,
+                                bad=bad, fields=fields, tokenise=tokenise)
+        with tqdm(total=encoder.rows, unit="rows", unit_scale=True, desc="encode",
+                  disable=not progress, leave=False) as bar:
+            encoded = encoder.finish(workdir / "x.npy", workdir / "y.npy", progress=bar)
+        return encoded.feature_map(dataset, fields, preprocessing,
+                                   {**source, "path": str(path.resolve())}, bad_lines=bad.count,
+                                   first_bad_lines=[n for n, _ in bad.first])
+
+    return build_cached(dataset, source, preprocessing, build, root=cache_dir, rebuild=rebuild)

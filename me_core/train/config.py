@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from me_core.data import DATASETS
+from me_core.known import check_known_fields
 from me_core.models import MODEL_NAMES, CTRModel, build
 from me_core.settings import PAPER, PAPER_OPTIMIZER
 from me_core.train.precision import PRECISIONS, resolve_device, resolve_precision
@@ -95,15 +96,12 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, payload: dict[str, Any]) -> "RunConfig":
-        known = {f.name for f in fields(cls)}
         payload = dict(payload)
         if "amp" in payload:  # records written before ``precision``: amp acted on CUDA only
             amp = payload.pop("amp")
             payload.setdefault("precision", "bf16" if amp and payload.get("device", "")
                                .startswith("cuda") else "fp32")
-        unknown = sorted(set(payload) - known)
-        if unknown:
-            raise ConfigError(f"unknown run setting(s) {unknown}; known: {sorted(known)}")
+        check_known_fields(payload, cls, "run setting(s)", ConfigError)
         return cls(**payload)
 
     def key(self) -> str:

@@ -13,7 +13,6 @@ Backends:
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import multiprocessing
 import traceback
@@ -24,6 +23,7 @@ from typing import Any, Iterable
 import yaml
 
 from me_core.catalog import BACKENDS, SWEEP_DEFAULTS
+from me_core.known import check_known_fields
 from me_core.train.config import ConfigError, RunConfig
 from me_core.train.records import append_record, recorded_keys
 from me_core.train.trainer import check_outputs
@@ -79,10 +79,7 @@ def load_spec(path: Path | str) -> SweepSpec:
     if not isinstance(payload, dict):
         raise ConfigError(f"{path}: a sweep spec is a YAML mapping (models: [...], scales: "
                           f"[...], ...), not a {type(payload).__name__}")
-    known = {f.name for f in dataclasses.fields(SweepSpec)}
-    unknown = sorted(set(payload) - known)
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")
+    check_known_fields(payload, SweepSpec, "key(s)", ConfigError, where=str(path))
     for name, value in payload.items():
         wanted = dict if name in ("settings", "data") else list
         if not isinstance(value, wanted):

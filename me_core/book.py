@@ -99,7 +99,24 @@ def _execute(document: Document, target: Path, parameters: dict[str, Any]) -> fl
     except papermill.PapermillExecutionError as exc:
         raise BookError(f"{document.source}: cell {exc.exec_count} raised {exc.ename}: "
                         f"{exc.evalue} (executed notebook kept at {target})") from None
+    _collapse_parameters(target)
     return time.perf_counter() - start
+
+
+def _collapse_parameters(path: Path) -> None:
+    """Collapse papermill's injected-parameters cell on the page, as the notebooks' own
+    parameters cells are (tag ``hide-input``: the values stay one click away)."""
+    import nbformat
+
+    notebook = nbformat.read(str(path), as_version=4)
+    changed = False
+    for cell in notebook.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
+            changed = True
+    if changed:
+        nbformat.write(notebook, str(path))
 
 
 def _stage_sources(root: Path, stage: Path, documents: list[Document],

@@ -25,7 +25,7 @@
 # ReLU follows each set's projection. The second half works through why low similarity between
 # sets means more information in their concatenation.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 M = 3  # embedding sets
 N = 4  # fields
 K = 5  # embedding size per set

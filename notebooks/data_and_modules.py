@@ -23,7 +23,7 @@
 # **Why scale the embeddings at all?** Adding cross layers or MLP layers to DCNv2 does not raise
 # AUC either (Table 3), so the embedding is the module worth scaling.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
 rows = None  # synthetic only: rows generated (None: the protocol's)

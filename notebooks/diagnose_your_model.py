@@ -26,7 +26,7 @@
 # field embeddings, an MLP on top), trained on the book's synthetic benchmark with an ordinary
 # training loop.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 rows = 300000  # rows of the synthetic benchmark
 embedding_dim = 32  # one table per field, this wide
 epochs = 2  # plain training loop, Adam, batch 2048

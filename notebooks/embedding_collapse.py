@@ -24,7 +24,7 @@
 # grow (Figure 15). This chapter trains single-embedding (SE) DCNv2 models at several sizes and
 # measures all four.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
 rows = None  # synthetic only: rows generated (None: the protocol's)

@@ -25,7 +25,7 @@
 # with low IA give low-IA sub-embeddings. The FFM, which learns one independent sub-embedding
 # per partner, shows the same pattern (Figure 14).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
 rows = None  # synthetic only: rows generated (None: the protocol's)

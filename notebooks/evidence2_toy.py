@@ -23,7 +23,7 @@
 # gradient formula numerically against autograd, and it reruns the toy experiment over several
 # seeds.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 K = 10  # embedding size (the paper only says 3 < K << 100)
 D3_values = [3, 100]  # cardinality of the partner field: "small" and "large"
 iterations = 5000  # full-batch SGD steps, learning rate 1 (as in the paper)

@@ -25,7 +25,7 @@
 # regulariser (the paper's form, weight $10^{-5}$ as in the official code, on all cross layers)
 # at several sizes.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
 rows = None  # synthetic only: rows generated (None: the protocol's)

@@ -22,7 +22,7 @@
 # interaction trades collapse for over-fitting. The appendix adds that multi-embedding makes
 # even the DNN scale (Figure 17b).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
 rows = None  # synthetic only: rows generated (None: the protocol's)

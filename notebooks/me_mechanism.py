@@ -23,7 +23,7 @@
 # from the separated interaction modules**: sharing one interaction across the sets, or
 # regularising their patterns to agree, loses both diversity and scalability (Figures 10c/d).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
 rows = None  # synthetic only: rows generated (None: the protocol's)

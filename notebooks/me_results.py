@@ -28,7 +28,7 @@
 # device, data fingerprint and seed of one run; `results/README.md` has the command). This
 # chapter still trains a live slice (DCNv2 SE and ME) and checks it against the records.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
 rows = None  # synthetic only: rows generated (None: the protocol's)
@@ -99,7 +99,6 @@ else:
     source_text = "no committed records for this data set: Table 1 below shows the live runs only."
     table_source = live.assign(dataset=dataset)
 glue("me_source", Markdown(source_text), display=False)
-display(Markdown(source_text))
 
 # %% [markdown]
 # {glue:md}`me_source`

@@ -28,7 +28,7 @@
 # 30,522 x 384). We use its token-embedding matrix in T5's place: a pretrained transformer's
 # input embedding, as in the paper, but a smaller model trained with a different objective.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
 rows = None  # synthetic only: rows generated (None: the protocol's)

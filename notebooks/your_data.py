@@ -38,7 +38,7 @@
 # data and none of the paper's data sets: a binary outcome with high-cardinality id fields
 # (aircraft, flight number) beside small ones, like a click log.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 path = ""  # your table (.csv/.tsv/.txt[.gz], .parquet); "": the NYC flights demo table
 label = "delayed"  # the binary label column
 categorical = ["month", "day", "weekday", "hour", "carrier", "flight", "tailnum", "origin",

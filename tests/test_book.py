@@ -84,6 +84,16 @@ def test_book_without_a_repository_url_has_no_launch_buttons(tmp_path, monkeypat
     page = (html / "notebooks" / "page.html").read_text()
     assert "fine" in page
     assert "mybinder" not in page and "colab" not in page
+    # papermill's injected parameters are collapsed on the page (one click away)
+    assert re.search(r'class="cell tag_injected-parameters tag_hide-input', page)
+
+
+def test_every_chapters_parameters_cell_is_collapsed_on_its_page():
+    for source in sorted((ROOT / "notebooks").glob("*.py")):
+        cells = book.read_notebook(source).cells
+        tagged = [c.metadata.get("tags", []) for c in cells
+                  if "parameters" in c.metadata.get("tags", [])]
+        assert tagged and all("hide-input" in tags for tags in tagged), source.name
 
 
 def test_broken_notebook_fails_the_pipeline(tmp_path):

@@ -44,6 +44,35 @@ TABLE1 = {
     },
 }
 
+#: Tables 5 and 6 (appendix): standard deviation of test AUC over the 3 runs of each Table 1
+#: cell, same layout as TABLE1 (ME at 1x is SE's base, so its entry is None there).
+_STD_1E5 = {
+    "criteo": {"dnn": ((4, 2, 7, 11, 6), (None, 4, 15, 7, 5)),
+               "ipnn": ((3, 13, 4, 7, 16), (None, 9, 2, 15, 8)),
+               "nfwfm": ((12, 8, 12, 11, 22), (None, 17, 2, 12, 10)),
+               "xdeepfm": ((3, 2, 8, 5, 9), (None, 6, 22, 11, 9)),
+               "dcnv2": ((2, 7, 9, 11, 4), (None, 5, 14, 15, 5)),
+               "finalmlp": ((9, 7, 8, 2, 20), (None, 17, 5, 4, 12))},
+    "avazu": {"dnn": ((8, 11, 31, 36, 13), (None, 17, 13, 26, 5)),
+              "ipnn": ((20, 22, 10, 7, 18), (None, 12, 23, 9, 28)),
+              "nfwfm": ((17, 20, 9, 22, None), (None, 38, 29, 35, None)),
+              "xdeepfm": ((9, 25, 30, 4, 50), (None, 6, 26, 4, 19)),
+              "dcnv2": ((22, 23, 10, 3, 16), (None, 11, 12, 11, 24)),
+              "finalmlp": ((26, 19, 17, 15, 25), (None, 13, 29, 18, 22))},
+}
+TABLE1_STD = {dataset: {model: tuple([None if v is None else v * 1e-5 for v in row]
+                                     for row in rows)
+                        for model, rows in models.items()}
+              for dataset, models in _STD_1E5.items()}
+
+#: Table 4: the data sets (instances, fields, sum / max / min of the field cardinalities).
+DATASETS = {
+    "criteo": {"instances": 45.8e6, "fields": 39, "sum_cardinality": 1.08e6,
+               "max_cardinality": 0.19e6, "min_cardinality": 4},
+    "avazu": {"instances": 40.4e6, "fields": 22, "sum_cardinality": 2.02e6,
+              "max_cardinality": 1.61e6, "min_cardinality": 5},
+}
+
 #: Fig. 9 / section 5: Pearson correlation of sub-embedding IA with the partner field's IA.
 PARTNER_CORRELATION = {"SE": 0.68, "ME": 0.52}
 
@@ -53,15 +82,20 @@ AUTOINT_ME_GAIN_4X = 6e-4
 
 
 def table1_frame(dataset: str = "criteo") -> pd.DataFrame:
-    """Table 1 of the paper for one data set: one row per (model, SE/ME, scale)."""
+    """Table 1 of the paper for one data set: one row per (model, SE/ME, scale), with the
+    standard deviation over its 3 runs (Tables 5/6)."""
     if dataset not in TABLE1:
         raise ValueError(f"the paper's Table 1 covers {sorted(TABLE1)}, not {dataset!r}")
     rows = []
     for model, (se, me) in TABLE1[dataset].items():
         for kind, values in (("SE", se), ("ME", me)):
-            for scale, auc in zip(SCALES, values):
+            std = TABLE1_STD[dataset][model][0 if kind == "SE" else 1]
+            for scale, auc, sd in zip(SCALES, values, std):
                 if auc is not None:
-                    rows.append({"model": model, "embedding": kind, "scale": scale, "auc": auc})
+                    rows.append({"model": model, "embedding": kind, "scale": scale, "auc": auc,
+                                 # ME's base cell is SE's base model, with SE's spread
+                                 "auc_std": sd if sd is not None or scale > 1
+                                 else TABLE1_STD[dataset][model][0][0]})
     return pd.DataFrame(rows)
 
 

@@ -194,6 +194,20 @@ def test_paper_table1_cells():
         paper.table1_frame("movielens")
 
 
+def test_paper_standard_deviations_follow_table1():
+    """Tables 5/6 have one SD per Table 1 cell: none where Table 1 has no cell, none for ME's
+    base (it is SE's base model), which the frame fills with SE's base SD."""
+    for dataset, models in paper.TABLE1.items():
+        for model, rows in models.items():
+            for auc, std in zip(rows, paper.TABLE1_STD[dataset][model]):
+                assert len(std) == len(auc) == len(paper.SCALES)
+                assert all((a is None) == (s is None) for a, s in zip(auc[1:], std[1:]))
+            assert paper.TABLE1_STD[dataset][model][1][0] is None
+    criteo = paper.table1_frame("criteo").set_index(["model", "embedding", "scale"]).auc_std
+    assert criteo[("dcnv2", "SE", 4)] == pytest.approx(11e-5)
+    assert criteo[("dcnv2", "ME", 1)] == criteo[("dcnv2", "SE", 1)] == pytest.approx(2e-5)
+
+
 def test_figure_widget_redraws_on_change():
     import ipywidgets as widgets
     import matplotlib.pyplot as plt

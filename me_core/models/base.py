@@ -2,7 +2,7 @@
 
 A single-embedding (SE) model is the M = 1 case at K = base x scale; a multi-embedding (ME)
 model has M = scale sets of the base size, each with its own interaction module, averaged
-before the shared head (the paper's multi-embedding design, section 5). ``forward`` returns logits
+before the shared head (the paper's multi-embedding design, section 4). ``forward`` returns logits
 (train with BCE-with-logits); ``regularization_loss()`` is the one channel through which a model
 adds a term to the training loss (zero for plain models).
 """
@@ -39,7 +39,7 @@ class CTRModel(nn.Module):
 
     def add_set_head(self, in_features: int, mlp_dims: Sequence[int], dropout: float,
                      shared: bool = False) -> None:
-        """The tail most models share (the paper's multi-embedding design, section 5): each
+        """The tail most models share (the paper's multi-embedding design, section 4): each
         set's features go through its own projection (the first MLP layer, ``self.project``),
         the sets are averaged, and the shared rest of the MLP (``self.head``) gives one logit.
         With M = 1 this is the single-embedding model's MLP."""

@@ -96,23 +96,42 @@ def figure_png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def figure_widget(render, controls: dict):
-    """Controls above an image that ``render(**values)`` (returning a matplotlib figure) redraws
-    whenever a control changes.
+def control_values(control) -> list:
+    """The values a selection control (Dropdown, ToggleButtons, SelectionSlider) can take, in
+    the order of its options (``(label, value)`` pairs give their value)."""
+    return [option[1] if isinstance(option, tuple) and len(option) == 2 else option
+            for option in control.options]
 
-    The figure travels as PNG bytes in an ``Image`` widget's state rather than through an
-    ``Output`` widget, so the static book shows the initial figure from the saved widget state,
-    and executing the notebook headless never waits on output-capture messages (an ``Output``
-    widget updated during execution can stall nbclient; jupyter/nbclient#312).
+
+def figure_widget(render, controls: dict):
+    """Controls above a figure that works without a kernel: ``render(**values)`` (returning a
+    matplotlib figure) is drawn once for every combination of the controls' values, at build
+    time, and the browser switches between the drawings.
+
+    ``controls`` maps ``render``'s argument names to selection widgets (Dropdown,
+    ToggleButtons, SelectionSlider: anything with ``options`` and ``index``). Each control's
+    ``index`` is linked in the browser (``jslink``) to the selected child of a ``Stack`` of
+    ``Image`` widgets, nested one level per control, so the static book and a live notebook
+    behave the same. The grid is the product of the controls' option counts: keep it small.
+    Figures travel as PNG bytes in the widget state (an ``Output`` widget updated during
+    headless execution can stall nbclient; jupyter/nbclient#312).
     """
     import ipywidgets as widgets
 
-    image = widgets.Image(format="png")
+    names = list(controls)
+    for name, control in controls.items():
+        if not hasattr(control, "index") or not hasattr(control, "options"):
+            raise TypeError(f"control {name!r}: a selection widget with options is needed, "
+                            f"not {type(control).__name__}")
 
-    def redraw(_change=None) -> None:
-        image.value = figure_png(render(**{k: c.value for k, c in controls.items()}))
+    def level(depth: int, chosen: dict):
+        if depth == len(names):
+            return widgets.Image(value=figure_png(render(**chosen)), format="png")
+        control = controls[names[depth]]
+        stack = widgets.Stack([level(depth + 1, {**chosen, names[depth]: value})
+                               for value in control_values(control)],
+                              selected_index=control.index)
+        widgets.jslink((control, "index"), (stack, "selected_index"))
+        return stack
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([widgets.HBox(list(controls.values())), image])
+    return widgets.VBox([widgets.HBox(list(controls.values())), level(0, {})])

@@ -269,16 +269,18 @@ _ = record_finding("embedding_collapse", "fig15", figure="Figure 15",
 #
 # ## Explore a field's spectrum
 #
-# Pick a field and a model size to compare its learned spectrum with a random table's.
+# Pick a field and a model size to compare its learned spectrum with a random table's (every
+# combination is drawn when the page is built, so the controls work in the static book too).
 
 # %% tags=["hide-input"]
 by_scale = {run.config.scale: run for run in runs if run.config.seed == seeds[0]}
+twins = {scale: A.random_twin(run.config, dims) for scale, run in by_scale.items()}
 
 
 def show_field(field: int, scale: int):
     run = by_scale[scale]
     learned = A.field_spectra(run.model, [field])
-    random = A.field_spectra(A.random_twin(run.config, dims), [field])
+    random = A.field_spectra(twins[scale], [field])
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.plot(random.k, random.sigma, label="random initialisation")
     ax.plot(learned.k, learned.sigma, label="learned")

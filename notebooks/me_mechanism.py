@@ -189,8 +189,8 @@ def show_set(m: int):
     return fig
 
 
-display(figure_widget(show_set, {"m": widgets.IntSlider(value=1, min=1, max=M,
-                                                        description="set")}))
+display(figure_widget(show_set, {"m": widgets.ToggleButtons(options=list(range(1, M + 1)),
+                                                            value=1, description="set")}))
 
 # %% [markdown]
 # {glue:md}`mech_fig10b`

@@ -222,7 +222,8 @@ def show_model(model: str, paper_data: str):
     if model in paper.TABLE1[paper_data]:
         ref = paper.table1_frame(paper_data)
         for color, (kind, part) in zip(PALETTE, ref[ref.model == model].groupby("embedding")):
-            axes[1].plot(part.scale, part.auc, marker="o", color=color, label=kind)
+            axes[1].errorbar(part.scale, part.auc, yerr=part.auc_std, marker="o", color=color,
+                             capsize=3, label=kind)  # SD of 3 runs (Tables 5/6)
         axes[1].legend()
         axes[1].set_xlabel("model size (x base)")
         caption(axes[1], f"reported in the paper: {paper_data}")

@@ -215,12 +215,12 @@ def test_navigation_follows_the_table_of_contents(browser, server):
 
 
 def test_widget_page_renders_its_widgets_from_the_local_javascript(browser, server, built_book):
-    """The me_mechanism page's slider redraws a PNG held by an Image widget: both must render,
+    """The me_mechanism page's buttons switch PNGs held by Image widgets: both must render,
     with the HTML manager, require.js and the fonts served by the book itself."""
     visit = PageVisit()
     page = _open(browser, server, "notebooks/me_mechanism", visit)
     try:
-        page.wait_for_selector(".jupyter-widgets .widget-slider", timeout=30_000)
+        page.wait_for_selector(".jupyter-widgets .widget-toggle-buttons", timeout=30_000)
         page.wait_for_selector(".jupyter-widgets img", timeout=30_000)
         widths = page.eval_on_selector_all(".jupyter-widgets img",
                                            "images => images.map(i => i.naturalWidth)")
@@ -231,6 +231,94 @@ def test_widget_page_renders_its_widgets_from_the_local_javascript(browser, serv
         assert any(path.startswith("/widgets/") and path.endswith((".woff", ".woff2", ".ttf"))
                    for path in loaded), "the widget fonts were not loaded from /widgets/"
         assert not visit.problems, "\n".join(visit.problems)
+    finally:
+        page.close()
+
+
+# the figures a widget box shows, as SHA-256 digests of their bytes (an Image widget's view
+# renders its PNG through a fresh blob: URL each time, so URLs cannot be compared)
+_VISIBLE_FIGURES = """async box => {
+    const shown = Array.from(box.querySelectorAll('img')).filter(i => i.offsetParent !== null);
+    const digests = [];
+    for (const img of shown) {
+        const bytes = await (await fetch(img.src)).arrayBuffer();
+        const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+        digests.push(Array.from(hash, b => b.toString(16).padStart(2, '0')).join(''));
+    }
+    return digests;
+}"""
+
+
+def _choose(control, kind: str, index: int) -> None:
+    if kind == "select":
+        control.select_option(index=index)
+    else:
+        control.locator("button").nth(index).click()
+
+
+def _chosen(control, kind: str) -> tuple[int, int]:
+    """(selected index, number of options) of a Dropdown or a ToggleButtons group."""
+    if kind == "select":
+        return control.evaluate("s => [s.selectedIndex, s.options.length]")
+    return control.evaluate("""g => { const b = Array.from(g.querySelectorAll('button'));
+        return [b.findIndex(x => x.classList.contains('mod-active')), b.length]; }""")
+
+
+def _shown(page, box, before: list[str], changed: bool, timeout_ms: int = 5_000) -> list[str]:
+    """The box's visible figure once it differs from ``before`` (changed) or equals it."""
+    now = box.evaluate(_VISIBLE_FIGURES)
+    for _ in range(timeout_ms // 100):
+        if (now != before) == changed:
+            break
+        page.wait_for_timeout(100)
+        now = box.evaluate(_VISIBLE_FIGURES)
+    return now
+
+
+@pytest.mark.parametrize("document", [d for d in DOCUMENTS if d.is_notebook],
+                         ids=[d.path for d in DOCUMENTS if d.is_notebook])
+def test_every_control_switches_its_figure_without_a_kernel(browser, server, built_book,
+                                                            document):
+    """Each control of each figure widget, operated in the static page (no kernel): the figure
+    shown changes to another precomputed one, and back when the control is set back."""
+    widgets = _expected_widgets(_notebook_outputs(built_book, document.path))
+    if not widgets:
+        pytest.skip("no widgets on this page")
+    visit = PageVisit()
+    page = _open(browser, server, document.path, visit)
+    try:
+        page.wait_for_function(
+            f"document.querySelectorAll('.cell_output .jupyter-widgets').length >= {widgets}",
+            timeout=30_000)
+        boxes = page.locator(".cell_output .widget-vbox:has(img)")
+        operated = []
+        for b in range(boxes.count()):
+            box = boxes.nth(b)
+            controls = [("select", box.locator("select").nth(i))
+                        for i in range(box.locator("select").count())]
+            controls += [("toggle", box.locator(".widget-toggle-buttons").nth(i))
+                         for i in range(box.locator(".widget-toggle-buttons").count())]
+            for kind, control in controls:
+                before = box.evaluate(_VISIBLE_FIGURES)
+                assert len(before) == 1, f"{document.path}: {len(before)} figures shown at once"
+                current, count = _chosen(control, kind)
+                assert count > 1 and current >= 0, (document.path, kind, current, count)
+                # another value must show another figure (two values may draw the same one)
+                changed = None
+                for other in [i for i in range(count) if i != current]:
+                    _choose(control, kind, other)
+                    after = _shown(page, box, before, changed=True)
+                    if after != before:
+                        changed = after
+                        break
+                assert changed is not None and len(changed) == 1, (
+                    f"{document.path}: control {kind} #{len(operated)} changes no figure")
+                _choose(control, kind, current)
+                assert _shown(page, box, before, changed=False) == before, (
+                    f"{document.path}: setting the control back does not restore the figure")
+                operated.append(kind)
+        assert operated, f"{document.path}: widgets but no control to operate"
+        assert not visit.problems, f"{document.path}:\n" + "\n".join(visit.problems)
     finally:
         page.close()
 

@@ -208,22 +208,35 @@ def test_paper_standard_deviations_follow_table1():
     assert criteo[("dcnv2", "ME", 1)] == criteo[("dcnv2", "SE", 1)] == pytest.approx(2e-5)
 
 
-def test_figure_widget_redraws_on_change():
+def test_figure_widget_precomputes_every_combination_and_links_the_controls():
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    def render(n: int):
+    drawn = []
+
+    def render(n: int, style: str):
+        drawn.append((n, style))
         fig, ax = plt.subplots()
-        ax.plot(range(n))
+        ax.plot(range(n), style)
         return fig
 
-    slider = widgets.IntSlider(value=2, min=2, max=9)
-    box = figure_widget(render, {"n": slider})
-    image = box.children[1]
-    before = bytes(image.value)
-    assert before.startswith(b"\x89PNG")
-    slider.value = 9
-    assert bytes(image.value) != before
+    size = widgets.Dropdown(options=[("two", 2), ("nine", 9)], value=9)
+    style = widgets.ToggleButtons(options=["-", "--", ":"], value="--")
+    box = figure_widget(render, {"n": size, "style": style})
+    assert drawn == [(n, s) for n in (2, 9) for s in ("-", "--", ":")]  # the whole grid, once
+    outer = box.children[1]
+    assert outer.selected_index == 1 and all(c.selected_index == 1 for c in outer.children)
+    pngs = {bytes(image.value) for inner in outer.children for image in inner.children}
+    assert len(pngs) == 6 and all(p.startswith(b"\x89PNG") for p in pngs)
+    # the switching is client-side: each control's index is jslinked to its level's stacks
+    from ipywidgets.widgets.widget_link import Link
+
+    links = [w for w in widgets.Widget.widgets.values() if isinstance(w, Link)]
+    assert any(link.source == (size, "index") and link.target == (outer, "selected_index")
+               for link in links)
+    assert sum(link.source == (style, "index") for link in links) == 2
+    with pytest.raises(TypeError, match="control 'n': a selection widget"):
+        figure_widget(render, {"n": widgets.IntSlider(value=2, min=2, max=9)})
 
 
 @pytest.mark.slow

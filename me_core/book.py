@@ -82,6 +82,22 @@ def _check_profile(profiles: dict, profile: str, documents: list[Document]) -> d
     return chosen
 
 
+def _quiet_shutdown_kernel_manager() -> type:
+    """jupyter_client 8 interrupts a kernel (SIGINT) before it asks it to shut down, so every
+    executed notebook ended with "KeyboardInterrupt caught in kernel" in the build log, an
+    ERROR that is not one. A finished notebook has nothing to interrupt: this manager skips
+    the interrupt while shutting down (an interrupt during execution, e.g. on a cell timeout,
+    is unchanged)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietShutdownKernelManager(AsyncKernelManager):
+        async def _async_interrupt_kernel(self) -> None:
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
+    return QuietShutdownKernelManager
+
+
 def _execute(document: Document, target: Path, parameters: dict[str, Any]) -> float:
     import papermill
 
@@ -95,6 +111,7 @@ def _execute(document: Document, target: Path, parameters: dict[str, Any]) -> fl
             # the kernel listens on localhost only; its per-notebook "running over TCP without
             # encryption" warning is noise in the build log (kernel errors still show)
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            kernel_manager_class=_quiet_shutdown_kernel_manager(),
         )
     except papermill.PapermillExecutionError as exc:
         raise BookError(f"{document.source}: cell {exc.exec_count} raised {exc.ename}: "

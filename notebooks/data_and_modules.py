@@ -31,7 +31,9 @@ fractions = [0.1, 0.3, 1.0]  # shares of the training split (nested subsets)
 scales = [1, 2, 4]  # model sizes for Table 2
 cross_layers = [2, 4, 6, 8]  # Table 3: DCNv2 base size with this many cross layers (paper: 4)
 mlp_depths = [1, 2, 3]  # Table 3: hidden MLP layers of width 400 (paper: 2)
-seed = 0  # model seed
+seeds = [0, 1, 2]  # model seeds of every cell; the first is trained live, see below
+results = ["results/table1-synthetic/records.jsonl",
+           "results/chapters-synthetic/records.jsonl"]  # committed records ([]: train all)
 protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
 max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
 patience = None  # epochs without improvement before stopping (None: the protocol's)
@@ -42,14 +44,14 @@ run_dir = ""  # folder of finished runs to load instead of training ("": this bu
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
 import me_core
+from me_core.experiments import data_modules as D
 from me_core.experiments import runs as R
 from me_core.plots import caption
-from me_core.report import record_finding, verdict
+from me_core.report import record_finding
 
 me_core.setup_notebook()
 chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
@@ -63,41 +65,60 @@ base, data_text = chapter.base, chapter.data_text
 # Mean IA over fields of DCNv2 trained on nested fractions of the training split (the
 # validation and test splits stay whole). IA is only comparable at equal width, so read each
 # row (one model size) across the fractions, and SE against ME at the same size.
+#
+# Every cell has three seeds. Training them all would take longer than this whole book, so the
+# cells come from committed run records (`results/`, written by the command in its README with
+# this code), and this build retrains the first seed at the smallest and the full fraction:
+# those live runs must equal their records, and the text below says whether they do.
 
 # %%
-configs = []
-for fraction in fractions:
-    configs += R.grid(base, ["dcnv2"], scales, ["se", "me"], [seed], fraction=float(fraction))
-table2_runs = chapter.train(configs)
-t2 = R.runs_frame(table2_runs)
-table2 = t2.pivot_table(index=["scale", "embedding"], columns="fraction", values="mean_field_ia")
-display(table2.round(2).rename(columns=lambda f: f"{f:.0%} of the data"))
+table2_configs = [config for fraction in fractions for config in
+                  R.grid(base, ["dcnv2"], scales, ["se", "me"], seeds, fraction=float(fraction))]
+table2_runs = chapter.collect(table2_configs, results, live=lambda config: (
+    config.seed == seeds[0] and config.fraction in (min(fractions), 1.0)))
+t2 = table2_runs.frame
+glue("data_table2_source", Markdown(table2_runs.text() + "."), display=False)
+display(D.table2_cells(t2))
+
+# %% [markdown]
+# Mean ± standard deviation over seeds; {glue:md}`data_table2_source`
 
 # %% tags=["hide-input"]
+cells = t2.groupby(["scale", "embedding", "fraction"]).mean_field_ia.agg(["mean", "std"])
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
-for (scale, kind), row in table2.iterrows():
-    ax.plot(row.index, row.values, marker="o" if kind == "SE" else "s",
-            linestyle="-" if kind == "SE" else "--", label=f"{kind} {scale}x",
-            color=f"C{sorted(scales).index(scale)}")
+for (scale, kind), part in cells.groupby(level=["scale", "embedding"]):
+    part = part.droplevel(["scale", "embedding"])
+    ax.errorbar(part.index, part["mean"], yerr=part["std"], marker="o" if kind == "SE" else "s",
+                linestyle="-" if kind == "SE" else "--", label=f"{kind} {scale}x", capsize=3,
+                color=f"C{sorted(scales).index(scale)}")
 ax.set_xscale("log")
 ax.set_xlabel("fraction of the training data")
 ax.set_ylabel("mean IA over fields")
 ax.legend(ncol=2)
-caption(ax, "Table 2 (ours) as a plot: IA against data size")
+caption(ax, f"Table 2 (ours) as a plot: IA against data size (mean ± SD, {len(seeds)} seeds)")
 plt.show()
-enlarged = [s for s in scales if s > 1]
-me_wins = sum(table2.loc[(s, "ME"), f] > table2.loc[(s, "SE"), f]
-              for s in enlarged for f in fractions)
-cells = len(enlarged) * len(fractions)
-rises = {s: bool(table2.loc[(s, "SE")].is_monotonic_increasing) for s in scales}
-ours = (f"ME above SE in {me_wins} of {cells} (size, fraction) cells; SE IA rises "
-        f"monotonically with data at sizes {[s for s, r in rises.items() if r]}, not at "
-        f"{[s for s, r in rises.items() if not r]}")
-glue("data_table2", Markdown(ours + "."), display=False)
+table2_findings = {"me": D.me_above_se_at_every_size(t2),
+                   "small": D.data_raises_small_model_ia(t2),
+                   "large": D.large_model_ia_not_monotone(t2)}
+glue("data_table2", Markdown("; ".join(f.ours for f in table2_findings.values()) + "."),
+     display=False)
 _ = record_finding("data_and_modules", "table2", figure="Table 2",
                    finding="ME has higher IA than SE at every data size",
-                   paper="ME beats SE at every data size; IA not monotone in data for large models",
-                   ours=ours, verdict=verdict(me_wins == cells, me_wins >= cells / 2),
+                   paper="ME beats SE at every data size", ours=table2_findings["me"].ours,
+                   verdict=table2_findings["me"].verdict, reason=table2_findings["me"].reason,
+                   evidence=table2_findings["me"], data=data_text)
+_ = record_finding("data_and_modules", "table2_small", figure="Table 2",
+                   finding="More data raises the IA of the smallest model",
+                   paper="more data raises IA; data limits IA only for the smallest sizes",
+                   ours=table2_findings["small"].ours, verdict=table2_findings["small"].verdict,
+                   reason=table2_findings["small"].reason, evidence=table2_findings["small"],
+                   data=data_text)
+_ = record_finding("data_and_modules", "table2_large", figure="Table 2",
+                   finding="For the largest model, IA is not monotone in data size",
+                   paper="interaction-collapse dominates for large models: IA can fall as data "
+                         "grows", ours=table2_findings["large"].ours,
+                   verdict=table2_findings["large"].verdict,
+                   reason=table2_findings["large"].reason, evidence=table2_findings["large"],
                    data=data_text)
 
 # %% [markdown]
@@ -105,43 +126,48 @@ _ = record_finding("data_and_modules", "table2", figure="Table 2",
 #
 # *Reported in the paper:* more data raises IA and interaction-collapse lowers it, so IA is not
 # monotone in data size; data is the limiting factor only for the smallest sizes; ME beats SE at
-# every data size. (The cell values are not available to us.)
+# every data size. (The cell values are not available to us.) Each of the three statements is
+# judged above on its own, paired by seed; the status page lists them.
 #
 # ## Table 3: scaling the other modules of DCNv2
 #
 # The base DCNv2 ($K = 10$) with more or fewer cross layers, and with more or fewer hidden MLP
-# layers of width 400 (the first of which is the projection after the cross network).
+# layers of width 400 (the first of which is the projection after the cross network), each
+# compared, seed by seed, with scaling the embeddings instead (ME at the largest size). Again
+# three seeds from the records, and the first seed of the default and of the shallowest cross
+# network retrained in this build.
 
 # %%
-module_configs = ([R.grid(base, ["dcnv2"], [1], ["se"], [seed],
-                          model_options={} if n == 4 else {"cross_layers": n})[0]
-                   for n in cross_layers]
-                  + [R.grid(base, ["dcnv2"], [1], ["se"], [seed],
-                            model_options={} if d == 2 else {"mlp_dims": [400] * d})[0]
-                     for d in mlp_depths])
-module_runs = chapter.train(module_configs)
-table3 = pd.DataFrame([{
-    "module": "cross layers" if i < len(cross_layers) else "MLP layers",
-    "layers": cross_layers[i] if i < len(cross_layers) else mlp_depths[i - len(cross_layers)],
-    "non-embedding parameters": r.record["parameters"]["other"],
-    "test AUC": r.record["test"]["auc"]} for i, r in enumerate(module_runs)])
-display(table3.set_index(["module", "layers"]).round(5))
+variants = {"default": {},  # the paper's DCNv2: 4 cross layers, 2 MLP layers
+            **{f"{n} cross layers": {"cross_layers": n} for n in cross_layers if n != 4},
+            **{f"{d} MLP layers": {"mlp_dims": [400] * d} for d in mlp_depths if d != 2}}
+module_configs = {name: R.grid(base, ["dcnv2"], [1], ["se"], seeds, model_options=options)
+                  for name, options in variants.items()}
+live_variants = list(variants)[:2]
+module_runs = chapter.collect([c for cs in module_configs.values() for c in cs], results,
+                              live=lambda config: config.seed == seeds[0] and config.key() in {
+                                  c.key() for name in live_variants for c in module_configs[name]})
+variant_of = {c.key(): name for name, cs in module_configs.items() for c in cs}
+modules = module_runs.frame.assign(variant=lambda f: f.key.map(variant_of))
+glue("data_table3_source", Markdown(module_runs.text() + "."), display=False)
+table3 = modules.groupby("variant", sort=False).agg(
+    non_embedding_parameters=("other_params", "first"), test_auc=("test_auc", "mean"),
+    sd=("test_auc", "std"), seeds=("seed", "nunique"))
+display(table3.style.format({"test_auc": "{:.4f}", "sd": "{:.4f}",
+                             "non_embedding_parameters": "{:,}"}))
+
+# %% [markdown]
+# Test AUC, mean and standard deviation over seeds; {glue:md}`data_table3_source`
 
 # %% tags=["hide-input"]
-best_module = table3["test AUC"].max()
-default_run = chapter.train(R.grid(base, ["dcnv2"], [1], ["se"], [seed]), verbose=False)[0]
-default = default_run.record["test"]["auc"]
-embedding_runs = R.runs_frame(chapter.train(
-    R.grid(base, ["dcnv2"], scales, ["me"], [seed]), verbose=False))
-best_embedding = embedding_runs.test_auc.max()
-ours = (f"best deeper/shallower variant {best_module - default:+.4f} AUC over the default "
-        f"4 cross + 2 MLP layers; best ME embedding scaling {best_embedding - default:+.4f}")
-shows = best_module - default < max(best_embedding - default, 0) + 1e-4
-glue("data_table3", Markdown(ours + "."), display=False)
+embeddings = t2[(t2.fraction == 1.0)]
+table3_finding = D.embeddings_beat_other_modules(modules, embeddings)
+glue("data_table3", Markdown(table3_finding.ours + "."), display=False)
 _ = record_finding("data_and_modules", "table3", figure="Table 3",
-                   finding="More cross or MLP layers do not raise AUC like scaling embeddings",
+                   finding="Scaling the embeddings beats adding or removing cross or MLP layers",
                    paper="no AUC gain from more cross layers or MLP layers (values not available)",
-                   ours=ours, verdict=verdict(shows), data=data_text, reason="one seed")
+                   ours=table3_finding.ours, verdict=table3_finding.verdict,
+                   reason=table3_finding.reason, evidence=table3_finding, data=data_text)
 
 # %% [markdown]
 # {glue:md}`data_table3`

@@ -29,7 +29,10 @@ data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k fol
 rows = None  # synthetic only: rows generated (None: the protocol's)
 analysis_scale = 4  # SE vs ME DCNv2 at this scale for Figures 9, 10a, 10b (paper: 10)
 variant_scales = [2, 4]  # Figures 10c/d: ME, shared-interaction and aligned-pattern variants
-seed = 0  # model seed
+seed = 0  # model seed of the analysed runs
+variant_seeds = [0, 1, 2]  # Figure 10c's seeds; the first is trained live at the largest size
+results = ["results/table1-synthetic/records.jsonl",
+           "results/chapters-synthetic/records.jsonl"]  # committed records ([]: train all)
 protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
 max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
 patience = None  # epochs without improvement before stopping (None: the protocol's)
@@ -42,13 +45,13 @@ run_dir = ""  # folder of finished runs to load instead of training ("": this bu
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
 import me_core
 from me_core import paper
 from me_core.experiments import analysis as A
+from me_core.experiments import mechanism as V
 from me_core.experiments import runs as R
 from me_core.plots import caption, figure_widget, heatmap, scale_curves
 from me_core.report import record_finding, verdict
@@ -61,10 +64,16 @@ chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir
 base, data_text = chapter.base, chapter.data_text
 
 # %%
-runs = chapter.train(
-    R.grid(base, ["dcnv2"], sorted({1, analysis_scale, *variant_scales}), ["se", "me"], [seed])
-    + R.grid(base, ["dcnv2_shared", "dcnv2_aligned"], variant_scales, ["me"], [seed]))
-by = {(r.config.model, r.config.multi_embedding, r.config.scale): r for r in runs}
+runs = chapter.train(R.grid(base, ["dcnv2"], [analysis_scale], ["se", "me"], [seed]))
+# Figures 10c/d: every seed from committed records; the first retrained at the largest size,
+# whose weights Figure 10d analyses
+variant_runs = chapter.collect(
+    R.grid(base, ["dcnv2"], [1, *variant_scales], ["me"], variant_seeds)
+    + R.grid(base, ["dcnv2_shared", "dcnv2_aligned"], variant_scales, ["me"], variant_seeds),
+    results, live=lambda config: config.seed == variant_seeds[0]
+    and config.scale == max(variant_scales))
+by = {(r.config.model, r.config.multi_embedding, r.config.scale): r
+      for r in [*runs, *variant_runs.live]}
 se_run, me_run = by[("dcnv2", False, analysis_scale)], by[("dcnv2", True, analysis_scale)]
 
 # %% [markdown]
@@ -204,44 +213,34 @@ display(figure_widget(show_set, {"m": widgets.ToggleButtons(options=list(range(1
 
 # %% tags=["hide-input"]
 names = {"dcnv2": "ME", "dcnv2_shared": "shared interaction", "dcnv2_aligned": "aligned patterns"}
-rows_v, field_div = [], {}
-for (model, multi, scale), run in by.items():
-    if model in names and (multi or scale == 1):
-        if multi:
-            field_div[(model, scale)] = A.set_diversity(run.model).set_index("field").diversity
-        d = field_div[(model, scale)].mean() if multi else float("nan")
-        rows_v.append({"variant": names[model], "scale": scale, "seed": seed,
-                       "test_auc": run.record["test"]["auc"], "diversity": d,
-                       "pattern_alignment": A.pattern_alignment(run.model) if multi
-                       else float("nan")})
-variants = R.with_shared_base(pd.DataFrame(rows_v), "variant",
-                              ["shared interaction", "aligned patterns"])
+top = max(variant_scales)
+variants = R.with_shared_base(
+    variant_runs.frame.assign(variant=lambda f: f.model.map(names)), "variant",
+    ["shared interaction", "aligned patterns"])
+# Figure 10d on the trained weights of the first seed at the largest size
+field_div = {n: A.set_diversity(by[(m, True, top)].model).set_index("field").diversity
+             for m, n in names.items()}
+dv = {n: float(d.mean()) for n, d in field_div.items()}
+align = {n: A.pattern_alignment(by[(m, True, top)].model) for m, n in names.items()}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 scale_curves(axes[0], variants, "test_auc", group="variant")
 axes[0].set_ylabel("test AUC")
 caption(axes[0], "Figure 10c (ours): scalability")
-scale_curves(axes[1], variants[variants.scale > 1], "diversity", group="variant")
-axes[1].set_ylabel("mean diversity")
-caption(axes[1], "Figure 10d (ours): diversity")
+axes[1].bar(list(dv), list(dv.values()), color=["C0", "C1", "C2"])
+axes[1].set_ylabel("mean diversity over fields")
+caption(axes[1], f"Figure 10d (ours): diversity at {top}x, seed {variant_seeds[0]}")
 fig.tight_layout()
 plt.show()
-v = variants.set_index(["variant", "scale"])
-top = max(variant_scales)
-auc = {n: v.loc[(n, top), "test_auc"] for n in names.values()}
-dv = {n: v.loc[(n, top), "diversity"] for n in names.values()}
-align = {n: v.loc[(n, top), "pattern_alignment"] for n in names.values()}
-worse_auc = [n for n in ("shared interaction", "aligned patterns") if auc[n] < auc["ME"]]
-ours_c = f"test AUC at {top}x: " + ", ".join(f"{n} {a:.4f}" for n, a in auc.items())
+fig10c = V.variants_scale_worse(variants)
+ours_c = fig10c.ours
 _ = record_finding("me_mechanism", "fig10c", figure="Figure 10c",
                    finding="Shared or aligned interaction loses ME's scalability",
                    paper="both variants scale worse than ME", ours=ours_c,
-                   verdict=verdict(len(worse_auc) == 2, len(worse_auc) == 1),
-                   data=data_text, reason="one seed at quick scale")
+                   verdict=fig10c.verdict, data=data_text, reason=fig10c.reason,
+                   evidence=fig10c)
 # Fig. 10d is a claim about *aligned* patterns: first check that the penalty aligned them
 aligned = align["aligned patterns"] > align["ME"] + 0.1
-per_field_div = {n: field_div[(m, top)] for m, n in names.items()}
-div_effect = paired_effect(per_field_div["aligned patterns"].to_dict(),
-                           per_field_div["ME"].to_dict())
+div_effect = paired_effect(field_div["aligned patterns"].to_dict(), field_div["ME"].to_dict())
 div_verdict, div_reason = effect_verdict(div_effect, expected_sign=-1, every_pair=False)
 less_diverse = div_verdict == "reproduced"
 ours_d = (f"between-set pattern correlation at {top}x: ME {align['ME']:.2f}, aligned "
@@ -249,15 +248,16 @@ ours_d = (f"between-set pattern correlation at {top}x: ME {align['ME']:.2f}, ali
           f"{dv['ME']:.3f}, aligned {dv['aligned patterns']:.3f}, shared "
           f"{dv['shared interaction']:.3f}")
 fig10d_verdict = div_verdict if aligned else "inconclusive"
-fig10d_reason = (f"diversity, aligned - ME, paired over fields: {div_reason}" if aligned else
+fig10d_reason = (f"one seed; diversity, aligned - ME, paired over fields: {div_reason}"
+                 if aligned else
                  "the penalty did not align the sets' patterns, so the variant does not test "
                  "the claim")
 _ = record_finding("me_mechanism", "fig10d", figure="Figure 10d",
                    finding="Aligned interaction patterns make the embedding sets less diverse",
                    paper="aligned and shared variants less diverse than ME", ours=ours_d,
                    verdict=fig10d_verdict, data=data_text, reason=fig10d_reason)
-glue("mech_fig10cd", Markdown(f"{ours_c}. {ours_d}" + (f": {fig10d_reason}." if fig10d_reason
-                                                       else ".")), display=False)
+glue("mech_fig10cd", Markdown(f"{ours_c}: {fig10c.verdict}. {ours_d}: {fig10d_reason}. Data: "
+                              f"{variant_runs.text()}."), display=False)
 
 # %% [markdown]
 # {glue:md}`mech_fig10cd`

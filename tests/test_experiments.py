@@ -51,6 +51,37 @@ def test_runs_are_trained_once_and_reused_with_their_weights(isolated, capsys):
     assert "reused" in capsys.readouterr().out
 
 
+def test_collect_takes_recorded_runs_trains_the_rest_and_checks_the_live_slice(isolated,
+                                                                             capsys):
+    import json
+
+    configs = R.grid(_base(), ["dcnv2"], [1, 2], ["se"], [0, 1])
+    # a sweep wrote the records of seed 0 (both scales) and seed 1 at 1x
+    sweep_root = isolated / "sweep"
+    recorded = R.train_runs(configs[:3], root=sweep_root, verbose=False)
+    records = isolated / "records.jsonl"
+    records.write_text("".join(json.dumps(r.record) + "\n" for r in recorded))
+    chapter = R.Chapter(_base(), None, "synthetic")
+    live = {configs[0].key()}
+    collected = chapter.collect(configs, [str(records), ""],
+                                live=lambda config: config.key() in live)
+    trained = {run.config.key() for run in collected.live}
+    # the live slice and the one config without a record were trained; the rest came from
+    # the records
+    assert trained == {configs[0].key(), configs[3].key()}
+    assert list(collected.frame.key) == [c.key() for c in configs]
+    assert list(collected.frame.source) == ["this build", "record", "record", "this build"]
+    # the live run repeats its record exactly (same code, same seed, same machine)
+    assert collected.differences == {configs[0].key(): 0.0}
+    text = collected.text()
+    assert "2 runs of this build and 2 committed runs" in text and "equal it" in text
+    assert str(records) in text
+    # no records: everything is trained (here: reused from this build's runs)
+    alone = chapter.collect(configs, "")
+    assert set(alone.frame.source) == {"this build"} and not alone.differences
+    assert "no committed records used" in alone.text()
+
+
 def test_default_rows_give_the_key_of_a_sweep_run_without_rows():
     assert R.data_config("synthetic", rows=300000).data_options == {}
     assert R.data_config("synthetic", rows=20000).data_options == {"rows": 20000}

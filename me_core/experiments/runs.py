@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,12 +24,12 @@ from me_core.files import keyed_lock
 from me_core.report import RUN_DIR_ENV, SUMMARY_DIR_ENV, interactive_root, resolve, summary_dir
 from me_core.settings import protocol_settings
 from me_core.train.config import RunConfig
-from me_core.train.records import records_frame
+from me_core.train.records import read_records, record_row, records_frame
 from me_core.train.trainer import load_run_model, open_data, train
 
-__all__ = ["Run", "Chapter", "chapter", "planted_pairs", "with_shared_base", "run_root",
-           "data_config", "train_runs", "load_run_model", "runs_frame", "load_results", "grid",
-           "history_frame", "RUN_DIR_ENV"]
+__all__ = ["Run", "Chapter", "Collected", "chapter", "planted_pairs", "with_shared_base",
+           "run_root", "data_config", "train_runs", "load_run_model", "runs_frame",
+           "load_results", "grid", "history_frame", "RUN_DIR_ENV"]
 
 
 def run_root() -> Path:
@@ -219,6 +219,38 @@ class Chapter:
                      f"difference {diff.max():.1e}")
         return combined, text
 
+    def collect(self, configs: Sequence[RunConfig],
+                results: str | Path | Sequence[str | Path] | None = None,
+                live: Callable[[RunConfig], bool] = lambda config: True) -> Collected:
+        """Every config of a chapter's grid, from the committed run records in ``results``
+        (paths relative to the repository root; "" or missing files: none) where one has its
+        key, trained in this build otherwise. The configs for which ``live`` is true are
+        trained (or reused from this build) even when recorded, and compared with their
+        record: the live slice that shows the records are what this code produces."""
+        recorded, origin = {}, {}
+        for path in _as_paths(results):
+            for record in read_records(path) if path.exists() else []:
+                if record["key"] not in recorded:
+                    recorded[record["key"]], origin[record["key"]] = record, path
+        to_train = [c for c in configs if live(c) or c.key() not in recorded]
+        runs = {run.config.key(): run for run in self.train(to_train)} if to_train else {}
+        rows, differences = [], {}
+        for config in configs:
+            key = config.key()
+            if key in runs:
+                row = {**record_row(runs[key].record), "source": "this build"}
+                if key in recorded:
+                    differences[key] = abs(runs[key].record["test"]["auc"]
+                                           - recorded[key]["test"]["auc"])
+            else:
+                row = {**record_row(recorded[key]), "source": "record"}
+            rows.append(row)
+        frame = pd.DataFrame(rows).drop_duplicates("key", ignore_index=True)
+        root = resolve(".")
+        used = sorted({str(origin[k].relative_to(root)) if origin[k].is_relative_to(root)
+                       else str(origin[k]) for k in {c.key() for c in configs} & set(origin)})
+        return Collected(frame, list(runs.values()), differences, used)
+
     def records(self, path: str | Path) -> pd.DataFrame | None:
         """Committed run records of this chapter's data set (``path`` relative to the
         repository root), or None when there are none (empty path, no file, other data)."""
@@ -227,6 +259,48 @@ class Chapter:
         frame = load_results(resolve(path))
         frame = frame[frame.dataset == self.base.dataset]
         return frame if not frame.empty else None
+
+
+@dataclass
+class Collected:
+    """The runs of a chapter's grid, each from this build or from a committed record.
+
+    ``frame`` has one :func:`me_core.train.records.record_row` per config plus ``source``
+    ("this build" or "record"); ``live`` holds the runs trained (or reused) in this build, with
+    their models; ``differences`` maps the key of every live run that repeats a committed
+    record to ``|test AUC live - recorded|``."""
+
+    frame: pd.DataFrame
+    live: list[Run]
+    differences: dict[str, float]
+    record_files: list[str]
+
+    @property
+    def largest_difference(self) -> float:
+        return max(self.differences.values()) if self.differences else float("nan")
+
+    def text(self) -> str:
+        """What the frame combines, and how far the live runs are from their records."""
+        built = int((self.frame.source == "this build").sum())
+        recorded = len(self.frame) - built
+        seeds = ", ".join(str(int(s)) for s in sorted(set(self.frame.seed)))
+        if not recorded and not self.differences:
+            return f"{built} runs of this build (seeds {seeds}; no committed records used)"
+        text = (f"{built} runs of this build and {recorded} committed runs of the same "
+                f"configurations from {' and '.join(self.record_files)} (seeds {seeds})")
+        if self.differences:
+            largest = self.largest_difference
+            text += (f"; the {len(self.differences)} live run(s) that repeat a record "
+                     + ("equal it (test AUC identical)" if largest == 0 else
+                        f"differ from it by at most {largest:.1e} in test AUC"))
+        return text
+
+
+def _as_paths(results: str | Path | Sequence[str | Path] | None) -> list[Path]:
+    if not results:
+        return []
+    items = [results] if isinstance(results, (str, Path)) else list(results)
+    return [resolve(item) for item in items if item]
 
 
 def chapter(dataset: str, data_path: str | None, rows: int | None = None, *,

@@ -19,7 +19,8 @@ from me_core.files import atomic_write_text, file_lock
 
 _REQUIRED = ("key", "config", "test")
 
-__all__ = ["append_record", "read_records", "recorded_keys", "records_frame", "summarize"]
+__all__ = ["append_record", "read_records", "recorded_keys", "records_frame", "record_row",
+           "summarize"]
 
 
 def append_record(path: Path | str, record: dict[str, Any], *, unless_recorded: bool = False
@@ -83,34 +84,39 @@ def recorded_keys(paths) -> set[str]:
 
 
 def records_frame(paths) -> pd.DataFrame:
-    """One row per run: config columns, test metrics, epochs, sizes, IA, provenance. A run
-    recorded twice (two sweeps that raced on the same configuration) counts once."""
+    """One row per run (:func:`record_row`). A run recorded twice (two sweeps that raced on
+    the same configuration) counts once."""
     rows, seen = [], set()
-    for r in read_records(paths):
-        if r["key"] in seen:
-            continue
-        seen.add(r["key"])
-        config, test = r["config"], r["test"]
-        ia = r.get("information_abundance", {}).get("per_field", [])
-        rows.append({
-            "key": r["key"], "settings": settings_text(config), "dataset": config["dataset"],
-            "model": config["model"],
-            "embedding": "ME" if config["multi_embedding"] else "SE", "scale": config["scale"],
-            "seed": config["seed"], "fraction": config["fraction"],
-            "test_auc": test["auc"], "test_logloss": test["logloss"],
-            "best_epoch": r["best_epoch"], "epochs": len(r["history"]),
-            "embedding_params": r["parameters"]["embedding"],
-            "other_params": r["parameters"]["other"],
-            "mean_field_ia": float(np.mean(ia)) if ia else float("nan"),
-            "field_ia": list(ia),
-            "train_seconds": r["train_seconds"], "device": r["provenance"]["device"],
-            "git_commit": r["provenance"]["git_commit"],
-            "precision": r.get("precision", "fp32"),
-            # AutoInt: the lowest per-layer attention entropy as a share of log N (1: uniform)
-            "attention_entropy_share": min(r["attention_entropy"]["per_layer"])
-            / r["attention_entropy"]["uniform"] if "attention_entropy" in r else float("nan"),
-        })
+    for record in read_records(paths):
+        if record["key"] not in seen:
+            seen.add(record["key"])
+            rows.append(record_row(record))
     return pd.DataFrame(rows)
+
+
+def record_row(r: dict[str, Any]) -> dict[str, Any]:
+    """One run record as a flat row: config columns, test metrics, epochs, sizes, IA,
+    provenance."""
+    config, test = r["config"], r["test"]
+    ia = r.get("information_abundance", {}).get("per_field", [])
+    return {
+        "key": r["key"], "settings": settings_text(config), "dataset": config["dataset"],
+        "model": config["model"],
+        "embedding": "ME" if config["multi_embedding"] else "SE", "scale": config["scale"],
+        "seed": config["seed"], "fraction": config["fraction"],
+        "test_auc": test["auc"], "test_logloss": test["logloss"],
+        "best_epoch": r["best_epoch"], "epochs": len(r["history"]), "history": r["history"],
+        "embedding_params": r["parameters"]["embedding"],
+        "other_params": r["parameters"]["other"],
+        "mean_field_ia": float(np.mean(ia)) if ia else float("nan"),
+        "field_ia": list(ia),
+        "train_seconds": r["train_seconds"], "device": r["provenance"]["device"],
+        "git_commit": r["provenance"]["git_commit"],
+        "precision": r.get("precision", "fp32"),
+        # AutoInt: the lowest per-layer attention entropy as a share of log N (1: uniform)
+        "attention_entropy_share": min(r["attention_entropy"]["per_layer"])
+        / r["attention_entropy"]["uniform"] if "attention_entropy" in r else float("nan"),
+    }
 
 
 _GRID_FIELDS = ("dataset", "model", "multi_embedding", "scale", "fraction", "seed", "device")

@@ -182,6 +182,32 @@ def test_sweep_skips_recorded_runs_and_resumes(tmp_path, cache):
     assert len(records_frame(records)) == 3
 
 
+def test_two_sweeps_on_one_run_root_train_a_shared_run_once(tmp_path, cache, monkeypatch):
+    import threading
+
+    from me_core.train import trainer
+
+    trained, real_train = [], trainer.train
+
+    def counting_train(*args, **kwargs):
+        result = real_train(*args, **kwargs)
+        trained.append(result.reused)
+        return result
+
+    monkeypatch.setattr(trainer, "train", counting_train)
+    config = _spec().configs()[0]
+    records = tmp_path / "records.jsonl"
+    sweeps = [threading.Thread(target=run_sweep, args=([config], records, tmp_path / "runs"),
+                               kwargs={"cache_dir": cache}) for _ in range(2)]
+    for sweep in sweeps:
+        sweep.start()
+    for sweep in sweeps:
+        sweep.join()
+    # one trained it, the other waited on the run's lock and found it finished
+    assert sorted(trained) == [False, True]
+    assert len(records.read_text().splitlines()) == 1
+
+
 @pytest.mark.slow
 def test_sweep_spec_file_and_cli_results(tmp_path, cache):
     spec_file = tmp_path / "sweep.yml"

@@ -23,6 +23,7 @@ from typing import Any, Iterable
 import yaml
 
 from me_core.catalog import BACKENDS, SWEEP_DEFAULTS
+from me_core.files import keyed_lock
 from me_core.known import check_known_fields
 from me_core.train.config import ConfigError, RunConfig
 from me_core.train.records import append_record, recorded_keys
@@ -110,8 +111,11 @@ def _run_one(config_dict: dict, run_root: str, cache_dir: str | None, threads: i
     from me_core.train.trainer import train
 
     config = RunConfig.from_dict(config_dict)
-    result = train(config, run_dir=Path(run_root) / config.key(), cache_dir=cache_dir,
-                   threads=threads, progress=progress)
+    # two sweeps sharing a run root (e.g. one per seed list) wait for each other on a run
+    # instead of training it twice into the same folder; the second finds it finished
+    with keyed_lock(run_root, config.key()):
+        result = train(config, run_dir=Path(run_root) / config.key(), cache_dir=cache_dir,
+                       threads=threads, progress=progress)
     return result.record
 
 

@@ -170,6 +170,17 @@ def test_table2_one_robustly_reversed_cell_makes_it_partly():
     assert D.me_above_se_at_every_size(frame).verdict == "partly reproduced"
 
 
+def test_table2_distance_from_the_random_initialisation():
+    from me_core.experiments import data_modules as D
+
+    frame = _table2(me_minus_se=1.0, small_step=-1.0, large_steps=(-2.0, -1.0))
+    cells = D.share_of_random(frame, {1: 10.0, 2: 10.0, 4: 20.0})
+    row = cells[(cells.scale == 4) & (cells.embedding == "SE") & (cells.fraction == 0.1)]
+    assert float(row.share_of_random.iloc[0]) == pytest.approx((8 + 0.3) / 20)
+    text = D.distance_from_init(cells)
+    assert text.startswith("trained on 10% of the data the tables keep") and "on 100%" in text
+
+
 def test_table2_refuses_a_cell_with_two_runs_of_one_seed():
     from me_core.experiments import data_modules as D
 

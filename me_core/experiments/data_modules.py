@@ -14,8 +14,8 @@ import pandas as pd
 
 from me_core.stats import Finding, PairedEffect, combine_verdicts, effect_verdict, paired_effect
 
-__all__ = ["by_seed", "pooled", "table2_cells", "me_above_se_at_every_size",
-           "data_raises_small_model_ia", "large_model_ia_not_monotone",
+__all__ = ["by_seed", "pooled", "table2_cells", "share_of_random", "distance_from_init",
+           "me_above_se_at_every_size", "data_raises_small_model_ia", "large_model_ia_not_monotone",
            "embeddings_beat_other_modules"]
 
 
@@ -37,6 +37,29 @@ def table2_cells(frame: pd.DataFrame) -> pd.DataFrame:
     text = stats.apply(lambda r: f"{r['mean']:.2f}" + (f" ± {r['std']:.2f}" if r["count"] > 1
                                                         else ""), axis=1)
     return text.unstack("fraction").rename(columns=lambda f: f"{f:.0%} of the data")
+
+
+def share_of_random(frame: pd.DataFrame, random_ia: dict[int, float]) -> pd.DataFrame:
+    """Mean field IA of every (scale, SE/ME, fraction) cell, averaged over seeds, beside the
+    mean field IA of a random table of the same width (``random_ia``: scale -> IA, the
+    initialisation's own IA) and their ratio: how far training moved the tables from it."""
+    cells = frame.groupby(["scale", "embedding", "fraction"]).mean_field_ia.mean().reset_index()
+    cells["random_ia"] = cells.scale.map(random_ia)
+    cells["share_of_random"] = cells.mean_field_ia / cells.random_ia
+    return cells
+
+
+def distance_from_init(cells: pd.DataFrame) -> str:
+    """The sentence a Table 2 reading needs on data where IA falls with data at every size:
+    the share of a random table's IA the tables keep at the smallest and at the largest
+    fraction (from :func:`share_of_random`). Fewer samples also mean fewer training steps, so
+    a table trained on less data sits closer to its random (high-IA) initialisation."""
+    small, large = cells.fraction.min(), cells.fraction.max()
+    at = {f: cells[cells.fraction == f].share_of_random for f in (small, large)}
+    return (f"trained on {small:.0%} of the data the tables keep {at[small].min():.0%} to "
+            f"{at[small].max():.0%} of a random table's IA, on {large:.0%} {at[large].min():.0%} "
+            f"to {at[large].max():.0%}: fewer samples also mean fewer training steps, which "
+            f"leave a table closer to its random initialisation, whose IA is high")
 
 
 def _cell(frame: pd.DataFrame, embedding: str, scale: int, fraction: float) -> dict[int, float]:

@@ -34,6 +34,9 @@ from me_core.runtime import THREADS_ENV
 from me_core.toc import BookError, Document, notebook_parameters, read_notebook, toc_documents
 
 PROFILES_FILE = Path("notebooks") / "profiles.yml"
+# seconds each chapter took in the last measured build of a profile: only the order in which
+# chapters start depends on it (longest first, so that no long chapter runs alone at the end)
+TIMINGS_FILE = Path("notebooks") / "timings.yml"
 _BOOK_EXTRA_DIRS = ("book/_extra", "book/_assets")
 
 __all__ = ["BookError", "load_profiles", "toc_documents", "read_notebook", "notebook_parameters",
@@ -46,6 +49,23 @@ def load_profiles(root: Path) -> dict[str, dict[str, dict[str, Any]]]:
     if not isinstance(profiles, dict):
         raise BookError(f"{path}: expected a mapping of profile -> notebook -> parameters")
     return profiles
+
+
+def longest_first(documents: list[Document], seconds: dict[str, float]) -> list[Document]:
+    """``documents`` in the order to start them on a few workers: by their measured
+    ``seconds``, longest first; chapters without a time first of all (a new chapter may be
+    long), in their table-of-contents order."""
+    unknown = [d for d in documents if d.path not in seconds]
+    known = sorted((d for d in documents if d.path in seconds), key=lambda d: -seconds[d.path])
+    return unknown + known
+
+
+def _measured_seconds(root: Path, profile: str) -> dict[str, float]:
+    path = root / TIMINGS_FILE
+    if not path.exists():
+        return {}
+    timings = (yaml.safe_load(path.read_text()) or {}).get(profile) or {}
+    return {str(k): float(v) for k, v in timings.items()}
 
 
 def check_parameter(key: str, value: Any, default: Any, where: str) -> None:
@@ -261,7 +281,8 @@ def build(
     os.environ[PROFILE_ENV] = profile
     os.environ.setdefault(THREADS_ENV, "1")
 
-    chapters = [d for d in notebooks if not d.path.startswith("book/")]
+    chapters = longest_first([d for d in notebooks if not d.path.startswith("book/")],
+                             _measured_seconds(root, profile))
     pages = [d for d in notebooks if d.path.startswith("book/")]
     timings: dict[str, float] = {}
     failures: list[str] = []

@@ -32,6 +32,22 @@ def test_every_toc_notebook_has_a_parameters_cell_and_profiles():
                 assert document.name in profiles[profile], (profile, document.name)
 
 
+def test_chapters_start_longest_first_and_unmeasured_ones_before_them():
+    chapters = [d for d in book.toc_documents(ROOT)
+                if d.is_notebook and not d.path.startswith("book/")]
+    seconds = {d.path: float(i) for i, d in enumerate(chapters)}  # the last is the longest
+    new = chapters[1]
+    del seconds[new.path]
+    seconds["notebooks/a_chapter_since_removed"] = 1e6
+    order = book.longest_first(chapters, seconds)
+    assert order[0] is new and order[1] is chapters[-1] and order[-1] is chapters[0]
+    assert sorted(d.path for d in order) == sorted(d.path for d in chapters)
+    assert book.longest_first(chapters, {}) == chapters  # nothing measured: the toc order
+    # the committed times name only chapters of the table of contents
+    measured = yaml.safe_load((ROOT / book.TIMINGS_FILE).read_text())["quick"]
+    assert set(measured) <= {d.path for d in chapters}
+
+
 def test_smoke_book_has_every_chapter(smoke_book):
     html = smoke_book / "html"
     for document in book.toc_documents(ROOT):

@@ -15,8 +15,8 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["PairedEffect", "paired_effect", "seed_spread", "effect_verdict", "combine_verdicts",
-           "Finding", "p_text"]
+__all__ = ["PairedEffect", "paired_effect", "pooled_effect", "seed_spread", "effect_verdict",
+           "combine_verdicts", "Finding", "p_text"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,16 @@ def paired_effect(treated: Mapping[int, float], control: Mapping[int, float]) ->
     shared = sorted(set(treated) & set(control))
     return PairedEffect({int(s): float(treated[s]) - float(control[s]) for s in shared
                          if math.isfinite(treated[s]) and math.isfinite(control[s])})
+
+
+def pooled_effect(effects: Mapping[str, PairedEffect]) -> PairedEffect:
+    """The per-seed mean of several cells' paired differences, over the seeds every cell has:
+    one effect for a claim about all cells, so that testing many cells does not multiply the
+    chance that noise in one of them decides the verdict."""
+    seeds = set.intersection(*(set(e.differences) for e in effects.values())) if effects \
+        else set()
+    return PairedEffect({s: float(np.mean([e.differences[s] for e in effects.values()]))
+                         for s in sorted(seeds)})
 
 
 def seed_spread(values: Mapping[int, float]) -> float:

@@ -9,24 +9,21 @@ rows (:func:`me_core.train.records.record_row`): ``model``, ``embedding`` ("SE"/
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from me_core.stats import Finding, PairedEffect, combine_verdicts, effect_verdict, paired_effect
+from me_core.experiments.table1 import by_seed
+from me_core.stats import (
+    Finding,
+    PairedEffect,
+    combine_verdicts,
+    effect_verdict,
+    paired_effect,
+    pooled_effect,
+)
 
-__all__ = ["by_seed", "pooled", "table2_cells", "share_of_random", "distance_from_init",
+__all__ = ["table2_cells", "share_of_random", "distance_from_init",
            "me_above_se_at_every_size", "data_raises_small_model_ia", "large_model_ia_not_monotone",
            "embeddings_beat_other_modules"]
-
-
-def by_seed(frame: pd.DataFrame, value: str, **where) -> dict[int, float]:
-    """``value`` of the rows matching every ``column=value`` in ``where``, keyed by seed."""
-    part = frame
-    for column, wanted in where.items():
-        part = part[part[column] == wanted]
-    if part.seed.duplicated().any():
-        raise ValueError(f"{where}: more than one run per seed; the cell is not unique")
-    return {int(s): float(v) for s, v in zip(part.seed, part[value])}
 
 
 def table2_cells(frame: pd.DataFrame) -> pd.DataFrame:
@@ -66,25 +63,16 @@ def _cell(frame: pd.DataFrame, embedding: str, scale: int, fraction: float) -> d
     return by_seed(frame, "mean_field_ia", embedding=embedding, scale=scale, fraction=fraction)
 
 
-def pooled(effects: dict[str, PairedEffect]) -> PairedEffect:
-    """The per-seed mean of several cells' paired differences, over the seeds every cell has:
-    one effect for a claim about all cells, so that testing many cells does not multiply the
-    chance that noise in one of them decides the verdict."""
-    seeds = set.intersection(*(set(e.differences) for e in effects.values())) if effects \
-        else set()
-    return PairedEffect({s: float(np.mean([e.differences[s] for e in effects.values()]))
-                         for s in sorted(seeds)})
-
-
 def me_above_se_at_every_size(frame: pd.DataFrame) -> Finding:
     """Table 2: ME tables keep a higher mean field IA than SE tables of the same size at every
     data size. ME - SE is paired by seed in every (enlarged size, fraction) cell; the verdict
-    rests on the cells' mean per seed (:func:`pooled`): ``reproduced`` when it is robustly
-    positive and no cell is robustly negative, ``partly reproduced`` when some cell is."""
+    rests on the cells' mean per seed (:func:`me_core.stats.pooled_effect`): ``reproduced``
+    when it is robustly positive and no cell is robustly negative, ``partly reproduced`` when
+    some cell is."""
     effects = {f"{s}x, {f:.0%}": paired_effect(_cell(frame, "ME", s, f), _cell(frame, "SE", s, f))
                for s in sorted(frame[frame.embedding == "ME"].scale.unique())
                for f in sorted(frame.fraction.unique())}
-    overall = pooled(effects)
+    overall = pooled_effect(effects)
     verdict, reason = effect_verdict(overall)
     cells = {k: effect_verdict(e)[0] for k, e in effects.items()}
     reversed_ = [k for k, v in cells.items() if v == "not reproduced"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from me_core.experiments.data_modules import by_seed, pooled
-from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effect
+from me_core.experiments.table1 import by_seed
+from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effect, pooled_effect
 
 __all__ = ["auc_gains", "regularised_scales_no_better", "regulariser_raises_table_ia",
            "validation_drop", "regularised_overfits", "regularised_me_scales_below_plain"]
@@ -43,12 +43,13 @@ def regularised_scales_no_better(frame: pd.DataFrame) -> Finding:
 def regulariser_raises_table_ia(frame: pd.DataFrame, scales: list[int] | None = None) -> Finding:
     """Figure 5b (and the table half of Figure 16 with ``scales=[largest]``): the regularised
     model's embedding tables have higher mean field IA than the standard model's. Paired by
-    seed per size; the verdict rests on the sizes' mean per seed (:func:`pooled`)."""
+    seed per size; the verdict rests on the sizes' mean per seed
+    (:func:`me_core.stats.pooled_effect`)."""
     scales = sorted(scales or frame.scale.unique())
     effects = {f"{s}x": paired_effect(
         by_seed(frame, "mean_field_ia", variant="regularised", scale=s),
         by_seed(frame, "mean_field_ia", variant="standard", scale=s)) for s in scales}
-    overall = pooled(effects)
+    overall = pooled_effect(effects)
     verdict, reason = effect_verdict(overall)
     ours = ("mean field IA, regularised minus standard: "
             + "; ".join(f"{k}: {e.text(2)}" for k, e in effects.items()))

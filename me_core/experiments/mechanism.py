@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from me_core.experiments.data_modules import by_seed
+from me_core.experiments.table1 import by_seed
 from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effect
 
 __all__ = ["variants_scale_worse"]

@@ -18,7 +18,7 @@ from me_core.stats import PairedEffect, effect_verdict, paired_effect
 
 FULL_SEEDS = 3  # the paper's "mean of 3 runs"; fewer seeds are marked
 
-__all__ = ["FULL_SEEDS", "seed_cells", "values_by_seed", "paired_gains", "gain_verdicts",
+__all__ = ["FULL_SEEDS", "seed_cells", "by_seed", "values_by_seed", "paired_gains", "gain_verdicts",
            "official_ipnn_rows", "seed_list", "me_minus_se_at_largest"]
 
 
@@ -48,12 +48,21 @@ def seed_cells(frame: pd.DataFrame, value: str = "test_auc") -> pd.DataFrame:
         columns=lambda s: "base" if s == 1 else f"{s}x")
 
 
+def by_seed(frame: pd.DataFrame, value: str, **where) -> dict[int, float]:
+    """``value`` of the rows matching every ``column=value`` in ``where``, keyed by seed (for
+    :func:`paired_effect`); two rows of one seed in the cell are an error, not a silent pick."""
+    part = frame
+    for column, wanted in where.items():
+        part = part[part[column] == wanted]
+    if part.seed.duplicated().any():
+        raise ValueError(f"{where}: more than one run per seed; the cell is not unique")
+    return {int(s): float(v) for s, v in zip(part.seed, part[value])}
+
+
 def values_by_seed(frame: pd.DataFrame, model: str, embedding: str, scale: int,
                    value: str = "test_auc") -> dict[int, float]:
     """``value`` of one (model, SE/ME, scale) cell, keyed by seed (for :func:`paired_effect`)."""
-    part = frame[(frame.model == model) & (frame.embedding == embedding)
-                 & (frame.scale == scale)]
-    return {int(s): float(v) for s, v in zip(part.seed, part[value])}
+    return by_seed(frame, value, model=model, embedding=embedding, scale=scale)
 
 
 def me_minus_se_at_largest(frame: pd.DataFrame, models: Sequence[str]

@@ -5,6 +5,7 @@ Commands:
   preprocess        encode a data set into the cache and print its field table
   train             train one model with the paper's protocol; resumes a killed run
   sweep             run a grid of trainings (local or Ray), skipping runs already recorded
+  analyse           store the weight analyses of finished runs beside their records
   results           print the recorded runs: test AUC/logloss mean +- std over the seeds of
                     otherwise identical runs
   diagnose          is a model's embedding collapsed? (IA per table vs random tables)
@@ -21,9 +22,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from me_core.cli import book, diagnose, launch, preprocess, results, sweep, train
+from me_core.cli import analyse, book, diagnose, launch, preprocess, results, sweep, train
 
-COMMANDS = (preprocess, train, sweep, results, diagnose, book, launch)
+COMMANDS = (preprocess, train, sweep, analyse, results, diagnose, book, launch)
 
 __all__ = ["main", "make_parser"]
 

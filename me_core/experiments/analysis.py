@@ -28,7 +28,8 @@ from me_core.metrics import (
 
 __all__ = ["field_spectra", "field_abundance", "random_twin", "sub_embedding_abundance",
            "partner_effects", "co_influence", "partner_dependence", "projection_abundance",
-           "regularizer_mechanism", "pattern_alignment", "set_diversity", "interaction_patterns"]
+           "regularizer_mechanism", "pattern_alignment", "set_diversity", "interaction_patterns",
+           "model_analyses", "unlisted"]
 
 
 def _tables(model: nn.Module, field: int) -> list[torch.Tensor]:
@@ -262,3 +263,47 @@ def set_diversity(model: nn.Module, sets: int | None = None,
 def interaction_patterns(model: nn.Module, layer: int = 0) -> np.ndarray:
     """(M, N, N) ||W^{(m)}_{i->j}||_F of the first cross layer per set (Fig. 10b)."""
     return model.interaction_pattern(layer).cpu().numpy()
+
+
+def _listed(values: np.ndarray) -> list:
+    """A float array as nested lists for JSON (7 significant digits), NaN written as None."""
+    return [(_listed(v) if np.ndim(v) else (None if not np.isfinite(v) else float(f"{v:.7g}")))
+            for v in values]
+
+
+def unlisted(values: list) -> np.ndarray:
+    """The inverse of the JSON form of :func:`model_analyses`: None back to NaN."""
+    return np.array(values, dtype=float)
+
+
+def model_analyses(model: nn.Module, block_sets: int | None = None) -> dict:
+    """Every weight analysis the chapters read from one trained model, as JSON-ready lists,
+    so that a run record can carry them and a finding can read them for every seed:
+
+    * ``field_ia``, ``cardinalities``, ``width``: :func:`field_abundance` (Fig. 2, 8b, 15);
+    * ``spectra``: per field, sigma_k / sigma_max of its table (Fig. 1b);
+    * ``sub_embedding_ia``: :func:`sub_embedding_abundance` (Fig. 3, 9, 14), DCNv2 and FFM;
+    * ``projection_ia_per_dim``: :func:`projection_abundance` (Evidence III), DCNv2;
+    * ``set_diversity`` (ME) or ``block_diversity`` (SE split into ``block_sets`` blocks):
+      :func:`set_diversity` per field, None where a field is skipped (Fig. 10a, 10d);
+    * ``interaction_patterns``: :func:`interaction_patterns` of an ME DCNv2 (Fig. 10b, 10d).
+    """
+    fields = field_abundance(model)
+    out: dict = {"field_ia": _listed(fields.ia.to_numpy()),
+                 "cardinalities": [int(d) for d in fields.cardinality],
+                 "width": int(fields.width.iloc[0]),
+                 "spectra": [_listed(normalized_singular_values(
+                     torch.cat(_tables(model, f), dim=1))) for f in range(model.num_fields)]}
+    if hasattr(model, "sub_embeddings"):
+        out["sub_embedding_ia"] = _listed(sub_embedding_abundance(model))
+    if hasattr(model, "projection"):
+        out["projection_ia_per_dim"] = _listed(projection_abundance(model))
+    sets = len(model.field_embeddings(0))
+    if sets > 1 or (block_sets or 0) > 1:
+        diversity = set_diversity(model, sets=None if sets > 1 else block_sets)
+        per_field = np.full(model.num_fields, np.nan)
+        per_field[diversity.field.to_numpy(dtype=int)] = diversity.diversity.to_numpy()
+        out["set_diversity" if sets > 1 else "block_diversity"] = _listed(per_field)
+    if hasattr(model, "interaction_pattern") and sets > 1:
+        out["interaction_patterns"] = _listed(interaction_patterns(model))
+    return out

@@ -1,0 +1,95 @@
+"""Weight analyses of finished runs, stored beside the run records.
+
+A run record keeps what training produced (metrics, history, per-field IA); the chapters'
+model-weight findings (Fig. 1b, 3, 9, 10a, 10b, 10d, 14, 16) need more of the trained weights:
+spectra, sub-embedding IA matrices, set diversity, interaction patterns
+(:func:`me_core.experiments.analysis.model_analyses`). :func:`analyse_runs` computes them from
+the best checkpoint of every finished run folder and appends one line per run to a JSON-lines
+file, keyed by the run key like the records (``python -m me_core analyse``); a chapter reads
+them for every seed and recomputes its live seed, which must equal its line
+(:meth:`me_core.experiments.runs.Chapter.analysed`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from me_core.experiments.analysis import model_analyses
+from me_core.train.config import RunConfig
+from me_core.train.provenance import git_commit
+from me_core.train.records import append_record, read_records, recorded_keys
+
+__all__ = ["analyse_config", "analyse_runs", "read_analyses", "finished_runs",
+           "largest_difference"]
+
+
+def analyse_config(config: RunConfig, model) -> dict[str, Any]:
+    """:func:`model_analyses` of ``config``'s trained ``model``; an SE model is also split into
+    ``scale`` blocks, the reference of Fig. 10a for ME with ``scale`` sets."""
+    return model_analyses(model, block_sets=None if config.multi_embedding else config.scale)
+
+
+def finished_runs(run_root: Path | str) -> Iterator[Path]:
+    """The run folders under ``run_root`` with a ``record.json`` and a ``best.pt``."""
+    for path in sorted(Path(run_root).iterdir()):
+        if (path / "record.json").is_file() and (path / "best.pt").is_file():
+            yield path
+
+
+def analyse_runs(run_dirs: Iterable[Path | str], out: Path | str, *,
+                 cache_dir: Path | str | None = None) -> tuple[int, int]:
+    """Append the analyses of every finished run in ``run_dirs`` not yet in ``out`` (each line
+    atomically, so an interrupted call resumes); returns (appended, already there)."""
+    from me_core.train.trainer import load_run_model
+
+    done = recorded_keys(out) if Path(out).exists() else set()
+    appended = skipped = 0
+    for run_dir in map(Path, run_dirs):
+        try:
+            record = json.loads((run_dir / "record.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{run_dir / 'record.json'}: not a finished run's record ({exc})"
+                             ) from None
+        if record["key"] in done:
+            skipped += 1
+            continue
+        config = RunConfig.from_dict(record["config"])
+        model = load_run_model(config, run_dir, cache_dir=cache_dir)
+        line = {"key": record["key"], "config": record["config"], "test": record["test"],
+                "label": config.label(), "run_commit": record["provenance"]["git_commit"],
+                "analysis_commit": git_commit(), "analyses": analyse_config(config, model)}
+        appended += append_record(out, line, unless_recorded=True)
+    return appended, skipped
+
+
+def read_analyses(paths: Iterable[Path | str]) -> dict[str, dict[str, Any]]:
+    """The analysis lines of the given files by run key (the first line of a key wins; a
+    missing file has none)."""
+    out: dict[str, dict[str, Any]] = {}
+    for line in read_records([p for p in map(Path, paths) if p.exists()]):
+        if "analyses" not in line:
+            raise ValueError(f"run {line['key']}: a run record, not an analysis line (give "
+                             f"the analyses file, see results/README.md)")
+        out.setdefault(line["key"], line)
+    return out
+
+
+def largest_difference(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """The largest absolute difference between two analyses of one run over every number
+    they share (NaN where a key is missing from one of them)."""
+    if set(a) != set(b):
+        return float("nan")
+    largest = 0.0
+    for name in a:
+        x = np.asarray(a[name], dtype=float)
+        y = np.asarray(b[name], dtype=float)
+        if x.shape != y.shape or not np.array_equal(np.isnan(x), np.isnan(y)):
+            return float("nan")
+        finite = np.isfinite(x)
+        if finite.any():
+            largest = max(largest, float(np.abs(x[finite] - y[finite]).max()))
+    return largest

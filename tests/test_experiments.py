@@ -82,6 +82,55 @@ def test_collect_takes_recorded_runs_trains_the_rest_and_checks_the_live_slice(i
     assert "no committed records used" in alone.text()
 
 
+def test_analysed_reads_stored_weight_analyses_and_checks_the_live_slice(isolated):
+    from me_core.cli import main
+    from me_core.experiments import weights as W
+
+    configs = R.grid(_base(), ["dcnv2"], [2], ["se", "me"], [0, 1])
+    sweep_root = isolated / "sweep"
+    R.train_runs(configs[:3], root=sweep_root, verbose=False)  # the 4th is never stored
+    stored = isolated / "analyses.jsonl"
+    assert main(["analyse", "--run-root", str(sweep_root), "--out", str(stored)]) == 0
+    assert main(["analyse", "--run-root", str(sweep_root), "--out", str(stored)]) == 0  # resumes
+    lines = W.read_analyses([stored])
+    assert set(lines) == {c.key() for c in configs[:3]}
+    me = lines[configs[2].key()]["analyses"]
+    assert {"set_diversity", "interaction_patterns", "initial_interaction_patterns",
+            "sub_embedding_ia", "spectra"} <= set(me)
+    assert "block_diversity" in lines[configs[0].key()]["analyses"]  # SE 2x in 2 blocks
+    chapter = R.Chapter(_base(), None, "synthetic")
+    live = {configs[0].key()}
+    analysed = chapter.analysed(configs, [str(stored)], live=lambda c: c.key() in live)
+    assert {r.config.key() for r in analysed.live} == {configs[0].key(), configs[3].key()}
+    assert list(analysed.frame.source) == ["this build", "record", "record", "this build"]
+    assert analysed.differences == {configs[0].key(): 0.0}  # same weights, same analyses
+    assert "equal it" in analysed.text() and str(stored) in analysed.text()
+    # a different analysis (another run's) is told apart
+    assert W.largest_difference(me, lines[configs[1].key()]["analyses"]) != 0
+
+
+def test_initial_model_is_where_training_started(isolated):
+    from dataclasses import replace
+
+    from me_core.experiments import weights as W
+    from me_core.train.trainer import train
+
+    # Adam with a learning rate too small to move float32 weights: the trained model is its
+    # start, so the rebuilt start must give the same interaction patterns
+    config = replace(R.grid(_base(), ["dcnv2"], [2], ["me"], [3])[0], lr=1e-30, max_epochs=1)
+    result = train(config, run_dir=isolated / "run")
+    analyses = W.analyse_config(config, result.model)
+    np.testing.assert_array_equal(np.array(analyses["interaction_patterns"]),
+                                  np.array(analyses["initial_interaction_patterns"]))
+
+
+def test_analyse_names_a_folder_that_is_not_a_run(tmp_path, capsys):
+    from me_core.cli import main
+
+    assert main(["analyse", str(tmp_path), "--out", str(tmp_path / "a.jsonl")]) == 2
+    assert "not a finished run folder" in capsys.readouterr().err
+
+
 def test_default_rows_give_the_key_of_a_sweep_run_without_rows():
     assert R.data_config("synthetic", rows=300000).data_options == {}
     assert R.data_config("synthetic", rows=20000).data_options == {"rows": 20000}

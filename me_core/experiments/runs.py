@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from me_core.experiments.weights import analyse_config, largest_difference, read_analyses
 from me_core.files import keyed_lock
 from me_core.report import RUN_DIR_ENV, SUMMARY_DIR_ENV, interactive_root, resolve, summary_dir
 from me_core.settings import protocol_settings
@@ -27,7 +28,8 @@ from me_core.train.config import RunConfig
 from me_core.train.records import read_records, record_row, records_frame
 from me_core.train.trainer import load_run_model, open_data, train
 
-__all__ = ["Run", "Chapter", "Collected", "chapter", "planted_pairs", "with_shared_base",
+__all__ = ["Run", "Chapter", "Collected", "Analysed", "chapter", "planted_pairs",
+           "with_shared_base",
            "run_root", "data_config", "train_runs", "load_run_model", "runs_frame",
            "load_results", "grid", "history_frame", "RUN_DIR_ENV"]
 
@@ -251,6 +253,38 @@ class Chapter:
                        else str(origin[k]) for k in {c.key() for c in configs} & set(origin)})
         return Collected(frame, list(runs.values()), differences, used)
 
+    def analysed(self, configs: Sequence[RunConfig],
+                 analyses: str | Path | Sequence[str | Path] | None = None,
+                 live: Callable[[RunConfig], bool] = lambda config: True) -> Analysed:
+        """The weight analyses (:func:`me_core.experiments.weights.analyse_config`) of every
+        config: from the committed analysis files in ``analyses`` where one has its key,
+        computed from this build's trained run otherwise. The configs for which ``live`` is
+        true are trained (or reused from this build) and analysed even when stored, and
+        compared with their stored line: the live slice shows the stored analyses are what
+        this code computes."""
+        paths = _as_paths(analyses)
+        stored = read_analyses(paths)
+        to_train = [c for c in configs if live(c) or c.key() not in stored]
+        runs = {run.config.key(): run for run in self.train(to_train)} if to_train else {}
+        rows, differences = [], {}
+        for config in configs:
+            key = config.key()
+            if key in runs:
+                result, source = analyse_config(config, runs[key].model), "this build"
+                if key in stored:
+                    differences[key] = largest_difference(result, stored[key]["analyses"])
+            else:
+                result, source = stored[key]["analyses"], "record"
+            rows.append({"key": key, "model": config.model,
+                         "embedding": "ME" if config.multi_embedding else "SE",
+                         "scale": config.scale, "seed": config.seed, "source": source,
+                         "analyses": result})
+        root = resolve(".")
+        used = sorted(str(p.relative_to(root)) if p.is_relative_to(root) else str(p)
+                      for p in paths if p.exists()
+                      and {c.key() for c in configs if c.key() not in runs} & set(stored))
+        return Analysed(pd.DataFrame(rows), list(runs.values()), differences, used)
+
     def records(self, path: str | Path) -> pd.DataFrame | None:
         """Committed run records of this chapter's data set (``path`` relative to the
         repository root), or None when there are none (empty path, no file, other data)."""
@@ -293,6 +327,39 @@ class Collected:
             text += (f"; the {len(self.differences)} live run(s) that repeat a record "
                      + ("equal it (test AUC identical)" if largest == 0 else
                         f"differ from it by at most {largest:.1e} in test AUC"))
+        return text
+
+
+@dataclass
+class Analysed:
+    """The weight analyses of a chapter's runs, each computed in this build or read from a
+    committed analysis file.
+
+    ``frame`` has one row per config (model, embedding, scale, seed, ``source``, and the
+    ``analyses`` dict); ``live`` holds the runs trained (or reused) in this build, with their
+    models; ``differences`` maps the key of every live run that repeats a stored line to the
+    largest absolute difference over all its numbers."""
+
+    frame: pd.DataFrame
+    live: list[Run]
+    differences: dict[str, float]
+    files: list[str]
+
+    def text(self) -> str:
+        """Where the analyses come from, and whether the live ones equal their stored lines."""
+        built = int((self.frame.source == "this build").sum())
+        stored = len(self.frame) - built
+        seeds = ", ".join(str(int(s)) for s in sorted(set(self.frame.seed)))
+        if not stored and not self.differences:
+            return f"the weights of {built} runs of this build (seeds {seeds})"
+        text = (f"the weights of {built} runs of this build and the stored analyses of "
+                f"{stored} committed runs from {' and '.join(self.files)} (seeds {seeds})")
+        if self.differences:
+            largest = max(self.differences.values())
+            text += (f"; the {len(self.differences)} run(s) analysed live that repeat a stored "
+                     "line " + ("equal it" if largest == 0 else
+                                f"differ from it by at most {largest:.1e}"
+                                if largest == largest else "do not match it"))
         return text
 
 

@@ -17,20 +17,38 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
+import torch
 
 from me_core.experiments.analysis import model_analyses
 from me_core.train.config import RunConfig
 from me_core.train.provenance import git_commit
 from me_core.train.records import append_record, read_records, recorded_keys
 
-__all__ = ["analyse_config", "analyse_runs", "read_analyses", "finished_runs",
+__all__ = ["analyse_config", "initial_model", "analyse_runs", "read_analyses", "finished_runs",
            "largest_difference"]
+
+
+def initial_model(config: RunConfig, field_dims):
+    """The untrained model a run of ``config`` started from: the trainer seeds torch with the
+    run's seed and builds the model, so the same two steps give the same weights."""
+    state = torch.get_rng_state()
+    torch.manual_seed(config.seed)
+    try:
+        return config.build_model(field_dims).eval()
+    finally:
+        torch.set_rng_state(state)
 
 
 def analyse_config(config: RunConfig, model) -> dict[str, Any]:
     """:func:`model_analyses` of ``config``'s trained ``model``; an SE model is also split into
-    ``scale`` blocks, the reference of Fig. 10a for ME with ``scale`` sets."""
-    return model_analyses(model, block_sets=None if config.multi_embedding else config.scale)
+    ``scale`` blocks, the reference of Fig. 10a for ME with ``scale`` sets. An ME model with
+    interaction patterns also gets those of its initialisation (``initial_interaction_patterns``:
+    what training changed in each set's pattern is the difference, Fig. 10b)."""
+    out = model_analyses(model, block_sets=None if config.multi_embedding else config.scale)
+    if "interaction_patterns" in out:
+        start = initial_model(config, model.field_dims)
+        out["initial_interaction_patterns"] = model_analyses(start)["interaction_patterns"]
+    return out
 
 
 def finished_runs(run_root: Path | str) -> Iterator[Path]:
@@ -78,15 +96,20 @@ def read_analyses(paths: Iterable[Path | str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _flat(value) -> list[float]:
+    if isinstance(value, (list, tuple)):
+        return [x for item in value for x in _flat(item)]
+    return [float("nan") if value is None else float(value)]
+
+
 def largest_difference(a: dict[str, Any], b: dict[str, Any]) -> float:
     """The largest absolute difference between two analyses of one run over every number
-    they share (NaN where a key is missing from one of them)."""
+    they hold (NaN when their shapes or missing values differ)."""
     if set(a) != set(b):
         return float("nan")
     largest = 0.0
     for name in a:
-        x = np.asarray(a[name], dtype=float)
-        y = np.asarray(b[name], dtype=float)
+        x, y = np.array(_flat(a[name])), np.array(_flat(b[name]))
         if x.shape != y.shape or not np.array_equal(np.isnan(x), np.isnan(y)):
             return float("nan")
         finite = np.isfinite(x)

@@ -1,18 +1,24 @@
-"""Section 4 (Figures 10c and 10d): what multi-embedding needs, judged on AUC paired by seed.
+"""Section 4 (Figures 9 and 10): how multi-embedding works, judged paired by seed.
 
-The input is a frame of run rows (:func:`me_core.train.records.record_row`) with a ``variant``
-column: "ME" (plain multi-embedding DCNv2) and the variants that take its separated
-interaction away ("shared interaction", "aligned patterns").
+:func:`variants_scale_worse` reads run rows (:func:`me_core.train.records.record_row`) with a
+``variant`` column: "ME" (plain multi-embedding DCNv2) and the variants that take its separated
+interaction away ("shared interaction", "aligned patterns"). The other findings read the
+weight analyses of one model per seed (rows of an :class:`~me_core.experiments.runs.Analysed`
+frame, selected by the caller).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from me_core.experiments.table1 import by_seed
+from me_core.experiments.weights import per_seed
 from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effect
 
-__all__ = ["variants_scale_worse"]
+__all__ = ["variants_scale_worse", "me_less_partner_dependence", "mean_diversity",
+           "me_sets_more_diverse", "between_set_correlation", "sets_learn_own_patterns",
+           "aligned_less_diverse"]
 
 
 def variants_scale_worse(frame: pd.DataFrame, reference: str = "ME") -> Finding:
@@ -28,4 +34,104 @@ def variants_scale_worse(frame: pd.DataFrame, reference: str = "ME") -> Finding:
                                         for k, e in effects.items()})
     ours = f"test AUC at {largest}x, ME minus: " + "; ".join(f"{k} {e.text()}"
                                                            for k, e in effects.items())
+    return Finding(verdict, ours, reason, effects)
+
+
+def me_less_partner_dependence(se_reads: dict[int, dict], me_reads: dict[int, dict]
+                               ) -> Finding:
+    """Figure 9: the SE partner correlation is positive (against its null of 0) and ME's is
+    lower (ME - SE, paired by seed); both :func:`me_core.experiments.evidence1.partner_reads`."""
+    se = {s: r["pearson_partner"] for s, r in se_reads.items()}
+    me = {s: r["pearson_partner"] for s, r in me_reads.items()}
+    effects = {"SE r": paired_effect(se, {s: 0.0 for s in se}),
+               "ME r - SE r": paired_effect(me, se)}
+    verdict, reason = combine_verdicts({"SE r > 0": effect_verdict(effects["SE r"]),
+                                        "ME r below SE r": effect_verdict(
+                                            effects["ME r - SE r"], expected_sign=-1)})
+    ours = (f"partner correlation r: SE {np.mean(list(se.values())):+.2f}, ME "
+            f"{np.mean(list(me.values())):+.2f} (means over {len(se)} seeds); ME - SE "
+            f"{effects['ME r - SE r'].text(2)}")
+    return Finding(verdict, ours, reason, effects)
+
+
+def mean_diversity(analyses: dict, key: str = "set_diversity") -> float:
+    """Mean over the analysed fields of the sets' (or an SE table's blocks') diversity."""
+    return float(np.nanmean(np.asarray(analyses[key], dtype=float)))
+
+
+def me_sets_more_diverse(me: pd.DataFrame, se: pd.DataFrame, random: dict) -> Finding:
+    """Figure 10a: the mean diversity of ME's sets exceeds that of the SE table of the same
+    width split into as many blocks, paired by seed; ``random`` (a random table of the SE
+    shape, split alike) is the no-training reference quoted beside them."""
+    me_div = per_seed(me, mean_diversity)
+    se_div = per_seed(se, lambda a: mean_diversity(a, "block_diversity"))
+    effect = paired_effect(me_div, se_div)
+    verdict, reason = effect_verdict(effect)
+    ours = (f"mean diversity ME sets {np.mean(list(me_div.values())):.3f}, SE split into "
+            f"blocks {np.mean(list(se_div.values())):.3f}, random table split "
+            f"{mean_diversity(random, 'block_diversity'):.3f}; ME - SE {effect.text(3)}")
+    return Finding(verdict, ours, reason, {"ME - SE blocks": effect})
+
+
+def _mean(values: dict[int, float]) -> float:
+    finite = [v for v in values.values() if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def between_set_correlation(patterns) -> float:
+    """Mean Pearson correlation between the (M, N, N) patterns of every pair of sets; NaN for
+    one set or a constant pattern."""
+    flat = np.asarray(patterns, dtype=float).reshape(len(patterns), -1)
+    if len(flat) < 2 or np.any(np.ptp(flat, axis=1) == 0):
+        return float("nan")
+    corr = np.corrcoef(flat)
+    return float(corr[~np.eye(len(corr), dtype=bool)].mean())
+
+
+def _learned_correlation(analyses: dict) -> float:
+    """:func:`between_set_correlation` of what training changed in each set's pattern."""
+    change = (np.asarray(analyses["interaction_patterns"], dtype=float)
+              - np.asarray(analyses["initial_interaction_patterns"], dtype=float))
+    return between_set_correlation(change)
+
+
+def sets_learn_own_patterns(me: pd.DataFrame, aligned: pd.DataFrame) -> Finding:
+    """Figure 10b: what training changed in each set's interaction pattern ||W^(m)_{i->j}||_F
+    differs between the sets: the between-set correlation of these changes is lower for ME
+    than for the aligned-pattern variant trained alike (paired by seed). An untrained model
+    has no change, so it can never pass."""
+    me_corr = per_seed(me, _learned_correlation)
+    aligned_corr = per_seed(aligned, _learned_correlation)
+    effect = paired_effect(me_corr, aligned_corr)
+    verdict, reason = effect_verdict(effect, expected_sign=-1)
+    trained = per_seed(me, lambda a: between_set_correlation(a["interaction_patterns"]))
+    ours = (f"between-set correlation of the learned pattern changes: ME "
+            f"{_mean(me_corr):.2f}, aligned {_mean(aligned_corr):.2f} ({len(me_corr)} seeds), "
+            f"ME - aligned {effect.text(2)}; of the trained patterns themselves, ME "
+            f"{_mean(trained):.2f}")
+    return Finding(verdict, ours, reason, {"ME - aligned": effect})
+
+
+def aligned_less_diverse(me: pd.DataFrame, aligned: pd.DataFrame, shared: pd.DataFrame
+                         ) -> Finding:
+    """Figure 10d: the variants whose sets interact alike have less diverse sets than ME
+    (mean diversity, variant - ME, paired by seed). The aligned variant tests the claim only
+    if its penalty aligned the patterns (between-set correlation of the trained patterns
+    above ME's, paired by seed); otherwise its part is ``inconclusive``."""
+    me_div = per_seed(me, mean_diversity)
+    alignment = paired_effect(
+        per_seed(aligned, lambda a: between_set_correlation(a["interaction_patterns"])),
+        per_seed(me, lambda a: between_set_correlation(a["interaction_patterns"])))
+    effects = {"aligned - ME": paired_effect(per_seed(aligned, mean_diversity), me_div),
+               "shared - ME": paired_effect(per_seed(shared, mean_diversity), me_div),
+               "pattern correlation, aligned - ME": alignment}
+    aligned_ok = effect_verdict(alignment)[0] == "reproduced"
+    parts = {"shared - ME": effect_verdict(effects["shared - ME"], expected_sign=-1),
+             "aligned - ME": effect_verdict(effects["aligned - ME"], expected_sign=-1)
+             if aligned_ok else ("inconclusive", "the penalty did not align the patterns ("
+                                 f"correlation, aligned - ME {alignment.text(2)})")}
+    verdict, reason = combine_verdicts(parts)
+    ours = (f"mean diversity, variant - ME: aligned {effects['aligned - ME'].text(3)}, shared "
+            f"{effects['shared - ME'].text(3)}; pattern correlation, aligned - ME "
+            f"{alignment.text(2)}")
     return Finding(verdict, ours, reason, effects)

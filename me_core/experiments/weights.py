@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -24,8 +24,8 @@ from me_core.train.config import RunConfig
 from me_core.train.provenance import git_commit
 from me_core.train.records import append_record, read_records, recorded_keys
 
-__all__ = ["analyse_config", "initial_model", "analyse_runs", "read_analyses", "finished_runs",
-           "largest_difference"]
+__all__ = ["analyse_config", "initial_model", "per_seed", "large_fields", "analyse_runs",
+           "read_analyses", "finished_runs", "largest_difference"]
 
 
 def initial_model(config: RunConfig, field_dims):
@@ -49,6 +49,25 @@ def analyse_config(config: RunConfig, model) -> dict[str, Any]:
         start = initial_model(config, model.field_dims)
         out["initial_interaction_patterns"] = model_analyses(start)["interaction_patterns"]
     return out
+
+
+def per_seed(frame, value: Callable[[dict[str, Any]], float], **where) -> dict[int, float]:
+    """``value(analyses)`` of the rows of an :class:`~me_core.experiments.runs.Analysed` frame
+    matching every ``column=value`` in ``where``, keyed by seed (for
+    :func:`me_core.stats.paired_effect`); two rows of one seed are an error, not a silent
+    pick."""
+    part = frame
+    for column, wanted in where.items():
+        part = part[part[column] == wanted]
+    if part.seed.duplicated().any():
+        raise ValueError(f"{where}: more than one run per seed; the cell is not unique")
+    return {int(s): float(value(a)) for s, a in zip(part.seed, part.analyses)}
+
+
+def large_fields(analyses: dict[str, Any]) -> np.ndarray:
+    """Mask of the fields with more values than the table has columns (D_i > K): a smaller
+    table is full rank by construction, so the collapse analyses read only the others."""
+    return np.asarray(analyses["cardinalities"]) > analyses["width"]
 
 
 def finished_runs(run_root: Path | str) -> Iterator[Path]:

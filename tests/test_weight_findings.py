@@ -1,0 +1,142 @@
+"""Findings read from stored weight analyses (Fig. 1b, 3, 9, 10a, 10b, 10d, 14): each on
+constructed analyses where the effect is present, absent (the null) and reversed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from me_core.experiments import collapse as C
+from me_core.experiments import evidence1 as E
+from me_core.experiments import mechanism as V
+
+SEEDS = (0, 1, 2)
+DIMS = [5, 50, 80, 200, 500, 1000]  # K = 10: five fields with D_i > K
+K = 10
+
+
+def _frame(analyses_by_seed: dict[int, dict], **columns) -> pd.DataFrame:
+    return pd.DataFrame([{"seed": s, "analyses": a, **columns}
+                         for s, a in analyses_by_seed.items()])
+
+
+def _table(decay: float, ia: float) -> dict:
+    """Analyses of a table whose normalised spectrum decays geometrically."""
+    spectra = [list(decay ** np.arange(min(d, K))) for d in DIMS]
+    return {"cardinalities": DIMS, "width": K, "field_ia": [ia] * len(DIMS),
+            "spectra": spectra}
+
+
+# --- Figure 1b ---------------------------------------------------------------------------
+def test_low_rank_spectra_against_a_random_table():
+    random = _table(0.95, 8.0)
+    collapsed = _frame({s: _table(0.5 + 0.01 * s, 2.0 + 0.1 * s) for s in SEEDS})
+    assert C.spectra_low_rank(collapsed, random).verdict == "reproduced"
+    null = _frame({s: _table(0.95, 8.0) for s in SEEDS})  # learned = random in every seed
+    assert C.spectra_low_rank(null, random).verdict == "inconclusive"
+    richer = _frame({s: _table(0.99, 9.5 + 0.1 * s) for s in SEEDS})
+    assert C.spectra_low_rank(richer, random).verdict == "not reproduced"
+    # below random, but most singular values not tiny: only partly
+    mild = _frame({s: _table(0.7 + 0.01 * s, 6.0 + 0.1 * s) for s in SEEDS})
+    finding = C.spectra_low_rank(mild, random)
+    assert finding.verdict == "partly reproduced" and "not tiny" in finding.reason
+
+
+# --- Evidence I, Figure 9 ------------------------------------------------------------------
+def _sub_embeddings(partner_weight: float, seed: int, n: int = 8) -> dict:
+    """IA(E_i->j) = source part + partner_weight * IA(E_j) + noise."""
+    rng = np.random.default_rng(seed)
+    field_ia = np.linspace(2, 9, n)
+    matrix = (rng.uniform(1, 5, n)[:, None] + partner_weight * field_ia[None, :]
+              + 0.05 * rng.standard_normal((n, n)))
+    return {"sub_embedding_ia": matrix.tolist(), "field_ia": field_ia.tolist(),
+            "cardinalities": [100] * n, "width": K}
+
+
+def _reads(weight: float) -> dict[int, dict]:
+    frame = _frame({s: _sub_embeddings(weight, s) for s in SEEDS})
+    return E.partner_reads(frame, permutations=200)
+
+
+def test_co_influence_over_seeds_present_absent_reversed():
+    assert E.co_influence_over_seeds(_reads(0.5)).verdict == "reproduced"
+    assert E.co_influence_over_seeds(_reads(0.0)).verdict != "reproduced"
+    assert E.co_influence_over_seeds(_reads(-0.5)).verdict == "not reproduced"
+
+
+def test_me_less_partner_dependence():
+    assert V.me_less_partner_dependence(_reads(0.5), _reads(0.02)).verdict == "reproduced"
+    # ME depends on the partner as much as SE: the second part fails
+    same = V.me_less_partner_dependence(_reads(0.5), _reads(0.5))
+    assert same.verdict == "partly reproduced"
+    assert V.me_less_partner_dependence(_reads(0.0), _reads(0.0)).verdict != "reproduced"
+
+
+def test_planted_contrast_is_read_per_seed():
+    n = 6
+    frame = _frame({s: _sub_embeddings(0.0, s, n) for s in SEEDS})
+    for a in frame.analyses:  # planted cells 2 lower than their row
+        m = np.array(a["sub_embedding_ia"])
+        m[0, 1] -= 2
+        m[1, 0] -= 2
+        a["sub_embedding_ia"] = m.tolist()
+    effect = E.planted_contrast(E.partner_reads(frame, planted=[(0, 1)], permutations=200))
+    assert effect.n == 3 and effect.mean < -1.5
+
+
+# --- Figure 10 ---------------------------------------------------------------------------
+def _diversity(level: float, key: str = "set_diversity", seed: int = 0) -> dict:
+    return {key: [None, level + 0.01 * seed, level, level - 0.01 * seed]}
+
+
+def test_me_sets_more_diverse_than_se_blocks():
+    random = _diversity(0.9, "block_diversity")
+    me = _frame({s: _diversity(0.6, seed=s) for s in SEEDS})
+    se = _frame({s: _diversity(0.3 + 0.01 * s, "block_diversity") for s in SEEDS})
+    assert V.me_sets_more_diverse(me, se, random).verdict == "reproduced"
+    se_same = _frame({s: _diversity(0.6, "block_diversity", seed=s) for s in SEEDS})
+    assert V.me_sets_more_diverse(me, se_same, random).verdict == "inconclusive"
+    assert V.me_sets_more_diverse(se.assign(analyses=[{"set_diversity": a["block_diversity"]}
+                                                      for a in se.analyses]),
+                                  me.assign(analyses=[{"block_diversity": a["set_diversity"]}
+                                                      for a in me.analyses]),
+                                  random).verdict == "not reproduced"
+
+
+def _patterns(shared: float, seed: int, sets: int = 4, n: int = 5, trained: bool = True
+              ) -> dict:
+    """Initial patterns at random; training adds a common change (weight ``shared``) plus
+    one of each set's own."""
+    rng = np.random.default_rng(seed)
+    start = rng.uniform(0.5, 1.5, (sets, n, n))
+    common = rng.standard_normal((n, n))
+    own = rng.standard_normal((sets, n, n))
+    end = start + (shared * common + (1 - shared) * own if trained else 0)
+    return {"interaction_patterns": end.tolist(), "initial_interaction_patterns": start.tolist(),
+            "set_diversity": [0.5]}
+
+
+def test_sets_learn_own_patterns_and_an_untrained_model_cannot_pass():
+    aligned = _frame({s: _patterns(0.95, 10 + s) for s in SEEDS})
+    own = _frame({s: _patterns(0.2, s) for s in SEEDS})
+    assert V.sets_learn_own_patterns(own, aligned).verdict == "reproduced"
+    untrained = _frame({s: _patterns(0.2, s, trained=False) for s in SEEDS})
+    finding = V.sets_learn_own_patterns(untrained, aligned)
+    assert finding.verdict == "inconclusive" and finding.effects["ME - aligned"].n == 0
+    assert V.sets_learn_own_patterns(aligned, own).verdict == "not reproduced"
+
+
+def test_aligned_less_diverse_only_when_the_patterns_are_aligned():
+    def with_div(frame, level):
+        return frame.assign(analyses=[{**a, "set_diversity": [level + 0.01 * s]}
+                                      for s, a in zip(frame.seed, frame.analyses)])
+    me = with_div(_frame({s: _patterns(0.1, s) for s in SEEDS}), 0.6)
+    aligned = with_div(_frame({s: _patterns(0.99, 10 + s) for s in SEEDS}), 0.4)
+    shared = _frame({s: {"set_diversity": [0.3 - 0.01 * s]} for s in SEEDS})
+    assert V.aligned_less_diverse(me, aligned, shared).verdict == "reproduced"
+    # the penalty failed to align: the aligned part cannot count
+    unaligned = with_div(_frame({s: _patterns(0.1, 20 + s) for s in SEEDS}), 0.4)
+    finding = V.aligned_less_diverse(me, unaligned, shared)
+    assert finding.verdict == "partly reproduced" and "did not align" in finding.reason
+    same = with_div(aligned, 0.6)
+    assert V.aligned_less_diverse(me, same, with_div(shared, 0.6)).verdict != "reproduced"

@@ -29,7 +29,8 @@ data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k fol
 rows = None  # synthetic only: rows generated (None: the protocol's)
 analysis_scale = 4  # SE vs ME DCNv2 at this scale for Figures 9, 10a, 10b (paper: 10)
 variant_scales = [2, 4]  # Figures 10c/d: ME, shared-interaction and aligned-pattern variants
-seed = 0  # model seed of the analysed runs
+seeds = [0, 1, 2]  # model seeds of the analysed runs; the first is trained live
+analyses = "results/analyses-synthetic/analyses.jsonl"  # stored weight analyses ("": train all)
 variant_seeds = [0, 1, 2]  # Figure 10c's seeds; the first is trained live at the largest size
 results = ["results/table1-synthetic/records.jsonl",
            "results/chapters-synthetic/records.jsonl"]  # committed records ([]: train all)
@@ -51,11 +52,12 @@ from myst_nb import glue
 import me_core
 from me_core import paper
 from me_core.experiments import analysis as A
+from me_core.experiments import evidence1 as E1
 from me_core.experiments import mechanism as V
 from me_core.experiments import runs as R
 from me_core.plots import caption, figure_widget, heatmap, scale_curves
-from me_core.report import record_finding, verdict
-from me_core.stats import effect_verdict, p_text, paired_effect
+from me_core.report import record_finding
+from me_core.stats import p_text
 
 me_core.setup_notebook()
 chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
@@ -64,17 +66,32 @@ chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir
 base, data_text = chapter.base, chapter.data_text
 
 # %%
-runs = chapter.train(R.grid(base, ["dcnv2"], [analysis_scale], ["se", "me"], [seed]))
-# Figures 10c/d: every seed from committed records; the first retrained at the largest size,
-# whose weights Figure 10d analyses
+top = max(variant_scales)
+# Figures 9 and 10: the weights of every seed, the first analysed live, the others read from
+# the committed analyses of the same runs
+weight_configs = {c.key(): c for c in
+                  R.grid(base, ["dcnv2"], [analysis_scale], ["se", "me"], seeds)
+                  + R.grid(base, ["dcnv2", "dcnv2_shared", "dcnv2_aligned"], [top], ["me"],
+                           seeds)}
+analysed = chapter.analysed(list(weight_configs.values()), analyses,
+                            live=lambda config: config.seed == seeds[0])
+print(analysed.text())
+weights = analysed.frame
+# Figures 10c/d: every seed from committed records; the first retrained at the largest size
 variant_runs = chapter.collect(
     R.grid(base, ["dcnv2"], [1, *variant_scales], ["me"], variant_seeds)
     + R.grid(base, ["dcnv2_shared", "dcnv2_aligned"], variant_scales, ["me"], variant_seeds),
     results, live=lambda config: config.seed == variant_seeds[0]
     and config.scale == max(variant_scales))
-by = {(r.config.model, r.config.multi_embedding, r.config.scale): r
-      for r in [*runs, *variant_runs.live]}
+by = {(r.config.model, r.config.multi_embedding, r.config.scale): r for r in analysed.live}
 se_run, me_run = by[("dcnv2", False, analysis_scale)], by[("dcnv2", True, analysis_scale)]
+
+
+def rows(model: str, embedding: str, scale: int):
+    """The analysed runs (one per seed) of one model, SE/ME and scale."""
+    return weights[(weights.model == model) & (weights.embedding == embedding)
+                   & (weights.scale == scale)]
+
 
 # %% [markdown]
 # ## Figure 9: less interaction-collapse
@@ -87,38 +104,30 @@ se_run, me_run = by[("dcnv2", False, analysis_scale)], by[("dcnv2", True, analys
 
 # %% tags=["hide-input"]
 planted = R.planted_pairs(base)
-reads = {name: A.partner_dependence(run.model, planted)
-         for name, run in [("SE", se_run), ("ME", me_run)]}
+seed_reads = {name: E1.partner_reads(rows("dcnv2", name, analysis_scale), planted)
+              for name in ("SE", "ME")}
+reads = {name: by_seed[seeds[0]] for name, by_seed in seed_reads.items()}  # plotted seed
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
 for ax, (name, read) in zip(axes, reads.items()):
     ax.axhline(0, color="0.6", lw=0.8)
     ax.scatter(read["field_ia"], read["partner_effect"])
     ax.set_xlabel("IA of the partner field $E_j$")
-    caption(ax, f"Figure 9 (ours): {name} DCNv2 {analysis_scale}x, r = "
+    caption(ax, f"Figure 9 (ours): {name} DCNv2 {analysis_scale}x, seed {seeds[0]}, r = "
                 f"{read['pearson_partner']:+.2f} ({p_text(read['p_value'])})")
 axes[0].set_ylabel("partner effect (row-centred)")
 fig.tight_layout()
 plt.show()
-r_se, r_me = reads["SE"]["pearson_partner"], reads["ME"]["pearson_partner"]
-se_positive = r_se > 0 and reads["SE"]["p_value"] < 0.05
-large = ", ".join(f"{k} {v['pearson_partner_large']:+.2f}" for k, v in reads.items()
-                  if v.get("partners_large", 0) >= 3)
-ours = (f"Pearson r (partner effect vs IA(E_j)): SE {r_se:+.2f} "
-        f"({p_text(reads['SE']['p_value'])}), ME {r_me:+.2f} ({p_text(reads['ME']['p_value'])}), "
-        f"{analysis_scale}x" + (f"; partners with D_j > K: {large}" if large else ""))
-glue("mech_fig9", Markdown(ours + (
-    ": the SE partner dependence is positive beyond chance and weaker under ME, as in the "
-    "paper." if se_positive and r_me < r_se else
-    ": weaker under ME, but the SE dependence itself is not significantly positive here, so "
-    "there is little for ME to reduce." if r_me < r_se else
-    ": the partner matters no less under ME here.")), display=False)
+fig9 = V.me_less_partner_dependence(seed_reads["SE"], seed_reads["ME"])
+glue("mech_fig9", Markdown(f"{fig9.ours}, {analysis_scale}x: {fig9.verdict} ({fig9.reason})."
+                           + (" The SE partner dependence is positive and weaker under ME, as "
+                              "in the paper." if fig9.verdict == "reproduced" else "")),
+     display=False)
 _ = record_finding("me_mechanism", "fig9", figure="Figure 9",
                    finding="SE sub-embeddings depend on the partner field (r > 0); ME less so",
                    paper=f"r = {paper.PARTNER_CORRELATION['SE']} (SE) vs "
                          f"{paper.PARTNER_CORRELATION['ME']} (ME), 10x DCNv2",
-                   ours=ours, verdict=verdict(se_positive and r_me < r_se, r_me < r_se),
-                   data=data_text, reason="" if se_positive else
-                   "one seed; the SE correlation is not significantly positive")
+                   ours=fig9.ours, verdict=fig9.verdict, data=data_text, reason=fig9.reason,
+                   evidence=fig9)
 
 # %% [markdown]
 # {glue:md}`mech_fig9`
@@ -133,41 +142,47 @@ _ = record_finding("me_mechanism", "fig9", figure="Figure 9",
 
 # %% tags=["hide-input"]
 M = analysis_scale
-twin = A.random_twin(se_run.config, se_run.model.field_dims)
-div = {"ME sets": A.set_diversity(me_run.model),
-       "SE split into blocks": A.set_diversity(se_run.model, sets=M),
-       "random table split": A.set_diversity(twin, sets=M)}
-mean_div = {k: float(v.diversity.mean()) for k, v in div.items()}
+twin = A.model_analyses(A.random_twin(se_run.config, se_run.model.field_dims), block_sets=M)
+fig10a = V.me_sets_more_diverse(rows("dcnv2", "ME", M), rows("dcnv2", "SE", M), twin)
+arms = {"ME sets": [V.mean_diversity(a) for a in rows("dcnv2", "ME", M).analyses],
+        "SE split into blocks": [V.mean_diversity(a, "block_diversity")
+                                 for a in rows("dcnv2", "SE", M).analyses],
+        "random table split": [V.mean_diversity(twin, "block_diversity")]}
 fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.bar(list(mean_div), list(mean_div.values()), color=["C0", "C1", "C2"])
+ax.bar(list(arms), [np.mean(v) for v in arms.values()], color=["C0", "C1", "C2"],
+       yerr=[np.std(v, ddof=1) if len(v) > 1 else 0 for v in arms.values()], capsize=4)
 ax.set_ylabel("mean diversity (1 - similarity)")
-caption(ax, f"Figure 10a (ours): M = {M} sets of K = 10")
+caption(ax, f"Figure 10a (ours): M = {M} sets of K = 10, mean ± sd over seeds")
 plt.show()
-ours = ", ".join(f"{k} {v:.3f}" for k, v in mean_div.items())
-div_vs_se = paired_effect(div["ME sets"].set_index("field").diversity.to_dict(),
-                          div["SE split into blocks"].set_index("field").diversity.to_dict())
-fig10a_verdict, fig10a_reason = effect_verdict(div_vs_se, every_pair=False)
-shows = fig10a_verdict == "reproduced"
-glue("mech_fig10a", Markdown(f"Mean diversity: {ours}. " + (
-    "ME's sets are more diverse than the blocks of an SE table, as in the paper"
-    if shows else "ME's sets are not clearly more diverse than SE's blocks here")
-    + f" (ME - SE blocks, paired over fields: {fig10a_reason})."), display=False)
+glue("mech_fig10a", Markdown(f"{fig10a.ours}: {fig10a.verdict} ({fig10a.reason}). " + (
+    "ME's sets are more diverse than the blocks of an SE table, as in the paper."
+    if fig10a.verdict == "reproduced" else
+    "ME's sets are not robustly more diverse than SE's blocks here.")), display=False)
 _ = record_finding("me_mechanism", "fig10a", figure="Figure 10a",
                    finding="ME embedding sets are more diverse than blocks of an SE table",
                    paper="ME much more diverse (lower similarity) than SE (from the figure)",
-                   ours=ours, verdict=fig10a_verdict, data=data_text,
-                   reason=f"ME - SE blocks, paired over fields: {fig10a_reason}")
+                   ours=fig10a.ours, verdict=fig10a.verdict, data=data_text,
+                   reason=fig10a.reason, evidence=fig10a)
 
 # %% [markdown]
 # {glue:md}`mech_fig10a`
 #
 # ## Figure 10b: each set learns its own interaction pattern
 #
-# $\lVert W^{(m)}_{i\to j}\rVert_F$ of the first cross layer for each set $m$. Use the slider in
-# the live notebook to step through the sets.
+# $\lVert W^{(m)}_{i\to j}\rVert_F$ of the first cross layer for each set $m$ (seed
+# {glue:text}`mech_seed`). Use the slider in the live notebook to step through the sets.
+#
+# How different must the sets' patterns be? A bare threshold on their correlation says little:
+# an untrained model's sets are uncorrelated, so it would pass. The test has two parts. First,
+# the patterns must be *learned*: the set-averaged patterns of runs with different seeds agree
+# more than their initialisations do (the run's start is rebuilt from its seed), else the
+# verdict is "inconclusive". Then, the sets' patterns must be *their own*: their between-set
+# correlation is lower than for the aligned-pattern variant below, trained alike with a
+# penalty that pushes the sets' patterns together, paired by seed.
 
 # %% tags=["hide-input"]
 patterns = A.interaction_patterns(me_run.model)
+glue("mech_seed", str(seeds[0]), display=False)
 show = min(M, 4)
 fig, axes = plt.subplots(1, show, figsize=(3.3 * show, 3.2))
 for m, ax in enumerate(np.atleast_1d(axes)):
@@ -178,18 +193,17 @@ for m, ax in enumerate(np.atleast_1d(axes)):
 fig.suptitle(f"Figure 10b (ours): interaction patterns of ME DCNv2 {M}x", x=0.01, ha="left")
 fig.tight_layout()
 plt.show()
-flat = patterns.reshape(M, -1)
-corr = np.corrcoef(flat)
-off = corr[~np.eye(M, dtype=bool)]
-ours = f"mean correlation between the sets' patterns {off.mean():.2f} (min {off.min():.2f})"
+fig10b = V.sets_learn_own_patterns(rows("dcnv2", "ME", top), rows("dcnv2_aligned", "ME", top))
 _ = record_finding("me_mechanism", "fig10b", figure="Figure 10b",
                    finding="Different sets learn different interaction patterns",
-                   paper="patterns differ across sets (from the figure)", ours=ours,
-                   verdict=verdict(off.mean() < 0.5, off.mean() < 0.9), data=data_text,
-                   reason="" if off.mean() < 0.5 else "the sets' patterns differ, but are "
-                   "positively correlated (a shared interaction would give 1)")
-glue("mech_fig10b", Markdown(ours + "."), display=False)
-
+                   paper="patterns differ across sets (from the figure)", ours=fig10b.ours,
+                   verdict=fig10b.verdict, data=data_text, reason=fig10b.reason,
+                   evidence=fig10b)
+glue("mech_fig10b", Markdown(f"At {top}x, {fig10b.ours}: {fig10b.verdict} ({fig10b.reason})."
+                             + (" The patterns are learned, and the sets' are less alike than "
+                                "when they are pushed together: each set learns its own "
+                                "interaction." if fig10b.verdict == "reproduced" else "")),
+     display=False)
 
 def show_set(m: int):
     fig, ax = plt.subplots(figsize=(4.2, 3.5))
@@ -213,51 +227,42 @@ display(figure_widget(show_set, {"m": widgets.ToggleButtons(options=list(range(1
 
 # %% tags=["hide-input"]
 names = {"dcnv2": "ME", "dcnv2_shared": "shared interaction", "dcnv2_aligned": "aligned patterns"}
-top = max(variant_scales)
 variants = R.with_shared_base(
     variant_runs.frame.assign(variant=lambda f: f.model.map(names)), "variant",
     ["shared interaction", "aligned patterns"])
-# Figure 10d on the trained weights of the first seed at the largest size
-field_div = {n: A.set_diversity(by[(m, True, top)].model).set_index("field").diversity
+# Figure 10d on the trained weights of every seed at the largest size
+diversity = {n: [V.mean_diversity(a) for a in rows(m, "ME", top).analyses]
              for m, n in names.items()}
-dv = {n: float(d.mean()) for n, d in field_div.items()}
-align = {n: A.pattern_alignment(by[(m, True, top)].model) for m, n in names.items()}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
 scale_curves(axes[0], variants, "test_auc", group="variant")
 axes[0].set_ylabel("test AUC")
 caption(axes[0], "Figure 10c (ours): scalability")
-axes[1].bar(list(dv), list(dv.values()), color=["C0", "C1", "C2"])
+axes[1].bar(list(diversity), [np.mean(v) for v in diversity.values()], color=["C0", "C1", "C2"],
+            yerr=[np.std(v, ddof=1) if len(v) > 1 else 0 for v in diversity.values()],
+            capsize=4)
 axes[1].set_ylabel("mean diversity over fields")
-caption(axes[1], f"Figure 10d (ours): diversity at {top}x, seed {variant_seeds[0]}")
+caption(axes[1], f"Figure 10d (ours): diversity at {top}x, mean ± sd over seeds")
 fig.tight_layout()
 plt.show()
 fig10c = V.variants_scale_worse(variants)
-ours_c = fig10c.ours
 _ = record_finding("me_mechanism", "fig10c", figure="Figure 10c",
                    finding="Shared or aligned interaction loses ME's scalability",
-                   paper="both variants scale worse than ME", ours=ours_c,
+                   paper="both variants scale worse than ME", ours=fig10c.ours,
                    verdict=fig10c.verdict, data=data_text, reason=fig10c.reason,
                    evidence=fig10c)
-# Fig. 10d is a claim about *aligned* patterns: first check that the penalty aligned them
-aligned = align["aligned patterns"] > align["ME"] + 0.1
-div_effect = paired_effect(field_div["aligned patterns"].to_dict(), field_div["ME"].to_dict())
-div_verdict, div_reason = effect_verdict(div_effect, expected_sign=-1, every_pair=False)
-less_diverse = div_verdict == "reproduced"
-ours_d = (f"between-set pattern correlation at {top}x: ME {align['ME']:.2f}, aligned "
-          f"{align['aligned patterns']:.2f} (shared: 1 by construction); diversity ME "
-          f"{dv['ME']:.3f}, aligned {dv['aligned patterns']:.3f}, shared "
-          f"{dv['shared interaction']:.3f}")
-fig10d_verdict = div_verdict if aligned else "inconclusive"
-fig10d_reason = (f"one seed; diversity, aligned - ME, paired over fields: {div_reason}"
-                 if aligned else
-                 "the penalty did not align the sets' patterns, so the variant does not test "
-                 "the claim")
+# Fig. 10d is a claim about *aligned* patterns: its aligned part counts only where the
+# penalty aligned them (the function checks, paired by seed)
+fig10d = V.aligned_less_diverse(rows("dcnv2", "ME", top), rows("dcnv2_aligned", "ME", top),
+                                rows("dcnv2_shared", "ME", top))
 _ = record_finding("me_mechanism", "fig10d", figure="Figure 10d",
                    finding="Aligned interaction patterns make the embedding sets less diverse",
-                   paper="aligned and shared variants less diverse than ME", ours=ours_d,
-                   verdict=fig10d_verdict, data=data_text, reason=fig10d_reason)
-glue("mech_fig10cd", Markdown(f"{ours_c}: {fig10c.verdict}. {ours_d}: {fig10d_reason}. Data: "
-                              f"{variant_runs.text()}."), display=False)
+                   paper="aligned and shared variants less diverse than ME", ours=fig10d.ours,
+                   verdict=fig10d.verdict, data=data_text, reason=fig10d.reason,
+                   evidence=fig10d)
+glue("mech_fig10cd", Markdown(
+    f"Figure 10c, {fig10c.ours}: {fig10c.verdict} ({fig10c.reason}). Data: "
+    f"{variant_runs.text()}.\n\nFigure 10d at {top}x, {fig10d.ours}: {fig10d.verdict} "
+    f"({fig10d.reason}). Data: {analysed.text()}."), display=False)
 
 # %% [markdown]
 # {glue:md}`mech_fig10cd`

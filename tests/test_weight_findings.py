@@ -8,6 +8,7 @@ import pandas as pd
 
 from me_core.experiments import collapse as C
 from me_core.experiments import evidence1 as E
+from me_core.experiments import evidence3 as E3
 from me_core.experiments import mechanism as V
 
 SEEDS = (0, 1, 2)
@@ -145,3 +146,24 @@ def test_aligned_less_diverse_only_when_the_patterns_are_aligned():
     assert finding.verdict == "partly reproduced" and "did not align" in finding.reason
     same = with_div(aligned, 0.6)
     assert V.aligned_less_diverse(me, same, with_div(shared, 0.6)).verdict != "reproduced"
+
+
+# --- Evidence III's mechanism --------------------------------------------------------------
+def _blocks(orthogonality: float, seed: int, n: int = 4) -> dict:
+    projection = np.full((n, n), orthogonality + 0.01 * seed)
+    return {"projection_ia_per_dim": projection.tolist(), "field_ia": [4.0] * n,
+            "sub_embedding_ia": (4.0 * projection).tolist()}
+
+
+def test_regulariser_mechanism_by_seed_and_whether_it_is_enforced():
+    names = {"dcnv2": "standard", "dcnv2_reg": "regularised"}
+    standard = _frame({s: _blocks(0.3, s) for s in SEEDS}, model="dcnv2")
+    regularised = _frame({s: _blocks(0.8, 2 - s) for s in SEEDS}, model="dcnv2_reg")
+    mechanism = E3.mechanism_by_seed(pd.concat([standard, regularised]), names)
+    assert len(mechanism) == 6
+    mean = mechanism.groupby("variant").mean(numeric_only=True)
+    assert np.isclose(mean.sub_over_table_ia["regularised"], 0.81)  # median of IA(E->j)/IA(E)
+    assert E3.regulariser_enforced(mechanism)[0] == "reproduced"
+    inert = E3.mechanism_by_seed(pd.concat(
+        [standard, standard.assign(model="dcnv2_reg")]), names)
+    assert E3.regulariser_enforced(inert)[0] == "inconclusive"

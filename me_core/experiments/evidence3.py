@@ -8,13 +8,16 @@ Every verdict compares the regularised and the standard DCNv2 paired by seed
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from me_core.experiments.analysis import unlisted
 from me_core.experiments.table1 import by_seed
 from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effect, pooled_effect
 
-__all__ = ["auc_gains", "regularised_scales_no_better", "regulariser_raises_table_ia",
-           "validation_drop", "regularised_overfits", "regularised_me_scales_below_plain"]
+__all__ = ["mechanism_by_seed", "regulariser_enforced", "auc_gains",
+           "regularised_scales_no_better", "regulariser_raises_table_ia", "validation_drop",
+           "regularised_overfits", "regularised_me_scales_below_plain"]
 
 
 def auc_gains(frame: pd.DataFrame, variant: str) -> dict[int, float]:
@@ -96,3 +99,30 @@ def regularised_me_scales_below_plain(frame: pd.DataFrame) -> Finding:
             f"plain ME minus it {below.text()}")
     return Finding(verdict, ours, reason, {"regularised gain": rises,
                                            "plain - regularised gain": below})
+
+
+def mechanism_by_seed(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """What the regulariser acts on, per model and seed, from stored weight analyses (rows of an
+    ``Analysed`` frame; ``names`` maps a model to its variant name): the median over blocks
+    i != j of IA(W_{i->j}) / K (1: orthogonal), the median of IA(E_i^{->j}) / IA(E_i) (the
+    share of its table's IA a sub-embedding keeps) and the tables' mean IA."""
+    rows = []
+    for model, seed, analyses in zip(frame.model, frame.seed, frame.analyses):
+        projection = unlisted(analyses["projection_ia_per_dim"])
+        off = ~np.eye(len(projection), dtype=bool)
+        table = np.asarray(analyses["field_ia"], dtype=float)
+        sub = unlisted(analyses["sub_embedding_ia"]) / table[:, None]
+        rows.append({"variant": names[model], "seed": int(seed),
+                     "projection_ia_per_dim": float(np.median(projection[off])),
+                     "sub_over_table_ia": float(np.median(sub[off])),
+                     "table_ia": float(table.mean())})
+    return pd.DataFrame(rows)
+
+
+def regulariser_enforced(mechanism: pd.DataFrame) -> tuple[str, str]:
+    """Does the regulariser act on its target? Median IA(W_{i->j}) / K, regularised minus
+    standard, paired by seed (:func:`mechanism_by_seed`): ``reproduced`` when the blocks are
+    robustly closer to orthogonal."""
+    effect = paired_effect(by_seed(mechanism, "projection_ia_per_dim", variant="regularised"),
+                           by_seed(mechanism, "projection_ia_per_dim", variant="standard"))
+    return effect_verdict(effect)

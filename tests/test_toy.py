@@ -56,6 +56,17 @@ def test_small_partner_collapses_first_field():
     assert (final[3].to_numpy() < start.iloc[0]).all()
 
 
+def test_batched_toy_equals_one_autograd_run_per_case():
+    """run_toy trains every (seed, D3) case at once with the closed-form gradient; it must give
+    what train_toy (autograd, one case at a time) gives."""
+    batched = toy.run_toy(D3_values=(3, 100), K=6, iterations=40, seeds=(0, 7), record_every=8)
+    for (seed, D3), part in batched.groupby(["seed", "D3"]):
+        one = toy.train_toy(toy.make_toy_data(D3, seed), 6, 40, 1.0, seed, 8)
+        np.testing.assert_allclose(part.ia.to_numpy(), one.ia.to_numpy(), rtol=1e-9)
+        np.testing.assert_allclose(part.loss.to_numpy(), one.loss.to_numpy(), rtol=1e-9)
+        assert list(part.iteration) == list(one.iteration)
+
+
 def test_bad_toy_arguments():
     with pytest.raises(ValueError, match="field sizes"):
         toy.make_toy_data(0)

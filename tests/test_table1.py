@@ -39,6 +39,20 @@ def test_no_effect_is_inconclusive_and_a_reversed_one_is_not_reproduced():
     assert reversed_["ME beats SE"] == "not reproduced"
 
 
+def test_table1_finding_over_models_present_absent_and_reversed():
+    def two(me_a, se_a, me_b, se_b):
+        return pd.concat([_records(me_a, se_a, model="dcnv2"),
+                          _records(me_b, se_b, model="dnn")], ignore_index=True)
+
+    models = ["dcnv2", "dnn"]
+    assert T.me_scales_and_beats_se(two(0.005, 0, 0.006, 0), models).verdict == "reproduced"
+    partly = T.me_scales_and_beats_se(two(0.005, 0, 0.0, 0.0), models)
+    assert partly.verdict == "partly reproduced" and partly.reason.startswith("dnn:")
+    assert T.me_scales_and_beats_se(two(0, 0, 0, 0), models).verdict == "inconclusive"
+    assert T.me_scales_and_beats_se(two(-0.004, 0.002, -0.004, 0.002),
+                                    models).verdict == "not reproduced"
+
+
 def test_gains_are_paired_by_seed_not_pooled():
     # seed 2's base is much higher; an unpaired mean of ME at 4x (seeds 0, 1) minus the base
     # mean (seeds 0, 1, 2) would show a loss where every seed gains

@@ -14,12 +14,13 @@ from typing import Sequence
 
 import pandas as pd
 
-from me_core.stats import PairedEffect, effect_verdict, paired_effect
+from me_core.stats import Finding, PairedEffect, effect_verdict, paired_effect
 
 FULL_SEEDS = 3  # the paper's "mean of 3 runs"; fewer seeds are marked
 
-__all__ = ["FULL_SEEDS", "seed_cells", "by_seed", "values_by_seed", "paired_gains", "gain_verdicts",
-           "official_ipnn_rows", "seed_list", "me_minus_se_at_largest"]
+__all__ = ["FULL_SEEDS", "seed_cells", "by_seed", "values_by_seed", "paired_gains",
+           "gain_verdicts",
+           "official_ipnn_rows", "seed_list", "me_minus_se_at_largest", "me_scales_and_beats_se"]
 
 
 def seed_list(seeds) -> str:
@@ -113,6 +114,30 @@ def gain_verdicts(frame: pd.DataFrame, models: list[str] | None = None) -> pd.Da
                      "seeds": min(me.n, top.n) if me.n and top.n else max(me.n, top.n),
                      "me_gain": me.mean, "se_gain": se.mean, "me_minus_se": top.mean})
     return pd.DataFrame(rows).set_index("model")
+
+
+def me_scales_and_beats_se(frame: pd.DataFrame, models: Sequence[str]) -> Finding:
+    """Table 1 / Fig. 8a: for every model, ME's AUC rises from base to the largest size and ME
+    beats SE there, each paired by seed (:func:`gain_verdicts`). ``reproduced`` when both hold
+    for every model, ``partly reproduced`` when either holds for some, ``not reproduced`` when
+    more than half of the models go robustly the other way on either, else ``inconclusive``."""
+    verdicts = gain_verdicts(frame, list(models))
+    n_scale = int((verdicts["ME scales"] == "reproduced").sum())
+    n_beat = int((verdicts["ME beats SE"] == "reproduced").sum())
+    n_against = int(((verdicts["ME scales"] == "not reproduced")
+                     | (verdicts["ME beats SE"] == "not reproduced")).sum())
+    n = len(verdicts)
+    verdict = ("reproduced" if n_scale == n_beat == n else
+               "partly reproduced" if n_scale + n_beat > 0 else
+               "not reproduced" if n_against > n / 2 else "inconclusive")
+    ours = (f"paired by seed ({int(verdicts.seeds.min())} to {int(verdicts.seeds.max())} seeds "
+            f"per model): ME AUC rises from base to the largest size beyond 2 standard errors "
+            f"for {n_scale} of {n} models, and ME beats SE at the largest size for {n_beat} of "
+            f"{n}; {n_against} model(s) go robustly the other way on either")
+    reason = "; ".join(f"{m}: ME scales {v['ME scales']}, ME beats SE {v['ME beats SE']}"
+                       for m, v in verdicts.iterrows()
+                       if "reproduced" != v["ME scales"] or "reproduced" != v["ME beats SE"])
+    return Finding(verdict, ours, reason, me_minus_se_at_largest(frame, list(models)))
 
 
 def official_ipnn_rows(frame: pd.DataFrame) -> pd.DataFrame:

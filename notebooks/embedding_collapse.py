@@ -57,8 +57,7 @@ from me_core.experiments import collapse as C
 from me_core.experiments import runs as R
 from me_core.experiments import table1 as T
 from me_core.plots import PALETTE, caption, figure_widget, scale_curves
-from me_core.report import record_finding, verdict
-from me_core.stats import effect_verdict
+from me_core.report import record_finding
 
 me_core.setup_notebook()
 chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
@@ -106,20 +105,11 @@ display(Markdown("SE test AUC at the largest scale minus the base, paired by see
                  + ", ".join(f"{m} {g.text()}" for m, g in gains.items())))
 
 # %% tags=["hide-input"]
-# the paper's claim is "no clear gain": a model contradicts it when its SE gain is robustly
-# positive (beyond 2 standard errors in every seed), and the claim is judged over the models
-# positive; a model with fewer than 2 seeds cannot show either and is left out of the count
-judged = {m: effect_verdict(g, expected_sign=1)[0] for m, g in gains.items() if g.n >= 2}
-gaining = [m for m, v in judged.items() if v == "reproduced"]  # robust SE gain
-flat = [m for m in judged if m not in gaining]
-shows = bool(judged) and not gaining
-ours = "largest-minus-base SE test AUC " + ", ".join(f"{m} {g.text()}" for m, g in gains.items())
-reading = (f"Enlarging the SE embeddings gave {'no robust' if shows else 'a robust'} gain here: "
-           f"{ours}. " + (
-               "As in the paper, no SE model gains beyond its seed noise." if shows else
-               f"{len(gaining)} of {len(gains)} models gain beyond their seed noise "
-               f"({', '.join(gaining)}), more than the paper's SE models do on Criteo (a "
-               f"different data set, far smaller and synthetic)."))
+fig1a = C.se_gains_flat(gains)
+reading = f"{fig1a.ours}: {fig1a.verdict} ({fig1a.reason}). " + (
+    "As in the paper, no SE model gains beyond its seed noise." if fig1a.verdict == "reproduced"
+    else "More SE models gain than in the paper on Criteo (a different data set; this one is "
+    "far smaller and synthetic).")
 paper_gains = paper.table1_gains("criteo", "SE")
 paper_text = "Criteo, SE, 10x minus base: " + ", ".join(f"{m} {g:+.5f}"
                                                          for m, g in paper_gains.items())
@@ -129,10 +119,8 @@ glue("collapse_fig1a_paper", Markdown(f"*Reported in the paper (Table 1):* {pape
 _ = record_finding("embedding_collapse", "fig1a", figure="Figure 1a",
                    finding="Enlarging SE embeddings barely raises test AUC",
                    paper=paper_text,
-                   ours=ours, verdict=verdict(shows, len(flat) >= len(judged) / 2)
-                   if judged else "inconclusive",
-                   data=data_text, reason="" if shows else
-                   "a robust gain: the effect in every seed and beyond 2 standard errors")
+                   ours=fig1a.ours, verdict=fig1a.verdict, data=data_text, reason=fig1a.reason,
+                   evidence=fig1a)
 
 # %% [markdown]
 # {glue:md}`collapse_fig1a`

@@ -167,3 +167,18 @@ def test_regulariser_mechanism_by_seed_and_whether_it_is_enforced():
     inert = E3.mechanism_by_seed(pd.concat(
         [standard, standard.assign(model="dcnv2_reg")]), names)
     assert E3.regulariser_enforced(inert)[0] == "inconclusive"
+
+
+# --- Figure 1a ---------------------------------------------------------------------------
+def test_se_gains_flat_is_judged_on_robust_gains_only():
+    from me_core.stats import paired_effect
+
+    def gain(mean):
+        return paired_effect({s: mean + 1e-4 * s for s in SEEDS}, {s: 0.0 for s in SEEDS})
+
+    flat = {"a": gain(0.0), "b": gain(-0.001)}
+    assert C.se_gains_flat(flat).verdict == "reproduced"
+    assert C.se_gains_flat({**flat, "c": gain(0.01)}).verdict == "partly reproduced"
+    assert C.se_gains_flat({"a": gain(0.01), "b": gain(0.02)}).verdict == "not reproduced"
+    one_seed = paired_effect({0: 0.01}, {0: 0.0})
+    assert C.se_gains_flat({"live": one_seed}).verdict == "inconclusive"

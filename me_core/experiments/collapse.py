@@ -16,10 +16,10 @@ import pandas as pd
 
 from me_core.experiments.weights import large_fields, per_seed
 from me_core.metrics import information_abundance
-from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effect
+from me_core.stats import Finding, PairedEffect, combine_verdicts, effect_verdict, paired_effect
 
 __all__ = ["random_field_ia", "learned_vs_random", "normalised_ia_by_size", "me_raises_ia",
-           "spectra_low_rank"]
+           "spectra_low_rank", "se_gains_flat"]
 
 
 def random_field_ia(model) -> np.ndarray:
@@ -144,3 +144,23 @@ def spectra_low_rank(frame: pd.DataFrame, random: dict) -> Finding:
             f"random; normalised singular values below 0.1: {most:.0%} learned vs "
             f"{null_tiny:.0%} random")
     return Finding(verdict, ours, reason, effects)
+
+
+def se_gains_flat(gains: dict[str, PairedEffect]) -> Finding:
+    """Figure 1a: enlarging SE embeddings barely raises test AUC. ``gains``: per model, the SE
+    test AUC at the largest size minus the base, paired by seed. The claim is "no clear gain",
+    so a model contradicts it when its gain is robustly positive (:func:`effect_verdict`); a
+    model with fewer than 2 seeds can show neither and is left out. ``reproduced`` when no
+    judged model gains, ``partly reproduced`` when at most half do, else ``not reproduced``."""
+    judged = {m: effect_verdict(g)[0] for m, g in gains.items() if g.n >= 2}
+    gaining = [m for m, v in judged.items() if v == "reproduced"]
+    ours = "largest-minus-base SE test AUC " + ", ".join(f"{m} {g.text()}"
+                                                        for m, g in gains.items())
+    if not judged:
+        return Finding("inconclusive", ours, "no model with 2 or more seeds", dict(gains))
+    verdict = ("reproduced" if not gaining else
+               "partly reproduced" if len(gaining) <= len(judged) / 2 else "not reproduced")
+    reason = ("no model's SE gain is robust (in every seed and beyond 2 standard errors)"
+              if not gaining else f"{len(gaining)} of {len(judged)} models gain robustly "
+              f"(in every seed and beyond 2 standard errors): {', '.join(gaining)}")
+    return Finding(verdict, ours, reason, dict(gains))

@@ -131,6 +131,27 @@ def test_analyse_names_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert "not a finished run folder" in capsys.readouterr().err
 
 
+def test_committed_analyses_are_of_the_committed_runs():
+    """Every stored analysis line of a recorded run key repeats that record's test AUC exactly
+    (the analysed run is the recorded run), and every chapter's grid finds its three seeds."""
+    from me_core.experiments import weights as W
+    from me_core.train.records import read_records
+
+    lines = W.read_analyses([ROOT / "results/analyses-synthetic/analyses.jsonl"])
+    files = [ROOT / f"results/{name}-synthetic/records.jsonl" for name in ("table1", "chapters")]
+    records = {r["key"]: r for r in read_records(files)}
+    shared = set(lines) & set(records)
+    assert len(shared) >= 15
+    for key in shared:
+        assert lines[key]["test"] == records[key]["test"], lines[key]["label"]
+    base = R.data_config("synthetic", protocol="quick")
+    for model, kind, scale in [("dcnv2", "se", 4), ("dcnv2", "me", 4), ("ffm", "se", 1),
+                               ("dcnv2_reg", "se", 4), ("dcnv2_shared", "me", 4),
+                               ("dcnv2_aligned", "me", 4)]:
+        for config in R.grid(base, [model], [scale], [kind], [0, 1, 2]):
+            assert config.key() in lines, config.label()
+
+
 def test_default_rows_give_the_key_of_a_sweep_run_without_rows():
     assert R.data_config("synthetic", rows=300000).data_options == {}
     assert R.data_config("synthetic", rows=20000).data_options == {"rows": 20000}

@@ -182,3 +182,14 @@ def test_se_gains_flat_is_judged_on_robust_gains_only():
     assert C.se_gains_flat({"a": gain(0.01), "b": gain(0.02)}).verdict == "not reproduced"
     one_seed = paired_effect({0: 0.01}, {0: 0.0})
     assert C.se_gains_flat({"live": one_seed}).verdict == "inconclusive"
+
+
+# --- Figure 11 ---------------------------------------------------------------------------
+def test_text_model_flatter_than_the_ctr_tables():
+    collapsed = _frame({s: _table(0.5 + 0.01 * s, 2.0 + 0.1 * s) for s in SEEDS})
+    flat_text = 0.99 ** np.arange(384)
+    assert C.text_model_flatter(collapsed, flat_text, 0.9).verdict == "reproduced"
+    same = _frame({s: _table(0.95, 8.0) for s in SEEDS})
+    assert C.text_model_flatter(same, 0.95 ** np.arange(K), 0.8).verdict == "inconclusive"
+    assert C.text_model_flatter(collapsed, 0.3 ** np.arange(384), 0.05).verdict == \
+        "not reproduced"

@@ -19,7 +19,7 @@ from me_core.metrics import information_abundance
 from me_core.stats import Finding, PairedEffect, combine_verdicts, effect_verdict, paired_effect
 
 __all__ = ["random_field_ia", "learned_vs_random", "normalised_ia_by_size", "me_raises_ia",
-           "spectra_low_rank", "se_gains_flat"]
+           "spectra_low_rank", "se_gains_flat", "text_model_flatter"]
 
 
 def random_field_ia(model) -> np.ndarray:
@@ -164,3 +164,22 @@ def se_gains_flat(gains: dict[str, PairedEffect]) -> Finding:
               if not gaining else f"{len(gaining)} of {len(judged)} models gain robustly "
               f"(in every seed and beyond 2 standard errors): {', '.join(gaining)}")
     return Finding(verdict, ours, reason, dict(gains))
+
+
+def text_model_flatter(frame: pd.DataFrame, text_sigma: Sequence[float], text_ia_per_dim: float
+                       ) -> Finding:
+    """Figure 11: a pretrained text model's token embedding (normalised singular values
+    ``text_sigma``, IA / K ``text_ia_per_dim``) collapses less than a CTR model's tables (rows
+    of an ``Analysed`` frame, one per seed; fields with D_i > K): higher IA / K and a smaller
+    share of normalised singular values below 0.1, each paired by seed against the fixed text
+    model."""
+    text_tiny = float(np.mean(np.asarray(text_sigma) < 0.1))
+    ia = per_seed(frame, _ia_per_dim)
+    tiny = per_seed(frame, _tiny_share)
+    effects = {"IA/K, text - CTR": paired_effect({s: text_ia_per_dim for s in ia}, ia),
+               "share below 0.1, CTR - text": paired_effect(tiny, {s: text_tiny for s in tiny})}
+    verdict, reason = combine_verdicts({k: effect_verdict(e) for k, e in effects.items()})
+    ours = (f"IA/K: text model {text_ia_per_dim:.2f}, CTR model {np.mean(list(ia.values())):.2f} "
+            f"(mean over fields with D_i > K and {len(ia)} seeds); share of normalised singular "
+            f"values below 0.1: {text_tiny:.0%} vs {np.mean(list(tiny.values())):.0%}")
+    return Finding(verdict, ours, reason, effects)

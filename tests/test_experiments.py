@@ -144,7 +144,7 @@ def test_committed_analyses_are_of_the_committed_runs():
     assert len(shared) >= 15
     for key in shared:
         assert lines[key]["test"] == records[key]["test"], lines[key]["label"]
-    base = R.data_config("synthetic", protocol="quick")
+    base = R.chapter("synthetic", "").base  # the quick protocol of the book
     for model, kind, scale in [("dcnv2", "se", 4), ("dcnv2", "me", 4), ("ffm", "se", 1),
                                ("dcnv2_reg", "se", 4), ("dcnv2_shared", "me", 4),
                                ("dcnv2_aligned", "me", 4)]:

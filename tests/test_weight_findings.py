@@ -193,3 +193,19 @@ def test_text_model_flatter_than_the_ctr_tables():
     assert C.text_model_flatter(same, 0.95 ** np.arange(K), 0.8).verdict == "inconclusive"
     assert C.text_model_flatter(collapsed, 0.3 ** np.arange(384), 0.05).verdict == \
         "not reproduced"
+
+
+# --- ground truth on the synthetic benchmark ------------------------------------------------
+def test_planted_ground_truth_ranks_and_the_partner_correlation():
+    dims = [5, 50, 80, 200, 500, 1000]
+    planted = [(1, 2), (2, 3)]
+    random_ia = np.full(6, 8.0)
+    interacting = pd.DataFrame({"seed": list(SEEDS), "field_ia": [
+        [4.0, 6.0 - 0.1 * s, 4.0, 6.0, 7.8, 7.9] for s in SEEDS]})
+    truth, rho = C.planted_ground_truth(interacting, random_ia, dims, K, planted, 16)
+    assert list(truth.planted_partners) == [0, 1, 2, 1, 0, 0]
+    assert list(truth.teacher_rank) == [1, 17, 17, 17, 1, 1]  # at most D_i, 1 without partner
+    assert rho.n == 3 and rho.mean < -0.8
+    rng = np.random.default_rng(0)
+    unrelated = interacting.assign(field_ia=[list(7 + rng.random(6)) for _ in SEEDS])
+    assert abs(C.planted_ground_truth(unrelated, random_ia, dims, K, planted, 16)[1].mean) < 0.7

@@ -13,13 +13,14 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from me_core.experiments.weights import large_fields, per_seed
 from me_core.metrics import information_abundance
 from me_core.stats import Finding, PairedEffect, combine_verdicts, effect_verdict, paired_effect
 
 __all__ = ["random_field_ia", "learned_vs_random", "normalised_ia_by_size", "me_raises_ia",
-           "spectra_low_rank", "se_gains_flat", "text_model_flatter"]
+           "spectra_low_rank", "se_gains_flat", "text_model_flatter", "planted_ground_truth"]
 
 
 def random_field_ia(model) -> np.ndarray:
@@ -183,3 +184,34 @@ def text_model_flatter(frame: pd.DataFrame, text_sigma: Sequence[float], text_ia
             f"(mean over fields with D_i > K and {len(ia)} seeds); share of normalised singular "
             f"values below 0.1: {text_tiny:.0%} vs {np.mean(list(tiny.values())):.0%}")
     return Finding(verdict, ours, reason, effects)
+
+
+def planted_ground_truth(runs: pd.DataFrame, random_ia: np.ndarray, cardinalities: Sequence[int],
+                         width: int, planted: Sequence[Sequence[int]], latent_rank: int
+                         ) -> tuple[pd.DataFrame, PairedEffect]:
+    """What IA means on the synthetic benchmark, where the teacher is known: per field, the
+    number of planted partners, the rank the teacher's signal for that field spans (1 for its
+    first-order weight, plus its latent of rank ``latent_rank`` when it has a planted partner;
+    at most D_i), the learned IA (mean and sd over the seeds of ``runs``, rows with a
+    ``field_ia`` list) and the IA of a random table of the same shape. The effect, per seed, is
+    Spearman's rho between the share of the random table's IA a field keeps and its number of
+    planted partners, over the fields with D_i > K: negative when fields that interact lose
+    more of their random IA (their tables concentrate on the teacher's few directions), so high
+    IA there means "untouched by training", not "rich"."""
+    dims = np.asarray(cardinalities)
+    partners = np.zeros(len(dims), dtype=int)
+    for i, j in planted:
+        partners[i] += 1
+        partners[j] += 1
+    needed = np.minimum(dims, 1 + latent_rank * (partners > 0))
+    learned = np.array([np.asarray(ia, dtype=float) for ia in runs.field_ia])
+    tidy = pd.DataFrame({"field": np.arange(len(dims)), "cardinality": dims,
+                         "planted_partners": partners, "teacher_rank": needed,
+                         "ia_learned": learned.mean(axis=0),
+                         "ia_learned_sd": learned.std(axis=0, ddof=1) if len(learned) > 1
+                         else np.zeros(len(dims)), "ia_random": np.asarray(random_ia)})
+    large = _large(dims, width)
+    rho = {int(s): float(stats.spearmanr(np.asarray(ia)[large] / np.asarray(random_ia)[large],
+                                         partners[large])[0])
+           for s, ia in zip(runs.seed, runs.field_ia)}
+    return tidy, paired_effect(rho, {s: 0.0 for s in rho})

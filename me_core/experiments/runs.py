@@ -29,7 +29,7 @@ from me_core.train.records import read_records, record_row, records_frame
 from me_core.train.trainer import load_run_model, open_data, train
 
 __all__ = ["Run", "Chapter", "Collected", "Analysed", "chapter", "planted_pairs",
-           "with_shared_base",
+           "with_shared_base", "teacher_rank",
            "run_root", "data_config", "train_runs", "load_run_model", "runs_frame",
            "load_results", "grid", "history_frame", "RUN_DIR_ENV"]
 
@@ -158,6 +158,12 @@ def planted_pairs(config: RunConfig) -> list[tuple[int, int]] | None:
     only for synthetic data; None for every other data set)."""
     pairs = open_data(config).feature_map.details.get("planted_pairs")
     return [tuple(p) for p in pairs] if pairs else None
+
+
+def teacher_rank(config: RunConfig) -> int | None:
+    """The rank of the synthetic teacher's per-value latents (None for every other data set)."""
+    source = open_data(config).feature_map.source
+    return source.get("synthetic", {}).get("latent_rank") if isinstance(source, dict) else None
 
 
 def describe_data(config: RunConfig) -> str:

@@ -83,6 +83,11 @@ def test_planted_contrast_is_read_per_seed():
         a["sub_embedding_ia"] = m.tolist()
     effect = E.planted_contrast(E.partner_reads(frame, planted=[(0, 1)], permutations=200))
     assert effect.n == 3 and effect.mean < -1.5
+    plain = _frame({s: _sub_embeddings(0.0, s, n) for s in SEEDS})
+    difference = E.planted_contrast_difference(
+        E.partner_reads(plain, planted=[(0, 1)], permutations=200),
+        E.partner_reads(frame, planted=[(0, 1)], permutations=200))
+    assert difference.n == 3 and difference.mean > 1.5  # the plain model is less collapsed
 
 
 # --- Figure 10 ---------------------------------------------------------------------------

@@ -18,7 +18,8 @@ import pandas as pd
 from me_core.experiments.analysis import co_influence, unlisted
 from me_core.stats import Finding, PairedEffect, effect_verdict, p_text, paired_effect
 
-__all__ = ["partner_reads", "co_influence_over_seeds", "planted_contrast"]
+__all__ = ["partner_reads", "co_influence_over_seeds", "planted_contrast",
+           "planted_contrast_difference"]
 
 
 def partner_reads(frame: pd.DataFrame, planted: Sequence[Sequence[int]] | None = None, *,
@@ -59,3 +60,12 @@ def planted_contrast(reads: dict[int, dict]) -> PairedEffect:
     values = {s: read["planted_contrast"] for s, read in reads.items()
               if np.isfinite(read.get("planted_contrast", np.nan))}
     return paired_effect(values, {s: 0.0 for s in values})
+
+
+def planted_contrast_difference(treated: dict[int, dict], control: dict[int, dict]
+                                ) -> PairedEffect:
+    """:func:`planted_contrast` of one model minus another's, paired by seed (e.g. ME - SE:
+    positive when the sub-embeddings projected for a true interaction are less collapsed)."""
+    a, b = planted_contrast(treated), planted_contrast(control)
+    return paired_effect({s: a.differences[s] for s in a.seeds},
+                         {s: b.differences[s] for s in b.seeds})

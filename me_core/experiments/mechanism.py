@@ -150,7 +150,9 @@ def aligned_less_diverse(me: pd.DataFrame, aligned: pd.DataFrame, shared: pd.Dat
              if aligned_ok else ("inconclusive", "the penalty did not align the patterns ("
                                  f"correlation, aligned - ME {alignment.text(2)})")}
     verdict, reason = combine_verdicts(parts)
-    ours = (f"mean diversity, variant - ME: aligned {effects['aligned - ME'].text(3)}, shared "
-            f"{effects['shared - ME'].text(3)}; pattern correlation, aligned - ME "
-            f"{alignment.text(2)}")
+    base = _mean(me_div)
+    ours = (f"mean diversity, variant - ME: aligned {effects['aligned - ME'].text(3)} "
+            f"({effects['aligned - ME'].mean / base:+.1%} of ME's {base:.3f}), shared "
+            f"{effects['shared - ME'].text(3)} ({effects['shared - ME'].mean / base:+.1%}); "
+            f"pattern correlation, aligned - ME {alignment.text(2)}")
     return Finding(verdict, ours, reason, effects)

@@ -67,22 +67,24 @@ base, data_text = chapter.base, chapter.data_text
 
 # %%
 top = max(variant_scales)
-# Figures 9 and 10: the weights of every seed, the first analysed live, the others read from
-# the committed analyses of the same runs
+# Figures 9 and 10: the weights of every seed, the first analysed live (but the shared
+# variant's), the others read from the committed analyses of the same runs
 weight_configs = {c.key(): c for c in
                   R.grid(base, ["dcnv2"], [analysis_scale], ["se", "me"], seeds)
                   + R.grid(base, ["dcnv2", "dcnv2_shared", "dcnv2_aligned"], [top], ["me"],
                            seeds)}
 analysed = chapter.analysed(list(weight_configs.values()), analyses,
-                            live=lambda config: config.seed == seeds[0])
+                            live=lambda config: config.seed == seeds[0]
+                            and config.model != "dcnv2_shared")
 print(analysed.text())
 weights = analysed.frame
-# Figures 10c/d: every seed from committed records; the first retrained at the largest size
+# Figures 10c/d: every seed from committed records; the first seed of the aligned variant
+# retrained at the largest size (the shared one is read from its records and analyses)
 variant_runs = chapter.collect(
     R.grid(base, ["dcnv2"], [1, *variant_scales], ["me"], variant_seeds)
     + R.grid(base, ["dcnv2_shared", "dcnv2_aligned"], variant_scales, ["me"], variant_seeds),
     results, live=lambda config: config.seed == variant_seeds[0]
-    and config.scale == max(variant_scales))
+    and config.scale == max(variant_scales) and config.model != "dcnv2_shared")
 by = {(r.config.model, r.config.multi_embedding, r.config.scale): r for r in analysed.live}
 se_run, me_run = by[("dcnv2", False, analysis_scale)], by[("dcnv2", True, analysis_scale)]
 

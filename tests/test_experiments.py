@@ -105,8 +105,14 @@ def test_analysed_reads_stored_weight_analyses_and_checks_the_live_slice(isolate
     assert list(analysed.frame.source) == ["this build", "record", "record", "this build"]
     assert analysed.differences == {configs[0].key(): 0.0}  # same weights, same analyses
     assert "equal it" in analysed.text() and str(stored) in analysed.text()
-    # a different analysis (another run's) is told apart
+    # a different analysis (another run's) is told apart; the last stored digit is tolerated
     assert W.largest_difference(me, lines[configs[1].key()]["analyses"]) != 0
+    nudged = {**me, "field_ia": [v * (1 + 3e-7) for v in me["field_ia"]]}
+    assert 0 < W.largest_difference(me, nudged) <= 1e-6
+    analysed.differences[configs[0].key()] = 4e-7
+    assert "equal it to the stored 7 significant digits" in analysed.text()
+    analysed.differences[configs[0].key()] = 1e-3
+    assert "differ from it by up to 1.0e-03" in analysed.text()
 
 
 def test_initial_model_is_where_training_started(isolated):

@@ -20,7 +20,12 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from me_core.experiments.weights import analyse_config, largest_difference, read_analyses
+from me_core.experiments.weights import (
+    STORED_DIGITS,
+    analyse_config,
+    largest_difference,
+    read_analyses,
+)
 from me_core.files import keyed_lock
 from me_core.report import RUN_DIR_ENV, SUMMARY_DIR_ENV, interactive_root, resolve, summary_dir
 from me_core.settings import protocol_settings
@@ -363,9 +368,13 @@ class Analysed:
         if self.differences:
             largest = max(self.differences.values())
             text += (f"; the {len(self.differences)} run(s) analysed live that repeat a stored "
-                     "line " + ("equal it" if largest == 0 else
-                                f"differ from it by at most {largest:.1e}"
-                                if largest == largest else "do not match it"))
+                     "line " + (
+                         "equal it" if largest == 0 else
+                         f"equal it to the stored {STORED_DIGITS} significant digits (largest "
+                         f"relative difference {largest:.1e})"
+                         if largest <= 10.0 ** (1 - STORED_DIGITS) else
+                         f"differ from it by up to {largest:.1e} (relative)"
+                         if largest == largest else "do not match it"))
         return text
 
 

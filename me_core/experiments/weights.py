@@ -25,7 +25,7 @@ from me_core.train.provenance import git_commit
 from me_core.train.records import append_record, read_records, recorded_keys
 
 __all__ = ["analyse_config", "initial_model", "per_seed", "large_fields", "analyse_runs",
-           "read_analyses", "finished_runs", "largest_difference"]
+           "read_analyses", "finished_runs", "largest_difference", "STORED_DIGITS"]
 
 
 def initial_model(config: RunConfig, field_dims):
@@ -121,9 +121,14 @@ def _flat(value) -> list[float]:
     return [float("nan") if value is None else float(value)]
 
 
+STORED_DIGITS = 7  # significant digits of the stored analyses (analysis._listed)
+
+
 def largest_difference(a: dict[str, Any], b: dict[str, Any]) -> float:
-    """The largest absolute difference between two analyses of one run over every number
-    they hold (NaN when their shapes or missing values differ)."""
+    """The largest relative difference |x - y| / max(|x|, |y|) between two analyses of one run
+    over every number they hold (NaN when their shapes or missing values differ). Up to
+    10^(1 - STORED_DIGITS), the two agree to the stored precision: the last digit can differ
+    when an SVD ran with another thread count."""
     if set(a) != set(b):
         return float("nan")
     largest = 0.0
@@ -131,7 +136,8 @@ def largest_difference(a: dict[str, Any], b: dict[str, Any]) -> float:
         x, y = np.array(_flat(a[name])), np.array(_flat(b[name]))
         if x.shape != y.shape or not np.array_equal(np.isnan(x), np.isnan(y)):
             return float("nan")
-        finite = np.isfinite(x)
+        finite = np.isfinite(x) & ((x != 0) | (y != 0))
         if finite.any():
-            largest = max(largest, float(np.abs(x[finite] - y[finite]).max()))
+            scale = np.maximum(np.abs(x[finite]), np.abs(y[finite]))
+            largest = max(largest, float((np.abs(x[finite] - y[finite]) / scale).max()))
     return largest

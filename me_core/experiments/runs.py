@@ -306,6 +306,13 @@ class Chapter:
         return frame if not frame.empty else None
 
 
+def _sources(frame: pd.DataFrame) -> tuple[int, int, str]:
+    """(rows from this build, rows from committed files, the seeds as text) of a chapter's
+    frame with a ``source`` column."""
+    built = int((frame.source == "this build").sum())
+    return built, len(frame) - built, ", ".join(str(int(s)) for s in sorted(set(frame.seed)))
+
+
 @dataclass
 class Collected:
     """The runs of a chapter's grid, each from this build or from a committed record.
@@ -326,9 +333,7 @@ class Collected:
 
     def text(self) -> str:
         """What the frame combines, and how far the live runs are from their records."""
-        built = int((self.frame.source == "this build").sum())
-        recorded = len(self.frame) - built
-        seeds = ", ".join(str(int(s)) for s in sorted(set(self.frame.seed)))
+        built, recorded, seeds = _sources(self.frame)
         if not recorded and not self.differences:
             return f"{built} runs of this build (seeds {seeds}; no committed records used)"
         text = (f"{built} runs of this build and {recorded} committed runs of the same "
@@ -349,7 +354,8 @@ class Analysed:
     ``frame`` has one row per config (model, embedding, scale, seed, ``source``, and the
     ``analyses`` dict); ``live`` holds the runs trained (or reused) in this build, with their
     models; ``differences`` maps the key of every live run that repeats a stored line to the
-    largest absolute difference over all its numbers."""
+    largest relative difference over all its numbers
+    (:func:`me_core.experiments.weights.largest_difference`)."""
 
     frame: pd.DataFrame
     live: list[Run]
@@ -358,9 +364,7 @@ class Analysed:
 
     def text(self) -> str:
         """Where the analyses come from, and whether the live ones equal their stored lines."""
-        built = int((self.frame.source == "this build").sum())
-        stored = len(self.frame) - built
-        seeds = ", ".join(str(int(s)) for s in sorted(set(self.frame.seed)))
+        built, stored, seeds = _sources(self.frame)
         if not stored and not self.differences:
             return f"the weights of {built} runs of this build (seeds {seeds})"
         text = (f"the weights of {built} runs of this build and the stored analyses of "

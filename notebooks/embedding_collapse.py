@@ -153,8 +153,8 @@ plt.show()
 spectra_runs = chapter.analysed(R.grid(base, ["dcnv2"], [largest.config.scale], ["se"],
                                        analysis_seeds), analyses,
                                 live=lambda config: config.seed in seeds)
-twin_1b = A.model_analyses(A.random_twin(largest.config, dims))
-fig1b = C.spectra_low_rank(spectra_runs.frame, twin_1b)
+twin = A.random_twin(largest.config, dims)  # also Figure 2's reference
+fig1b = C.spectra_low_rank(spectra_runs.frame, A.model_analyses(twin))
 glue("collapse_fig1b", Markdown(
     f"{fig1b.ours}: {fig1b.verdict} ({fig1b.reason}). " + (
         "Most of the spectrum is tiny, far more than in a random table: the tables are nearly "
@@ -179,7 +179,6 @@ _ = record_finding("embedding_collapse", "fig1b", figure="Figure 1b",
 # shape. Fields are sorted by cardinality.
 
 # %% tags=["hide-input"]
-twin = A.random_twin(largest.config, dims)
 per_field = A.field_abundance(largest.model, reference=twin).sort_values("cardinality")
 fig, ax = plt.subplots(figsize=(7, 3.8))
 x = np.arange(len(per_field))

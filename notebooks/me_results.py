@@ -234,10 +234,10 @@ display(figure_widget(show_model, controls))
 # Per-field IA of SE DCNv2 of width $MK$ and of ME DCNv2 with $M$ sets of $K = 10$ (sets
 # concatenated per field, so both tables have $MK$ columns). Fields sorted by cardinality.
 #
-# On the synthetic benchmark a high IA can also mean a table that training left largely alone:
-# the fields without a planted partner keep the most of their random IA (see "What IA means
-# here" in the collapse chapter). The comparison below is therefore made where it is fair, SE
-# against ME at the same width, data and seeds.
+# On the synthetic benchmark a high IA can also mean a table that training left largely alone
+# ("What IA means here" in the collapse chapter measures, field by field, how much of a random
+# table's IA the fields with and without a planted partner keep). The comparison below is
+# therefore made where it is fair: SE against ME at the same width, data and seeds.
 
 # %% tags=["hide-input"]
 pair = {r.config.multi_embedding: r for r in live_runs if r.config.model == "dcnv2"

@@ -27,8 +27,8 @@ from me_core.metrics import (
 )
 
 __all__ = ["field_spectra", "field_abundance", "random_twin", "sub_embedding_abundance",
-           "partner_effects", "co_influence", "partner_dependence", "projection_abundance",
-           "regularizer_mechanism", "pattern_alignment", "set_diversity", "interaction_patterns",
+           "partner_effects", "co_influence", "projection_abundance", "set_diversity",
+           "interaction_patterns",
            "model_analyses", "unlisted"]
 
 
@@ -178,18 +178,6 @@ def co_influence(matrix: np.ndarray, field_ia: Sequence[float], *,
     return out
 
 
-def partner_dependence(model: nn.Module, planted_pairs: Sequence[Sequence[int]] | None = None,
-                       layer: int = 0, **options) -> dict:
-    """:func:`co_influence` of a trained DCNv2 or FFM: its sub-embedding IA matrix, its fields'
-    IA, cardinalities and table width (partners with D_j > width form the "large" subset), and
-    the data's planted pairs when known (Fig. 3, 9, 14)."""
-    fields = field_abundance(model)
-    return co_influence(sub_embedding_abundance(model, layer) if hasattr(model, "projection")
-                        else sub_embedding_abundance(model), fields.ia.to_numpy(),
-                        cardinalities=fields.cardinality.to_numpy(),
-                        width=int(fields.width.iloc[0]), planted_pairs=planted_pairs, **options)
-
-
 def projection_abundance(model: nn.Module, layer: int = 0) -> np.ndarray:
     """N x N matrix IA(W_{i->j}) / K of a DCNv2's cross-layer blocks: 1 for an orthogonal
     (or any well-conditioned) block, small for a projection that squeezes field i into few
@@ -201,35 +189,6 @@ def projection_abundance(model: nn.Module, layer: int = 0) -> np.ndarray:
         blocks = [w.float().cpu() for w in model.projection(i, j, layer)]
         out[i, j] = np.mean([information_abundance(w) / w.shape[0] for w in blocks])
     return out
-
-
-def regularizer_mechanism(models: dict[str, nn.Module], layer: int = 0) -> pd.DataFrame:
-    """Evidence III, measured per model (one row each, keyed by ``models``' names): the median
-    over off-diagonal blocks of IA(W_{i->j}) / K (what the regulariser acts on), the median of
-    IA(E_i^{->j}) / IA(E_i) (how much of its table's IA a sub-embedding keeps), and the mean IA
-    of the embedding tables themselves (what the paper's claim is about)."""
-    rows = []
-    for name, model in models.items():
-        off = ~np.eye(model.num_fields, dtype=bool)
-        sub = sub_embedding_abundance(model, layer)
-        table = field_abundance(model).ia.to_numpy()
-        rows.append({"model": name,
-                     "projection_ia_per_dim": float(np.median(
-                         projection_abundance(model, layer)[off])),
-                     "sub_over_table_ia": float(np.median((sub / table[:, None])[off])),
-                     "table_ia": float(table.mean())})
-    return pd.DataFrame(rows).set_index("model")
-
-
-def pattern_alignment(model: nn.Module, layer: int = 0) -> float:
-    """Mean Pearson correlation between the interaction patterns ||W^(m)_{i->j}||_F of every
-    pair of sets (Fig. 10b/10d): 1 when all sets interact alike (a shared interaction is 1 by
-    construction), near 0 for unrelated patterns; NaN for a single set."""
-    patterns = interaction_patterns(model, layer)
-    if patterns.shape[0] < 2:
-        return 1.0 if getattr(model, "num_sets", 1) > 1 else float("nan")
-    corr = np.corrcoef(patterns.reshape(patterns.shape[0], -1))
-    return float(corr[~np.eye(len(corr), dtype=bool)].mean())
 
 
 def _split(table: torch.Tensor, parts: int) -> list[torch.Tensor]:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from me_core.experiments.analysis import co_influence, unlisted
+from me_core.experiments.table1 import cell_rows
 from me_core.stats import Finding, PairedEffect, effect_verdict, p_text, paired_effect
 
 __all__ = ["partner_reads", "co_influence_over_seeds", "planted_contrast",
@@ -25,11 +26,7 @@ __all__ = ["partner_reads", "co_influence_over_seeds", "planted_contrast",
 def partner_reads(frame: pd.DataFrame, planted: Sequence[Sequence[int]] | None = None, *,
                   permutations: int = 2000, **where) -> dict[int, dict]:
     """:func:`co_influence` of every seed among the rows matching ``where``, keyed by seed."""
-    part = frame
-    for column, wanted in where.items():
-        part = part[part[column] == wanted]
-    if part.seed.duplicated().any():
-        raise ValueError(f"{where}: more than one run per seed; the cell is not unique")
+    part = cell_rows(frame, **where)
     return {int(seed): co_influence(unlisted(a["sub_embedding_ia"]), a["field_ia"],
                                     cardinalities=a["cardinalities"], width=a["width"],
                                     planted_pairs=planted, permutations=permutations)

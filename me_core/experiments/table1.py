@@ -18,7 +18,7 @@ from me_core.stats import Finding, PairedEffect, effect_verdict, paired_effect
 
 FULL_SEEDS = 3  # the paper's "mean of 3 runs"; fewer seeds are marked
 
-__all__ = ["FULL_SEEDS", "seed_cells", "by_seed", "values_by_seed", "paired_gains",
+__all__ = ["FULL_SEEDS", "seed_cells", "cell_rows", "by_seed", "values_by_seed", "paired_gains",
            "gain_verdicts",
            "official_ipnn_rows", "seed_list", "me_minus_se_at_largest", "me_scales_and_beats_se"]
 
@@ -49,14 +49,21 @@ def seed_cells(frame: pd.DataFrame, value: str = "test_auc") -> pd.DataFrame:
         columns=lambda s: "base" if s == 1 else f"{s}x")
 
 
-def by_seed(frame: pd.DataFrame, value: str, **where) -> dict[int, float]:
-    """``value`` of the rows matching every ``column=value`` in ``where``, keyed by seed (for
-    :func:`paired_effect`); two rows of one seed in the cell are an error, not a silent pick."""
+def cell_rows(frame: pd.DataFrame, **where) -> pd.DataFrame:
+    """The rows matching every ``column=value`` in ``where``: one cell, at most one row per
+    seed; two rows of one seed in the cell are an error, not a silent pick."""
     part = frame
     for column, wanted in where.items():
         part = part[part[column] == wanted]
     if part.seed.duplicated().any():
         raise ValueError(f"{where}: more than one run per seed; the cell is not unique")
+    return part
+
+
+def by_seed(frame: pd.DataFrame, value: str, **where) -> dict[int, float]:
+    """``value`` of the rows of one cell (:func:`cell_rows`), keyed by seed (for
+    :func:`paired_effect`)."""
+    part = cell_rows(frame, **where)
     return {int(s): float(v) for s, v in zip(part.seed, part[value])}
 
 

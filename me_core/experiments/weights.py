@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
-import torch
 
-from me_core.experiments.analysis import model_analyses
+from me_core.experiments.analysis import model_analyses, random_twin
+from me_core.experiments.table1 import cell_rows
 from me_core.train.config import RunConfig
 from me_core.train.provenance import git_commit
 from me_core.train.records import append_record, read_records, recorded_keys
@@ -30,13 +30,8 @@ __all__ = ["analyse_config", "initial_model", "per_seed", "large_fields", "analy
 
 def initial_model(config: RunConfig, field_dims):
     """The untrained model a run of ``config`` started from: the trainer seeds torch with the
-    run's seed and builds the model, so the same two steps give the same weights."""
-    state = torch.get_rng_state()
-    torch.manual_seed(config.seed)
-    try:
-        return config.build_model(field_dims).eval()
-    finally:
-        torch.set_rng_state(state)
+    run's seed and builds the model, which is :func:`random_twin` drawn with that seed."""
+    return random_twin(config, field_dims, seed=config.seed)
 
 
 def analyse_config(config: RunConfig, model) -> dict[str, Any]:
@@ -56,11 +51,7 @@ def per_seed(frame, value: Callable[[dict[str, Any]], float], **where) -> dict[i
     matching every ``column=value`` in ``where``, keyed by seed (for
     :func:`me_core.stats.paired_effect`); two rows of one seed are an error, not a silent
     pick."""
-    part = frame
-    for column, wanted in where.items():
-        part = part[part[column] == wanted]
-    if part.seed.duplicated().any():
-        raise ValueError(f"{where}: more than one run per seed; the cell is not unique")
+    part = cell_rows(frame, **where)
     return {int(s): float(value(a)) for s, a in zip(part.seed, part.analyses)}
 
 

@@ -18,8 +18,7 @@ from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effe
 
 __all__ = ["variants_scale_worse", "me_less_partner_dependence", "mean_diversity",
            "me_sets_more_diverse", "between_set_correlation", "cross_seed_agreement",
-           "sets_learn_own_patterns",
-           "aligned_less_diverse"]
+           "sets_learn_own_patterns", "aligned_less_diverse"]
 
 
 def variants_scale_worse(frame: pd.DataFrame, reference: str = "ME") -> Finding:

@@ -32,6 +32,7 @@ from me_core.metrics import (
     information_abundance,
     normalized_singular_values,
 )
+from me_core.stats import Finding
 
 #: rows of the random reference table are capped here (IA of a tall Gaussian table converges
 #: quickly in the number of rows)
@@ -64,6 +65,23 @@ class CollapseReport:
         if "diversity" in f and f.diversity.notna().any():
             text += f" Mean diversity between embedding sets: {f.diversity.mean():.3f}."
         return text
+
+    def renamed(self, names: Mapping[str, str]) -> "CollapseReport":
+        """The same report with tables renamed (``old -> new``; others keep their name)."""
+        return CollapseReport(self.fields.rename(index=lambda n: names.get(n, n)),
+                              {names.get(k, k): v for k, v in self.spectra.items()})
+
+    def finding(self, label: str) -> Finding:
+        """The collapse verdict of this model (an illustration): "reproduced" when at least half
+        of its tables with more rows than columns keep less than half of a random table's IA,
+        "partly reproduced" when some do; ``label`` names the model in the sentence."""
+        tall = self.fields[self.fields.rows > self.fields.width]
+        share = float((tall.ia_ratio < 0.5).mean()) if len(tall) else 0.0
+        ours = (f"{label}: {share:.0%} of tables with more rows than columns keep less than half "
+                f"of a random table's IA; median ratio {tall.ia_ratio.median():.2f}")
+        verdict = ("reproduced" if share >= 0.5 else "partly reproduced" if share > 0
+                   else "not reproduced")
+        return Finding(verdict, ours, "", {})
 
     def plot(self, axes=None):
         """Two panels: IA learned vs random per field, and the normalised spectra."""

@@ -99,6 +99,52 @@ def table1_frame(dataset: str = "criteo") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def table1_cells(dataset: str = "criteo", with_std: bool = False) -> pd.DataFrame:
+    """Table 1 as the paper prints it: one row per (model, SE/ME), one column per size
+    (``with_std``: each cell with its standard deviation of 3 runs, Tables 5 and 6)."""
+    frame = table1_frame(dataset)
+    frame["cell"] = [f"{a:.5f} ± {s:.5f}" if with_std else f"{a:.5f}"
+                     for a, s in zip(frame.auc, frame.auc_std)]
+    return frame.pivot_table(index=["model", "embedding"], columns="scale", values="cell",
+                             aggfunc="first", sort=False).rename(
+        columns=lambda s: "base" if s == 1 else f"{s}x").fillna("")
+
+
+def table4() -> pd.DataFrame:
+    """Table 4 (the data sets) formatted for people."""
+    stats = pd.DataFrame(DATASETS).T
+    return pd.DataFrame({
+        "instances": stats.instances.map(lambda v: f"{v / 1e6:.1f}M"),
+        "fields": stats.fields.map(lambda v: f"{int(v)}"),
+        "sum of cardinalities": stats.sum_cardinality.map(lambda v: f"{v / 1e6:.2f}M"),
+        "largest": stats.max_cardinality.map(lambda v: f"{v / 1e6:.2f}M"),
+        "smallest": stats.min_cardinality.map(lambda v: f"{int(v)}")})
+
+
+def protocol_table() -> pd.DataFrame:
+    """The paper's training protocol and preprocessing (section 5 and the appendix), as this
+    companion runs it (:mod:`me_core.settings`)."""
+    from me_core.settings import PAPER, PAPER_OPTIMIZER
+
+    return pd.DataFrame([
+        ("optimiser", f"Adam, learning rate {PAPER_OPTIMIZER['lr']:g}, weight decay "
+                      f"{PAPER_OPTIMIZER['weight_decay']:g} on every parameter (coupled L2)"),
+        ("batch size", f"{PAPER['batch_size']:,}"),
+        ("early stopping", f"on validation AUC, patience {PAPER['patience']} "
+                           f"(at most {PAPER['max_epochs']} epochs in the official code)"),
+        ("split", "random 8:1:1 train / validation / test, seed 0"),
+        ("runs", "3 per cell, the mean reported in Table 1, the SD in Tables 5 and 6"),
+        ("sizes", "SE K = 10, 20, 30, 40, 100 (NFwFM 50 to 500); ME 2, 3, 4, 10 sets of the "
+                  "base"),
+        ("networks", "MLP of 2 hidden layers of 400 (BatchNorm, ReLU, dropout 0.2); DCNv2: 4 "
+                     "full-rank cross layers; xDeepFM: CIN 16, 16"),
+        ("Criteo", "integer value v: empty -> NULL, v > 2 -> int(ln(v)^2), else v - 2; values "
+                   "seen fewer than 10 times -> one out-of-vocabulary id per field"),
+        ("Avazu", "22 fields (id dropped); values seen fewer than 4 times -> out of vocabulary"),
+        ("significance", "an AUC gain of about 0.001 is called significant"),
+    ], columns=["setting", "the paper's (as this companion runs it)"])
+
+
 def table1_gains(dataset: str = "criteo", embedding: str = "SE") -> dict[str, float]:
     """Per model: AUC at the largest reported size minus the base AUC (from Table 1)."""
     frame = table1_frame(dataset)

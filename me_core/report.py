@@ -17,7 +17,9 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from me_core.claims import claim
 from me_core.files import atomic_write_text, user_cache_root
+from me_core.stats import Finding
 
 SUMMARY_DIR_ENV = "ME_CORE_SUMMARY_DIR"
 RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # trained runs the chapters share (me_core.experiments.runs)
@@ -25,8 +27,9 @@ PROFILE_ENV = "ME_CORE_PROFILE"
 FINDING_KINDS = ("paper", "illustration")
 VERDICTS = ("reproduced", "partly reproduced", "inconclusive", "not reproduced", "not run")
 
-__all__ = ["summary_dir", "current_profile", "record_finding", "load_findings", "verdict",
-           "resolve", "evidence_summary", "status_view", "StatusView", "FINDING_KINDS"]
+__all__ = ["summary_dir", "current_profile", "record_finding", "show_finding", "glue_text",
+           "load_findings", "verdict", "resolve", "evidence_summary", "status_view",
+           "StatusView", "FINDING_KINDS"]
 
 
 def repository_root() -> Path:
@@ -94,6 +97,52 @@ def record_finding(
                   order=time.time_ns())
     atomic_write_text(summary_dir() / f"{chapter}--{key}.json", json.dumps(record, indent=1))
     return record
+
+
+def finding_text(finding: Finding, *, lead: str = "", readings: dict[str, str] | None = None,
+                 source: str = "") -> str:
+    """The sentence a chapter shows for a finding: ``{lead}{ours}: {verdict} ({reason}).``, then
+    the reading for that verdict (``readings[verdict]``, else ``readings["otherwise"]``), then
+    ``Data: {source}.`` when the chapter says where its numbers come from."""
+    text = f"{lead}{finding.ours}: {finding.verdict}" + (
+        f" ({finding.reason})." if finding.reason else ".")
+    reading = (readings or {}).get(finding.verdict, (readings or {}).get("otherwise", ""))
+    return text + (f" {reading}" if reading else "") + (f" Data: {source}." if source else "")
+
+
+def glue_text(name: str, text: str) -> None:
+    """Glue ``text`` as Markdown under ``name`` for the page's ``{glue:md}`` role (a no-op
+    outside a notebook kernel)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown
+        from myst_nb import glue
+    except ImportError:  # the book extra is not installed: nothing to glue into
+        return
+    if get_ipython() is not None:
+        glue(name, Markdown(text), display=False)
+
+
+def show_finding(chapter: str, key: str, finding: Finding, *, data: str = "", lead: str = "",
+                 readings: dict[str, str] | None = None, source: str = "") -> str:
+    """Record ``finding`` for the status page against its claim (:func:`me_core.claims.claim`)
+    and glue its sentence (:func:`finding_text`, with the claim's readings unless ``readings``
+    overrides them) under ``key`` for the chapter's prose; returns the sentence. ``data``: the
+    chapter's data line (the claim's note is added to it, or replaces it for a finding on data
+    of its own)."""
+    said = claim(chapter, key)
+    if said.own_data or not data:
+        data = said.data_note or data
+    elif said.data_note:
+        data = f"{data}; {said.data_note}"
+    record_finding(chapter, key, figure=said.figure, finding=said.finding, paper=said.paper,
+                   ours=finding.ours, verdict=finding.verdict, data=data,
+                   reason=finding.reason, evidence=finding if finding.effects else None,
+                   kind=said.kind)
+    text = finding_text(finding, lead=lead, readings={**said.readings, **(readings or {})},
+                        source=source)
+    glue_text(key, text)
+    return text
 
 
 def load_findings(directory: Path | None = None) -> pd.DataFrame:

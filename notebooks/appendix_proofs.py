@@ -32,14 +32,12 @@ K = 5  # embedding size per set
 seed = 0  # random weights and embeddings
 
 # %% tags=["hide-input"]
-import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
-from myst_nb import glue
+from IPython.display import display
 
 import me_core
+from me_core import plots as P
 from me_core.experiments import appendix
-from me_core.plots import caption
-from me_core.report import record_finding, verdict
+from me_core.report import show_finding
 
 me_core.setup_notebook()
 
@@ -59,24 +57,10 @@ identities = appendix.linear_identities(M=M, N=N, K=K, seed=seed)
 display(identities.style.format({"max_abs_deviation": "{:.2e}"}).hide(axis="index"))
 
 # %% tags=["hide-input"]
-linear = identities[identities.linear]
-nonlinear = identities[~identities.linear]
-holds = bool((linear.max_abs_deviation < 1e-10).all())
-breaks = bool((nonlinear.max_abs_deviation > 1e-3).all())
-ours = (f"linear identities hold to {linear.max_abs_deviation.max():.1e}; with a ReLU per set "
-        f"the same constructions deviate by {nonlinear.max_abs_deviation.min():.2f} or more")
-glue("appendix_linear", Markdown(f"{ours}. " + (
-    "Without a non-linearity ME adds no expressiveness over SE; with one it does."
-    if holds and breaks else "Unexpected: see the table.")), display=False)
-_ = record_finding("appendix_proofs", "linear", figure="Appendix (linear interaction)",
-                   finding="With linear interaction ME equals SE up to permutation/scale/"
-                           "special case",
-                   paper="exact identities (proofs in the appendix)", ours=ours,
-                   verdict=verdict(holds and breaks), data="random weights (float64)",
-                   kind="illustration")
+_ = show_finding("appendix_proofs", "linear", appendix.linear_finding(identities))
 
 # %% [markdown]
-# {glue:md}`appendix_linear`
+# {glue:md}`linear`
 #
 # ## Similarity and information abundance
 #
@@ -92,33 +76,19 @@ pairs = appendix.isometric_pair_abundance(K=8, seed=seed)
 display(pairs.round(4).style.hide(axis="index"))
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6, 3.5))
+ax = P.panel("Two isometric sets, K = 8: less similar, more abundant",
+             "similarity (mean cosine of the principal angles)", "IA of the concatenation",
+             size=(6, 3.5))
 ax.plot(pairs.similarity, pairs.ia_measured, marker="o", label="measured")
 ax.plot(pairs.similarity, pairs.ia_closed_form, linestyle="--", label="closed form")
-ax.set_xlabel("similarity (mean cosine of the principal angles)")
-ax.set_ylabel("IA of the concatenation")
 ax.legend()
-caption(ax, "Two isometric sets, K = 8: less similar, more abundant")
-plt.show()
-gap = float((pairs.ia_measured - pairs.ia_closed_form).abs().max())
+P.plt.show()
 example = appendix.diversity_example(seed=seed)
 display(example.round(3).style.hide(axis="index"))
-ia = dict(zip(example.table, example.ia))
-names = list(ia)
-ours = (f"closed form matches to {gap:.1e}; example IA: K = 2 {ia[names[0]]:.2f}, enlarged "
-        f"under collapse {ia[names[1]]:.2f}, two diverse sets {ia[names[2]]:.2f}")
-_ = record_finding("appendix_proofs", "diversity", figure="Appendix (set similarity)",
-                   finding="Diverse sets concatenate to higher IA; a collapsed enlargement "
-                           "does not",
-                   paper="enlarged table keeps the IA; two diverse sets roughly double it",
-                   ours=ours, verdict=verdict(gap < 1e-6 and ia[names[2]] > 1.8 * ia[names[0]]
-                                              and ia[names[1]] < 1.2 * ia[names[0]]),
-                   data="constructed matrices (ours; the paper's are not available)",
-                   kind="illustration")
-glue("appendix_diversity", Markdown(ours + "."), display=False)
+_ = show_finding("appendix_proofs", "diversity", appendix.diversity_finding(pairs, example))
 
 # %% [markdown]
-# {glue:md}`appendix_diversity`
+# {glue:md}`diversity`
 #
 # The example's matrices are ours: a $K = 2$ table with singular values $(1, 0.1)$; the same
 # table enlarged to $K = 4$ with columns that reuse its two directions (what

@@ -45,23 +45,15 @@ run_dir = ""  # folder of finished runs to load instead of training ("": this bu
 # %% tags=["hide-input"]
 from dataclasses import replace
 
-import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
-from myst_nb import glue
+from IPython.display import display
 
-import me_core
-from me_core.experiments import analysis as A
+from me_core import plots as P
 from me_core.experiments import collapse as C
 from me_core.experiments import data_modules as D
 from me_core.experiments import runs as R
-from me_core.plots import caption
-from me_core.report import record_finding
+from me_core.report import glue_text
 
-me_core.setup_notebook()
-chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
-                    max_epochs=max_epochs, patience=patience, batch_size=batch_size,
-                    precision=precision, device=device)
-base, data_text = chapter.base, chapter.data_text
+chapter = R.chapter_of("data_and_modules", globals())
 
 # %% [markdown]
 # ## Table 2: information abundance against data size
@@ -77,67 +69,41 @@ base, data_text = chapter.base, chapter.data_text
 
 # %%
 table2_configs = [config for fraction in fractions for config in
-                  R.grid(base, ["dcnv2"], scales, ["se", "me"], seeds, fraction=float(fraction))]
+                  chapter.grid(["dcnv2"], scales, ["se", "me"], seeds, fraction=float(fraction))]
 table2_runs = chapter.collect(table2_configs, results, live=lambda config: (
     config.seed == seeds[0] and config.fraction in (min(fractions), 1.0)))
 t2 = table2_runs.frame
-glue("data_table2_source", Markdown(table2_runs.text() + "."), display=False)
+glue_text("data_table2_source", table2_runs.text() + ".")
 display(D.table2_cells(t2))
 
 # %% [markdown]
 # Mean ± standard deviation over seeds; {glue:md}`data_table2_source`
 
 # %% tags=["hide-input"]
-dims = table2_runs.live[0].model.field_dims
-random_ia = {s: float(C.random_field_ia(A.random_twin(replace(base, model="dcnv2", scale=s),
-                                                      dims)).mean()) for s in scales}
-init = D.share_of_random(t2, random_ia)
-cells = t2.groupby(["scale", "embedding", "fraction"]).mean_field_ia.agg(["mean", "std"])
-fig, ax = plt.subplots(figsize=(6.5, 3.8))
-for (scale, kind), part in cells.groupby(level=["scale", "embedding"]):
-    part = part.droplevel(["scale", "embedding"])
-    ax.errorbar(part.index, part["mean"], yerr=part["std"], marker="o" if kind == "SE" else "s",
-                linestyle="-" if kind == "SE" else "--", label=f"{kind} {scale}x", capsize=3,
-                color=f"C{sorted(scales).index(scale)}")
-for scale in scales:
-    ax.axhline(random_ia[scale], color=f"C{sorted(scales).index(scale)}", linestyle=":",
-               linewidth=1)
-ax.set_xscale("log")
-ax.set_xlabel("fraction of the training data")
-ax.set_ylabel("mean IA over fields")
-ax.legend(ncol=2)
-caption(ax, f"Table 2 (ours) as a plot: IA against data size (mean ± SD, {len(seeds)} seeds; "
-            f"dotted: a random table of the same width)")
-plt.show()
-table2_findings = {"me": D.me_above_se_at_every_size(t2),
-                   "small": D.data_raises_small_model_ia(t2),
-                   "large": D.large_model_ia_not_monotone(t2)}
-init_text = D.distance_from_init(init)
-glue("data_table2", Markdown("; ".join(f.ours for f in table2_findings.values())
-                             + f". Read with this: {init_text}."), display=False)
-_ = record_finding("data_and_modules", "table2", figure="Table 2",
-                   finding="ME has higher IA than SE at every data size",
-                   paper="ME beats SE at every data size", ours=table2_findings["me"].ours,
-                   verdict=table2_findings["me"].verdict, reason=table2_findings["me"].reason,
-                   evidence=table2_findings["me"], data=data_text)
-_ = record_finding("data_and_modules", "table2_small", figure="Table 2",
-                   finding="More data raises the IA of the smallest model",
-                   paper="more data raises IA; data limits IA only for the smallest sizes",
-                   ours=table2_findings["small"].ours, verdict=table2_findings["small"].verdict,
-                   reason=table2_findings["small"].reason + "; " + init_text,
-                   evidence=table2_findings["small"],
-                   data=data_text)
-_ = record_finding("data_and_modules", "table2_large", figure="Table 2",
-                   finding="For the largest model, IA is not monotone in data size",
-                   paper="interaction-collapse dominates for large models: IA can fall as data "
-                         "grows", ours=table2_findings["large"].ours,
-                   verdict=table2_findings["large"].verdict,
-                   reason=table2_findings["large"].reason + "; " + init_text,
-                   evidence=table2_findings["large"],
-                   data=data_text)
+random_ia = {s: float(ia.mean()) for s, ia in C.random_ia_by_scale(
+    replace(chapter.base, model="dcnv2"), table2_runs.live[0].model.field_dims, scales).items()}
+P.ia_against_data(P.panel(f"Table 2 (ours) as a plot: IA against data size (mean ± SD, "
+                          f"{len(seeds)} seeds; dotted: a random table of the same width)",
+                          size=(6.5, 3.8)), t2, random_ia)
+P.plt.show()
+init_text = D.distance_from_init(D.share_of_random(t2, random_ia))
+glue_text("data_table2_init", f"Read with this: {init_text}.")
+_ = chapter.report("table2", D.me_above_se_at_every_size(t2))
+_ = chapter.report("table2_sizes", D.data_helps_small_more(t2, random_ia))
+for key, finding in {"table2_small": D.data_raises_small_model_ia(t2),
+                     "table2_large": D.large_model_ia_not_monotone(t2)}.items():
+    _ = chapter.report(key, replace(finding, reason=f"{finding.reason}; {init_text}"))
 
 # %% [markdown]
-# {glue:md}`data_table2`
+# {glue:md}`table2`
+#
+# {glue:md}`table2_small`
+#
+# {glue:md}`table2_large`
+#
+# {glue:md}`table2_sizes`
+#
+# {glue:md}`data_table2_init`
 #
 # *Reported in the paper:* more data raises IA and interaction-collapse lowers it, so IA is not
 # monotone in data size; data is the limiting factor only for the smallest sizes; ME beats SE at
@@ -156,33 +122,22 @@ _ = record_finding("data_and_modules", "table2_large", figure="Table 2",
 variants = {"default": {},  # the paper's DCNv2: 4 cross layers, 2 MLP layers
             **{f"{n} cross layers": {"cross_layers": n} for n in cross_layers if n != 4},
             **{f"{d} MLP layers": {"mlp_dims": [400] * d} for d in mlp_depths if d != 2}}
-module_configs = {name: R.grid(base, ["dcnv2"], [1], ["se"], seeds, model_options=options)
+module_configs = {name: chapter.grid(["dcnv2"], [1], ["se"], seeds, model_options=options)
                   for name, options in variants.items()}
-live_variants = list(variants)[:2]
+live_keys = {c.key() for name in list(variants)[:2] for c in module_configs[name]}
 module_runs = chapter.collect([c for cs in module_configs.values() for c in cs], results,
-                              live=lambda config: config.seed == seeds[0] and config.key() in {
-                                  c.key() for name in live_variants for c in module_configs[name]})
+                              live=lambda config: config.seed == seeds[0]
+                              and config.key() in live_keys)
 variant_of = {c.key(): name for name, cs in module_configs.items() for c in cs}
 modules = module_runs.frame.assign(variant=lambda f: f.key.map(variant_of))
-glue("data_table3_source", Markdown(module_runs.text() + "."), display=False)
-table3 = modules.groupby("variant", sort=False).agg(
-    non_embedding_parameters=("other_params", "first"), test_auc=("test_auc", "mean"),
-    sd=("test_auc", "std"), seeds=("seed", "nunique"))
-display(table3.style.format({"test_auc": "{:.4f}", "sd": "{:.4f}",
-                             "non_embedding_parameters": "{:,}"}))
+glue_text("data_table3_source", module_runs.text() + ".")
+display(D.module_table(modules))
 
 # %% [markdown]
 # Test AUC, mean and standard deviation over seeds; {glue:md}`data_table3_source`
 
 # %% tags=["hide-input"]
-embeddings = t2[(t2.fraction == 1.0)]
-table3_finding = D.embeddings_beat_other_modules(modules, embeddings)
-glue("data_table3", Markdown(table3_finding.ours + "."), display=False)
-_ = record_finding("data_and_modules", "table3", figure="Table 3",
-                   finding="Scaling the embeddings beats adding or removing cross or MLP layers",
-                   paper="no AUC gain from more cross layers or MLP layers (values not available)",
-                   ours=table3_finding.ours, verdict=table3_finding.verdict,
-                   reason=table3_finding.reason, evidence=table3_finding, data=data_text)
+_ = chapter.report("table3", D.embeddings_beat_other_modules(modules, t2[t2.fraction == 1.0]))
 
 # %% [markdown]
-# {glue:md}`data_table3`
+# {glue:md}`table3`

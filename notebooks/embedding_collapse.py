@@ -44,27 +44,19 @@ analyses = "results/analyses-synthetic/analyses.jsonl"  # stored weight analyses
 # %% tags=["hide-input"]
 from dataclasses import replace
 
-import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import Markdown, display
-from myst_nb import glue
+from IPython.display import display
 
-import me_core
-from me_core import paper
+from me_core import plots as P
+from me_core.claims import claim
 from me_core.experiments import analysis as A
 from me_core.experiments import collapse as C
 from me_core.experiments import runs as R
-from me_core.experiments import table1 as T
-from me_core.plots import PALETTE, caption, figure_widget, scale_curves
-from me_core.report import record_finding
+from me_core.report import glue_text
+from me_core.stats import effect_verdict
 
-me_core.setup_notebook()
-chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
-                    max_epochs=max_epochs, patience=patience, batch_size=batch_size,
-                    precision=precision, device=device)
-base, data_text = chapter.base, chapter.data_text
-print(data_text)
+chapter = R.chapter_of("embedding_collapse", globals())
+print(chapter.data_text)
 
 # %% [markdown]
 # ## Training SE DCNv2 at several sizes
@@ -76,7 +68,7 @@ print(data_text)
 # Runs are shared with the later chapters, which analyse the same models.
 
 # %%
-runs = chapter.train(R.grid(base, ["dcnv2"], scales, ["se"], seeds))
+runs = chapter.train(chapter.grid(["dcnv2"], scales, ["se"], seeds))
 live = R.runs_frame(runs)
 largest = max(runs, key=lambda r: r.config.scale)
 
@@ -89,41 +81,17 @@ largest = max(runs, key=lambda r: r.config.scale)
 
 # %% tags=["hide-input"]
 records = chapter.records(results)
-fig, ax = plt.subplots(figsize=(7, 4))
+ax = P.panel("Figure 1a (ours): SE models, test AUC against size", ylabel="test AUC")
 if records is not None:
-    se = records[records.embedding == "SE"]
-    scale_curves(ax, se, group="model", linestyle=":", label_prefix="records: ")
-scale_curves(ax, live.assign(model="DCNv2 (live)"), group="model", markers="s")
-ax.set_ylabel("test AUC")
-caption(ax, "Figure 1a (ours): SE models, test AUC against size")
-plt.show()
-# SE gain (largest size minus base) paired by seed, per model of the records
-gains = {m: T.paired_gains(records, m)["SE gain"] for m in sorted(records.model.unique())
-         if "SE gain" in T.paired_gains(records, m)} if records is not None else {}
-gains["dcnv2 (live)"] = T.paired_gains(live.assign(model="dcnv2"), "dcnv2")["SE gain"]
-display(Markdown("SE test AUC at the largest scale minus the base, paired by seed: "
-                 + ", ".join(f"{m} {g.text()}" for m, g in gains.items())))
-
-# %% tags=["hide-input"]
-fig1a = C.se_gains_flat(gains)
-reading = f"{fig1a.ours}: {fig1a.verdict} ({fig1a.reason}). " + (
-    "As in the paper, no SE model gains beyond its seed noise." if fig1a.verdict == "reproduced"
-    else "More SE models gain than in the paper on Criteo (a different data set; this one is "
-    "far smaller and synthetic).")
-paper_gains = paper.table1_gains("criteo", "SE")
-paper_text = "Criteo, SE, 10x minus base: " + ", ".join(f"{m} {g:+.5f}"
-                                                         for m, g in paper_gains.items())
-glue("collapse_fig1a", Markdown(reading), display=False)
-glue("collapse_fig1a_paper", Markdown(f"*Reported in the paper (Table 1):* {paper_text}."),
-     display=False)
-_ = record_finding("embedding_collapse", "fig1a", figure="Figure 1a",
-                   finding="Enlarging SE embeddings barely raises test AUC",
-                   paper=paper_text,
-                   ours=fig1a.ours, verdict=fig1a.verdict, data=data_text, reason=fig1a.reason,
-                   evidence=fig1a)
+    P.scale_curves(ax, records[records.embedding == "SE"], group="model", linestyle=":",
+                   label_prefix="records: ")
+P.scale_curves(ax, live.assign(model="DCNv2 (live)"), group="model", markers="s")
+_ = chapter.report("fig1a", C.se_gains_flat(C.se_gains(records, live)))
+glue_text("collapse_fig1a_paper", f"*Reported in the paper (Table 1):* "
+          f"{claim('embedding_collapse', 'fig1a').paper}.")
 
 # %% [markdown]
-# {glue:md}`collapse_fig1a`
+# {glue:md}`fig1a`
 #
 # {glue:md}`collapse_fig1a_paper`
 #
@@ -134,43 +102,22 @@ _ = record_finding("embedding_collapse", "fig1a", figure="Figure 1a",
 # equally would be a flat line at 1.
 
 # %% tags=["hide-input"]
-spectra = A.field_spectra(largest.model)
-dims = largest.model.field_dims
-fig, ax = plt.subplots(figsize=(7, 4))
-cmap = plt.get_cmap("viridis_r")
-rank = np.argsort(np.argsort(dims))
-for field, part in spectra.groupby("field"):
-    ax.plot(part.k, part.sigma, color=cmap(rank[field] / max(len(dims) - 1, 1)), lw=1)
-ax.set_xlabel("singular value index k")
-ax.set_ylabel(r"$\sigma_k / \sigma_{\max}$")
-K_large = largest.model.embed_dim
-caption(ax, f"Figure 1b (ours): normalised spectra, SE DCNv2 K = {K_large}, one line per field")
-plt.show()
+dims, K_large = largest.model.field_dims, largest.model.embed_dim
+P.field_spectra(P.panel(f"Figure 1b (ours): normalised spectra, SE DCNv2 K = {K_large}, one "
+                        "line per field"), A.field_spectra(largest.model), dims)
 
 # %% tags=["hide-input"]
 # judged against the matched null, a random table of the same shape (same K, same D_i), over
 # every seed: this build's runs analysed live, the other seeds' analyses read from `analyses`
-spectra_runs = chapter.analysed(R.grid(base, ["dcnv2"], [largest.config.scale], ["se"],
+spectra_runs = chapter.analysed(chapter.grid(["dcnv2"], [largest.config.scale], ["se"],
                                        analysis_seeds), analyses,
                                 live=lambda config: config.seed in seeds)
 twin = A.random_twin(largest.config, dims)  # also Figure 2's reference
-fig1b = C.spectra_low_rank(spectra_runs.frame, A.model_analyses(twin))
-glue("collapse_fig1b", Markdown(
-    f"{fig1b.ours}: {fig1b.verdict} ({fig1b.reason}). " + (
-        "Most of the spectrum is tiny, far more than in a random table: the tables are nearly "
-        "low-rank, as in the paper." if fig1b.verdict == "reproduced" else
-        "The learned tables use fewer directions than random ones, but most of their spectrum "
-        "is not below 0.1." if fig1b.verdict == "partly reproduced" else
-        "The spectra are not robustly below a random table's.")
-    + f" Data: {spectra_runs.text()}."), display=False)
-_ = record_finding("embedding_collapse", "fig1b", figure="Figure 1b",
-                   finding="Learned tables of an enlarged model are nearly low-rank",
-                   paper="most normalised singular values are tiny (from the figure)",
-                   ours=fig1b.ours, verdict=fig1b.verdict, data=data_text,
-                   reason=fig1b.reason, evidence=fig1b)
+_ = chapter.report("fig1b", C.spectra_low_rank(spectra_runs.frame, A.model_analyses(twin)),
+                   source=spectra_runs.text())
 
 # %% [markdown]
-# {glue:md}`collapse_fig1b`
+# {glue:md}`fig1b`
 #
 # ## Figure 2: learned tables against random ones of the same shape
 #
@@ -180,84 +127,61 @@ _ = record_finding("embedding_collapse", "fig1b", figure="Figure 1b",
 
 # %% tags=["hide-input"]
 per_field = A.field_abundance(largest.model, reference=twin).sort_values("cardinality")
-fig, ax = plt.subplots(figsize=(7, 3.8))
-x = np.arange(len(per_field))
-ax.bar(x - 0.2, per_field.ia_reference, 0.4, label="random initialisation", color=PALETTE[0])
-ax.bar(x + 0.2, per_field.ia, 0.4, label="learned", color=PALETTE[1])
-ax.set_xticks(x, [f"{d:,}" for d in per_field.cardinality], rotation=60, fontsize=7)
-ax.set_xlabel("field (by cardinality $D_i$)")
-ax.set_ylabel("information abundance")
-ax.legend()
-caption(ax, f"Figure 2 (ours): IA per field, SE DCNv2 K = {K_large}, learned vs random")
-plt.show()
+_ = P.field_bars(per_field.cardinality.to_numpy(), {
+    "random initialisation": per_field.ia_reference, "learned": per_field.ia},
+    title=f"Figure 2 (ours): IA per field, SE DCNv2 K = {K_large}, learned vs random")
 
 # %% tags=["hide-input"]
 # every seed of the largest SE DCNv2: this build's runs plus the committed runs of the protocol
 frame, source_text = chapter.with_records(live, results)
 frame = frame[(frame.model == "dcnv2") & (frame.embedding == "SE") & frame.scale.isin(scales)]
-base_dim = largest.model.embed_dim // largest.config.scale
+base_dim = K_large // largest.config.scale
 frame = frame.assign(width=frame.scale * base_dim)
-random_ia = {int(s) * base_dim: C.random_field_ia(A.random_twin(replace(base, model="dcnv2",
-                                                                        scale=int(s)), dims))
-             for s in scales}
-fig2 = C.learned_vs_random(frame[frame.scale == largest.config.scale], random_ia[K_large],
-                           dims, K_large)
-glue("collapse_fig2", Markdown(f"Data: {source_text}. {fig2.ours}: {fig2.verdict} "
-                               f"({fig2.reason}). " + (
-    "Training collapses the tables below what their shape allows, as in the paper."
-    if fig2.verdict == "reproduced" else "The learned tables are not robustly below random "
-    "ones here.")), display=False)
-_ = record_finding("embedding_collapse", "fig2", figure="Figure 2",
-                   finding="Learned IA is far below the IA of random tables of the same shape",
-                   paper="learned IA far lower for every field (from the figure)",
-                   ours=fig2.ours, verdict=fig2.verdict, data=data_text, reason=fig2.reason,
-                   evidence=fig2)
+random_ia = {s * base_dim: ia for s, ia in
+             C.random_ia_by_scale(replace(chapter.base, model="dcnv2"), dims, scales).items()}
+_ = chapter.report("fig2", C.learned_vs_random(frame[frame.scale == largest.config.scale],
+                                               random_ia[K_large], dims, K_large),
+                   lead=f"Data: {source_text}. ")
 
 # %% [markdown]
-# {glue:md}`collapse_fig2`
+# {glue:md}`fig2`
 #
 # ### What IA means here: the planted interactions
 #
 # On the synthetic benchmark the teacher is known: each field has a first-order weight, and a
-# field in one of the planted pairs also has a latent of rank {glue:text}`collapse_rank` that
+# field in one of the planted pairs also has a latent of rank {glue:md}`collapse_rank` that
 # its partner reads. The table below puts the rank of the teacher's signal for each field beside
 # the learned IA (mean ± sd over the seeds above) and a random table's.
 
 # %% tags=["hide-input"]
-planted = R.planted_pairs(base)
+planted = chapter.planted
+glue_text("collapse_rank", str(R.teacher_rank(chapter.base) or "r"))
 if planted:
     truth, rho = C.planted_ground_truth(frame[frame.scale == largest.config.scale],
                                         random_ia[K_large], dims, K_large, planted,
-                                        R.teacher_rank(base))
-    glue("collapse_rank", str(R.teacher_rank(base)), display=False)
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+                                        R.teacher_rank(chapter.base))
     large = truth[truth.cardinality > K_large]
-    ax.scatter(large.planted_partners, large.ia_learned / large.ia_random)
-    ax.set_xlabel("planted partners of the field")
-    ax.set_ylabel("learned IA / random IA")
-    caption(ax, f"SE DCNv2 K = {K_large}, fields with more than K values")
-    plt.show()
-    display(truth.assign(ia_learned=[f"{m:.2f} ± {sd:.2f}" for m, sd in
-                                     zip(truth.ia_learned, truth.ia_learned_sd)],
-                         ia_random=truth.ia_random.round(2))
-            .drop(columns="ia_learned_sd").set_index("field"))
-    truth_text = (
-        f"Spearman's rho between the share of a random table's IA a field keeps and its number "
-        f"of planted partners, per seed: {rho.text(2)}. "
-        + ("Fields that interact in the teacher lose the most: their tables concentrate on the "
-           "teacher's few directions, while a field with no partner only needs one direction "
-           "(its first-order weight) and keeps much of its random start. So on this data high "
-           "IA means a table training left largely alone, not a rich one; what matters for the "
-           "paper's argument is the comparison at equal shape and data, as in every finding "
-           "here, not a high IA as such." if rho.mean < 0 else
-           "The interacting fields do not lose more of their IA than the others here."))
+    P.panel(f"SE DCNv2 K = {K_large}, fields with more than K values", "planted partners of "
+            "the field", "learned IA / random IA", size=(5.5, 3.4)).scatter(
+        large.planted_partners, large.ia_learned / large.ia_random)
+    P.plt.show()
+    display(truth.drop(columns=["ia_learned", "ia_learned_sd"]).round(2).set_index("field"))
+    glue_text("collapse_truth", f"Spearman's rho between the share of a random table's IA a "
+              f"field keeps and its number of planted partners, per seed: {rho.text(2)}: " + (
+                  "negative beyond its noise." if effect_verdict(rho, expected_sign=-1)[0]
+                  == "reproduced" else "not robustly negative here."))
 else:
-    truth_text = "This data set has no known planted interactions."
-    glue("collapse_rank", "r", display=False)
-glue("collapse_truth", Markdown(truth_text), display=False)
+    glue_text("collapse_truth", "This data set has no known planted interactions.")
 
 # %% [markdown]
 # {glue:md}`collapse_truth`
+#
+# A negative rho means that the fields which interact in the teacher lose the most: their tables
+# concentrate on the teacher's few directions, while a field with no partner only needs one
+# direction (its first-order weight) and keeps much of its random start. Where that holds, a high
+# IA on this data marks a table that training left largely alone, not a rich one. What matters
+# for the paper's argument is the comparison at equal shape and data, as in every finding here,
+# not a high IA as such.
 #
 # ## Figure 15: size-normalised IA against embedding size
 #
@@ -269,25 +193,12 @@ glue("collapse_truth", Markdown(truth_text), display=False)
 
 # %% tags=["hide-input"]
 tidy15, fig15 = C.normalised_ia_by_size(frame, dims, random_ia)
-fig, ax = plt.subplots(figsize=(5.5, 3.5))
-for kind, part in tidy15.groupby("kind"):
-    means = part.groupby("K").ia_per_dim
-    ax.errorbar(means.mean().index, means.mean().values, yerr=means.std().fillna(0).values,
-                marker="o", capsize=3, label=kind)
-ax.set_xlabel("embedding size K")
-ax.set_ylabel("mean IA / K")
-ax.legend()
-caption(ax, "Figure 15 (ours): size-normalised IA, SE DCNv2")
-plt.show()
-glue("collapse_fig15", Markdown(f"{fig15.ours}: {fig15.verdict} ({fig15.reason})."),
-     display=False)
-_ = record_finding("embedding_collapse", "fig15", figure="Figure 15",
-                   finding="Size-normalised IA falls as the embedding size grows",
-                   paper="normalised IA decreases with size (from the figure)", ours=fig15.ours,
-                   verdict=fig15.verdict, data=data_text, reason=fig15.reason, evidence=fig15)
+P.errorbar_lines(P.panel("Figure 15 (ours): size-normalised IA, SE DCNv2", "embedding size K",
+                         "mean IA / K", size=(5.5, 3.5)), tidy15, "K", "ia_per_dim", "kind")
+_ = chapter.report("fig15", fig15)
 
 # %% [markdown]
-# {glue:md}`collapse_fig15`
+# {glue:md}`fig15`
 #
 # ## Explore a field's spectrum
 #
@@ -297,25 +208,11 @@ _ = record_finding("embedding_collapse", "fig15", figure="Figure 15",
 # %% tags=["hide-input"]
 by_scale = {run.config.scale: run for run in runs if run.config.seed == seeds[0]}
 twins = {scale: A.random_twin(run.config, dims) for scale, run in by_scale.items()}
-
-
-def show_field(field: int, scale: int):
-    run = by_scale[scale]
-    learned = A.field_spectra(run.model, [field])
-    random = A.field_spectra(twins[scale], [field])
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.plot(random.k, random.sigma, label="random initialisation")
-    ax.plot(learned.k, learned.sigma, label="learned")
-    ax.set_xlabel("k")
-    ax.set_ylabel(r"$\sigma_k / \sigma_{\max}$")
-    ax.legend()
-    caption(ax, f"field {field} ({dims[field]:,} values), SE DCNv2 K = {run.model.embed_dim}")
-    return fig
-
-
-controls = dict(field=widgets.Dropdown(options=[(f"field {i} ({d:,} values)", i)
-                                                for i, d in enumerate(dims)],
-                                       value=int(np.argmax(dims)), description="field"),
-                scale=widgets.Dropdown(options=sorted(by_scale), value=max(by_scale),
-                                       description="scale"))
-display(figure_widget(show_field, controls))
+controls = dict(field=P.choice("field", [(f"field {i} ({d:,} values)", i)
+                                         for i, d in enumerate(dims)], int(np.argmax(dims))),
+                scale=P.choice("scale", sorted(by_scale), max(by_scale)))
+display(P.figure_widget(lambda field, scale: P.spectra_compare(
+    {"random initialisation": A.field_spectra(twins[scale], [field]),
+     "learned": A.field_spectra(by_scale[scale].model, [field])},
+    f"field {field} ({dims[field]:,} values), SE DCNv2 K = {by_scale[scale].model.embed_dim}"),
+    controls))

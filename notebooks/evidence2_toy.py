@@ -34,17 +34,13 @@ explore_D3 = [3, 10, 100]  # partner sizes of the explorer's grid
 explore_K = [5, 10, 20]  # embedding sizes of the explorer's grid
 
 # %% tags=["hide-input"]
-import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
-import torch
-from IPython.display import Markdown, display
-from myst_nb import glue
+from IPython.display import display
 
 import me_core
+from me_core import plots as P
 from me_core.experiments import toy
-from me_core.plots import caption, figure_widget, mean_band
-from me_core.report import record_finding
+from me_core.report import glue_text, show_finding
 
 me_core.setup_notebook()
 
@@ -76,20 +72,14 @@ me_core.setup_notebook()
 # First the formula itself, checked against autograd on a random instance with four fields:
 
 # %%
-g = torch.Generator().manual_seed(0)
-dims, B = [20, 15, 5, 30], 500
-tables = [torch.randn(D, 6, generator=g, dtype=torch.float64) for D in dims]
-x = torch.stack([torch.randint(0, D, (B,), generator=g) for D in dims], dim=1)
-y = torch.randint(0, 2, (B,), generator=g).double()
-check = toy.gradient_decomposition(tables, x, y, row=int(x[0, 0]))
-gap = np.abs(check["autograd"] - check["spectral"]).max()
+check = toy.gradient_check(seed=0)
 print("autograd :", np.round(check["autograd"], 6))
 print("spectral :", np.round(check["spectral"], 6))
-print(f"largest difference: {gap:.2e}")
-glue("toy_gradient_reading", Markdown(
-    f"The spectral decomposition {'equals' if gap < 1e-10 else 'does NOT equal'} the autograd "
-    f"gradient (largest difference {gap:.1e}, summed over the three partner fields' terms)."),
-    display=False)
+print(f"largest difference: {check['gap']:.2e}")
+glue_text("toy_gradient_reading", f"The spectral decomposition "
+          f"{'equals' if check['gap'] < 1e-10 else 'does NOT equal'} the autograd gradient "
+          f"(largest difference {check['gap']:.1e}, summed over the three partner fields' "
+          f"terms).")
 
 # %% [markdown]
 # {glue:md}`toy_gradient_reading`
@@ -108,48 +98,21 @@ curves = toy.run_toy(D3_values=D3_values, K=K, iterations=iterations, seeds=seed
                      record_every=record_every)
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots()
-mean_band(ax, curves, "iteration", "ia", "D3",
-          labels={d: f"$D_3$ = {d}" for d in D3_values})
-ax.set_ylabel(r"IA($E_1$)")
-caption(ax, f"Figure 4 (ours): IA of $E_1$ during training, K = {K}; "
-            f"mean and range over {len(seeds)} seeds")
-plt.show()
+P.mean_band(P.panel(f"Figure 4 (ours): IA of $E_1$ during training, K = {K}; mean and range "
+                    f"over {len(seeds)} seeds"), curves, "iteration", "ia", "D3",
+            labels={d: f"$D_3$ = {d}" for d in D3_values}).set_ylabel(r"IA($E_1$)")
+P.plt.show()
 
 # %% tags=["hide-input"]
-final = curves[curves.iteration == curves.iteration.max()].pivot(index="seed", columns="D3",
-                                                                    values="ia")
-small, large = min(D3_values), max(D3_values)
-start_ia = curves[curves.iteration == 0].ia.mean()
-wins = int((final[small] < final[large]).sum())
-display(final.rename(columns=lambda d: f"IA(E1), D3 = {d}").round(3))
-
-shows = wins == len(final) and final[small].mean() < final[large].mean()
-partly = not shows and final[small].mean() < final[large].mean()
-verdict = "reproduced" if shows else ("partly reproduced" if partly else "not reproduced")
-ours = (f"IA(E1) after {curves.iteration.max()} iterations: {final[small].mean():.2f} "
-        f"(D3 = {small}) vs {final[large].mean():.2f} (D3 = {large}), from {start_ia:.2f} at "
-        f"initialisation; lower for the small partner in {wins} of {len(final)} seeds")
-reading = (
-    f"In this run {ours}. "
-    + ("The small partner field collapses E1 in every seed, as the paper reports."
-       if shows else
-       "The small partner field lowers IA(E1) on average but not in every seed."
-       if partly else
-       "The paper's effect did not show in this run"
-       + (" (only a few iterations were run: the smoke profile)." if iterations < 1000 else "."))
-)
-glue("toy_reading", Markdown(reading), display=False)
-_ = record_finding(
-    "evidence2_toy", "figure4", figure="Figure 4",
-    finding="A low-IA partner field (small D3) makes the trained E1 collapse (lower IA)",
-    paper="IA(E1) clearly lower for small D3 than for large D3 (qualitative, from the figure)",
-    ours=ours, verdict=verdict, data="toy data of the paper (random labels), exact setting",
-    reason="" if shows else f"{iterations} iterations, {len(seeds)} seeds",
-)
+display(curves[curves.iteration == curves.iteration.max()].pivot(
+    index="seed", columns="D3", values="ia").rename(columns=lambda d: f"IA(E1), D3 = {d}"))
+_ = show_finding("evidence2_toy", "figure4", toy.small_partner_collapses(curves),
+                 lead="In this run ", readings={"otherwise": "The paper's effect did not "
+                 "show robustly in this run (the smoke profile runs only a few iterations)."}
+                 if iterations < 1000 else None)
 
 # %% [markdown]
-# {glue:md}`toy_reading`
+# {glue:md}`figure4`
 #
 # *Reported in the paper (Figure 4):* with the small partner field, $\mathrm{IA}(E_1)$ ends
 # clearly lower than with the large one. Our K = 10 is a choice: the paper gives only
@@ -170,20 +133,14 @@ grid_runs = {K_grid: toy.run_toy(D3_values=sorted({*explore_D3, 100}), K=K_grid,
 
 
 def explore(D3: int, K_explore: int):
-    runs = grid_runs[K_explore]
-    runs = runs[runs.D3.isin({D3, 100})]
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    mean_band(ax, runs, "iteration", "ia", "D3", labels={d: f"$D_3$ = {d}" for d in runs.D3})
+    runs = grid_runs[K_explore][grid_runs[K_explore].D3.isin({D3, 100})]
+    ax = P.panel(f"Toy experiment, K = {K_explore}, seed 0", size=(5.5, 3.2))
+    P.mean_band(ax, runs, "iteration", "ia", "D3", labels={d: f"$D_3$ = {d}" for d in runs.D3})
     ax.set_ylabel(r"IA($E_1$)")
-    caption(ax, f"Toy experiment, K = {K_explore}, seed 0")
-    return fig
+    return ax.figure
 
 
 controls = dict(
-    D3=widgets.ToggleButtons(options=explore_D3, value=3 if 3 in explore_D3 else explore_D3[0],
-                             description="D3"),
-    K_explore=widgets.ToggleButtons(options=explore_K,
-                                    value=10 if 10 in explore_K else explore_K[0],
-                                    description="K"),
-)
-display(figure_widget(explore, controls))
+    D3=P.choice("D3", explore_D3, 3, buttons=True),
+    K_explore=P.choice("K", explore_K, 10, buttons=True))
+display(P.figure_widget(explore, controls))

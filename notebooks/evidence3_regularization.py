@@ -44,24 +44,17 @@ device = "auto"  # auto, cpu, cuda, mps
 run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
 
 # %% tags=["hide-input"]
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-from IPython.display import Markdown, display
-from myst_nb import glue
+from dataclasses import replace
 
-import me_core
-from me_core.experiments import analysis as A
+import numpy as np
+from IPython.display import display
+
+from me_core import plots as P
 from me_core.experiments import evidence3 as E
 from me_core.experiments import runs as R
-from me_core.plots import caption, heatmap, scale_curves
-from me_core.report import record_finding
+from me_core.report import glue_text
 
-me_core.setup_notebook()
-chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
-                    max_epochs=max_epochs, patience=patience, batch_size=batch_size,
-                    precision=precision, device=device)
-base, data_text = chapter.base, chapter.data_text
+chapter = R.chapter_of("evidence3_regularization", globals())
 names = {"dcnv2": "standard", regularizer_model: "regularised"}
 
 # %% [markdown]
@@ -72,10 +65,10 @@ names = {"dcnv2": "standard", regularizer_model: "regularised"}
 
 # %%
 collected = chapter.collect(
-    R.grid(base, ["dcnv2", regularizer_model], scales, ["se"], seeds), results,
+    chapter.grid(["dcnv2", regularizer_model], scales, ["se"], seeds), results,
     live=lambda config: config.seed == seeds[0] and config.scale == min(scales))
 table = collected.frame.assign(variant=lambda f: f.model.map(names))
-glue("e3_source", Markdown(collected.text() + "."), display=False)
+glue_text("e3_source", collected.text() + ".")
 display(table.groupby(["variant", "scale"])[["test_auc", "mean_field_ia", "epochs"]].mean()
         .round(4))
 
@@ -85,29 +78,14 @@ display(table.groupby(["variant", "scale"])[["test_auc", "mean_field_ia", "epoch
 # ## Figure 5: AUC, IA and training dynamics
 
 # %% tags=["hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-scale_curves(axes[0], table, "test_auc", group="variant")
-axes[0].set_ylabel("test AUC")
-caption(axes[0], "Figure 5a (ours): test AUC")
-scale_curves(axes[1], table, "mean_field_ia", group="variant")
-axes[1].set_ylabel("mean IA over fields")
-caption(axes[1], "Figure 5b (ours): information abundance")
-shown = table[(table.scale == max(scales)) & (table.seed == seeds[0])]
-ax2 = axes[2].twinx()
-for color, (variant, history) in zip(["C0", "C1"], zip(shown.variant, shown.history)):
-    epochs = [h["epoch"] for h in history]
-    axes[2].plot(epochs, [h["train_loss"] for h in history], color=color, marker="o",
-                 label=f"{variant}: training BCE")
-    ax2.plot(epochs, [h["valid_auc"] for h in history], color=color, marker="s",
-             linestyle="--", label=f"{variant}: validation AUC")
-axes[2].set_xlabel("epoch")
-axes[2].set_ylabel("training BCE (solid)")
-ax2.set_ylabel("validation AUC (dashed)")
-ax2.grid(False)
-axes[2].legend(fontsize=7, loc="lower left")
-caption(axes[2], f"Figure 5c (ours): dynamics at {max(scales)}x, seed {seeds[0]}")
-fig.tight_layout()
-plt.show()
+axes = P.metric_panels(table, {"test_auc": ("test AUC", "Figure 5a (ours): test AUC"),
+                               "mean_field_ia": ("mean IA over fields",
+                                                 "Figure 5b (ours): information abundance")},
+                       group="variant", extra=1)
+P.training_dynamics(P.panel(f"Figure 5c (ours): dynamics at {max(scales)}x, seed {seeds[0]}",
+                            ax=axes[2]),
+                    table[(table.scale == max(scales)) & (table.seed == seeds[0])])
+P.plt.show()
 
 # %% [markdown]
 # ## What the regulariser does, measured
@@ -121,69 +99,30 @@ plt.show()
 # about.
 
 # %% tags=["hide-input"]
-weights = chapter.analysed(R.grid(base, ["dcnv2", regularizer_model], [max(scales)], ["se"],
+weights = chapter.analysed(chapter.grid(["dcnv2", regularizer_model], [max(scales)], ["se"],
                                   seeds), analyses, live=lambda config: False)
 mechanism = E.mechanism_by_seed(weights.frame, names)
-columns = {"projection_ia_per_dim": "median IA(W_i->j)/K",
-           "sub_over_table_ia": "median IA(E_i->j)/IA(E_i)", "table_ia": "mean table IA"}
-summary = mechanism.groupby("variant")[list(columns)].agg(["mean", "std"])
-display(pd.DataFrame({label: [f"{m:.3f} ± {sd:.3f}" for m, sd in
-                              zip(summary[(c, "mean")], summary[(c, "std")])]
-                      for c, label in columns.items()}, index=summary.index))
-mech = mechanism.groupby("variant")[list(columns)].mean().to_dict("index")
-enforced_verdict, enforced_reason = E.regulariser_enforced(mechanism)
-enforced = enforced_verdict == "reproduced"
-mechanism_text = (
-    f"At {max(scales)}x the regulariser {'does' if enforced else 'does not robustly'} make "
-    f"the blocks closer to orthogonal: median IA(W_i->j)/K "
-    f"{mech['standard']['projection_ia_per_dim']:.2f} (standard) -> "
-    f"{mech['regularised']['projection_ia_per_dim']:.2f} (regularised), paired by seed "
-    f"{enforced_reason}; the sub-embeddings keep {mech['standard']['sub_over_table_ia']:.0%} "
-    f"-> {mech['regularised']['sub_over_table_ia']:.0%} of their table's IA; the tables' own "
-    f"mean IA is {mech['standard']['table_ia']:.2f} -> {mech['regularised']['table_ia']:.2f} "
-    f"(means over seeds; data: {weights.text()}).")
-glue("e3_mechanism", Markdown(mechanism_text), display=False)
+display(E.mechanism_table(mechanism))
+mechanism_text, why_not = E.mechanism_reading(mechanism, max(scales))
+glue_text("e3_mechanism", f"{mechanism_text} (data: {weights.text()}).")
 
 # %% [markdown]
 # {glue:md}`e3_mechanism` (A description of what the regulariser enforces, mean ± standard
 # deviation over the seeds, not one of the paper's findings.)
 
 # %% tags=["hide-input"]
-fig5 = {"a": E.regularised_scales_no_better(table), "b": E.regulariser_raises_table_ia(table),
-        "c": E.regularised_overfits(table)}
-reason_b = "" if fig5["b"].verdict == "reproduced" else (
-    f"the regulariser does act on its target (median IA(W)/K "
-    f"{mech['standard']['projection_ia_per_dim']:.2f} -> "
-    f"{mech['regularised']['projection_ia_per_dim']:.2f} at {max(scales)}x, mean over seeds), "
-    f"but that does not carry over to the tables' IA" if enforced else
-    f"the regulariser did not make the blocks more orthogonal here (median IA(W)/K "
-    f"{mech['standard']['projection_ia_per_dim']:.2f} -> "
-    f"{mech['regularised']['projection_ia_per_dim']:.2f})")
-glue("e3_reading", Markdown(
-    "; ".join(f"Figure 5{k}: {f.ours} ({f.verdict})" for k, f in fig5.items()) + ". "
-    + ("The regulariser raises IA without making AUC scale better, as the paper reports."
-       if fig5["a"].verdict == "reproduced" and fig5["b"].verdict == "reproduced" else
-       "The paper's pattern (higher IA, no better scaling) shows only in part here"
-       + (f": {reason_b}." if reason_b else "."))), display=False)
-_ = record_finding("evidence3_regularization", "fig5a", figure="Figure 5a",
-                   finding="Regularised DCNv2 does not scale better in AUC",
-                   paper="regularised DCNv2 AUC no better (or worse) across sizes",
-                   ours=fig5["a"].ours, verdict=fig5["a"].verdict, reason=fig5["a"].reason,
-                   evidence=fig5["a"], data=data_text)
-_ = record_finding("evidence3_regularization", "fig5b", figure="Figure 5b",
-                   finding="The regulariser raises the embedding tables' information abundance",
-                   paper="higher IA with the regulariser", ours=fig5["b"].ours,
-                   verdict=fig5["b"].verdict, evidence=fig5["b"], data=data_text,
-                   reason=fig5["b"].reason + (f"; {reason_b}" if reason_b else ""))
-_ = record_finding("evidence3_regularization", "fig5c", figure="Figure 5c",
-                   finding="The regularised model over-fits more (validation AUC falls further "
-                           "after its best epoch)",
-                   paper="over-fitting of the regularised model over epochs", ours=fig5["c"].ours,
-                   verdict=fig5["c"].verdict, reason=fig5["c"].reason, evidence=fig5["c"],
-                   data=data_text)
+_ = chapter.report("fig5a", E.regularised_scales_no_better(table), lead="Figure 5a: ")
+fig5b = E.regulariser_raises_table_ia(table)
+_ = chapter.report("fig5b", fig5b if fig5b.verdict == "reproduced" else
+                   replace(fig5b, reason=f"{fig5b.reason}; {why_not}"), lead="Figure 5b: ")
+_ = chapter.report("fig5c", E.regularised_overfits(table), lead="Figure 5c: ")
 
 # %% [markdown]
-# {glue:md}`e3_reading`
+# {glue:md}`fig5a`
+#
+# {glue:md}`fig5b`
+#
+# {glue:md}`fig5c`
 #
 # *Reported in the paper (Figure 5):* with the regulariser, IA is higher at every size, the test
 # AUC does not improve with size, and training loss keeps falling while validation AUC drops.
@@ -200,36 +139,16 @@ _ = record_finding("evidence3_regularization", "fig5c", figure="Figure 5c",
 # seeds of the records (the panels show the first seed's trained weights).
 
 # %% tags=["hide-input"]
-first = weights.frame[weights.frame.seed == seeds[0]]  # the panels' seed
-matrices = {names[m]: A.unlisted(a["sub_embedding_ia"]) for m, a in zip(first.model,
-                                                                        first.analyses)}
-field_ia = {names[m]: np.asarray(a["field_ia"]) for m, a in zip(first.model, first.analyses)}
-order = np.argsort(field_ia["standard"])
-vmax = max(np.nanmax(m) for m in matrices.values())
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), gridspec_kw={"width_ratios": [1, 1, 1.1]})
-for ax, name in zip(axes[:2], ["standard", "regularised"]):
-    heatmap(ax, matrices[name][np.ix_(order, order)], label="IA", vmin=1, vmax=vmax)
-    ax.set_xlabel("partner j")
-    ax.set_ylabel("field i")
-    caption(ax, f"Figure 16 (ours): {name}")
-for name in ["standard", "regularised"]:
-    axes[2].plot(field_ia[name][order], marker="o", label=name)
-axes[2].set_xlabel("field (sorted by the standard model's IA)")
-axes[2].set_ylabel("IA($E_i$)")
-axes[2].legend()
-fig.tight_layout()
-plt.show()
-sub_higher = float(np.nanmean(matrices["regularised"] > matrices["standard"]))
+matrices, field_ia, share_higher = E.fig16_panels(weights.frame, names, seeds[0])
+P.heatmaps({f"Figure 16 (ours): {name}": m for name, m in matrices.items()}, label="IA",
+           xlabel="partner j (sorted by IA)", ylabel="field i (sorted by IA)", vmin=1,
+           vmax=max(np.nanmax(m) for m in matrices.values()))
+P.plt.show()
+P.field_bars(np.arange(len(field_ia["standard"])), field_ia, title="IA($E_i$) per field",
+             xlabel="field (sorted by the standard model's IA)")
 fig16 = E.regulariser_raises_table_ia(table, [max(scales)])
-ours = (f"{fig16.ours}; sub-embedding IA higher in {sub_higher:.0%} of (i, j) pairs at seed "
-        f"{seeds[0]} (what the regulariser enforces)")
-_ = record_finding("evidence3_regularization", "fig16", figure="Figure 16",
-                   finding="Regularised DCNv2 tables have higher IA (sub-embeddings shown as "
-                           "enforced)",
-                   paper="higher IA throughout with the regulariser (from the figure)", ours=ours,
-                   verdict=fig16.verdict, reason=fig16.reason, evidence=fig16, data=data_text)
-glue("e3_fig16", Markdown(f"At {max(scales)}x, {ours}: {fig16.verdict} ({fig16.reason})."),
-     display=False)
-
+_ = chapter.report("fig16", replace(fig16, ours=(
+    f"{fig16.ours}; sub-embedding IA higher in {share_higher:.0%} of (i, j) pairs at seed "
+    f"{seeds[0]} (what the regulariser enforces)")), lead=f"At {max(scales)}x, ")
 # %% [markdown]
-# {glue:md}`e3_fig16`
+# {glue:md}`fig16`

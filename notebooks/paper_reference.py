@@ -26,12 +26,10 @@
 dataset = "criteo"  # which half of Table 1 to show first: criteo or avazu
 
 # %% tags=["hide-input"]
-import pandas as pd
 from IPython.display import Markdown, display
 
 import me_core
 from me_core import paper
-from me_core.settings import PAPER, PAPER_OPTIMIZER
 
 me_core.setup_notebook()
 
@@ -105,37 +103,13 @@ me_core.setup_notebook()
 # ## Protocol (section 4.1 and appendix C)
 
 # %% tags=["hide-input"]
-protocol = pd.DataFrame([
-    ("optimiser", f"Adam, learning rate {PAPER_OPTIMIZER['lr']:g}, weight decay "
-                  f"{PAPER_OPTIMIZER['weight_decay']:g} on every parameter (coupled L2)"),
-    ("batch size", f"{PAPER['batch_size']:,}"),
-    ("early stopping", f"on validation AUC, patience {PAPER['patience']} "
-                       f"(at most {PAPER['max_epochs']} epochs in the official code)"),
-    ("split", "random 8:1:1 train / validation / test, seed 0"),
-    ("runs", "3 per cell, the mean reported in Table 1, the SD in Tables 5 and 6"),
-    ("sizes", "SE K = 10, 20, 30, 40, 100 (NFwFM 50 to 500); ME 2, 3, 4, 10 sets of the base"),
-    ("networks", "MLP of 2 hidden layers of 400 (BatchNorm, ReLU, dropout 0.2); DCNv2: 4 "
-                 "full-rank cross layers; xDeepFM: CIN 16, 16"),
-    ("Criteo", "integer value v: empty -> NULL, v > 2 -> int(ln(v)^2), else v - 2; values seen "
-               "fewer than 10 times -> one out-of-vocabulary id per field"),
-    ("Avazu", "22 fields (id dropped); values seen fewer than 4 times -> out of vocabulary"),
-    ("significance", "an AUC gain of about 0.001 is called significant"),
-], columns=["setting", "the paper's (as this companion runs it)"])
-display(protocol.style.hide(axis="index"))
+display(paper.protocol_table().style.hide(axis="index"))
 
 # %% [markdown]
 # ## Data sets (Table 4)
 
 # %% tags=["hide-input"]
-stats = pd.DataFrame(paper.DATASETS).T
-stats = pd.DataFrame({
-    "instances": stats.instances.map(lambda v: f"{v / 1e6:.1f}M"),
-    "fields": stats.fields.map(lambda v: f"{int(v)}"),
-    "sum of cardinalities": stats.sum_cardinality.map(lambda v: f"{v / 1e6:.2f}M"),
-    "largest": stats.max_cardinality.map(lambda v: f"{v / 1e6:.2f}M"),
-    "smallest": stats.min_cardinality.map(lambda v: f"{int(v)}")})
-display(Markdown("*Reported in the paper* (Table 4):"))
-display(stats)
+display(Markdown("*Reported in the paper* (Table 4):"), paper.table4())
 
 # %% [markdown]
 # ## Table 1 with Tables 5 and 6: test AUC, mean ± SD of 3 runs
@@ -144,17 +118,9 @@ display(stats)
 # at 10x, first arXiv version). The chapters compare our seed spread with these SDs.
 
 # %% tags=["hide-input"]
-def paper_table1(name: str) -> pd.DataFrame:
-    frame = paper.table1_frame(name)
-    frame["cell"] = [f"{a:.5f} ± {s:.5f}" for a, s in zip(frame.auc, frame.auc_std)]
-    return frame.pivot_table(index=["model", "embedding"], columns="scale", values="cell",
-                             aggfunc="first", sort=False).rename(
-        columns=lambda s: "base" if s == 1 else f"{s}x").fillna("")
-
-
 for name in dict.fromkeys([dataset, "criteo", "avazu"]):
-    display(Markdown(f"*Reported in the paper* ({name.capitalize()}, Tables 1, 5 and 6):"))
-    display(paper_table1(name))
+    display(Markdown(f"*Reported in the paper* ({name.capitalize()}, Tables 1, 5 and 6):"),
+            paper.table1_cells(name, with_std=True))
 
 # %% [markdown]
 # ## Other reported numbers the chapters use

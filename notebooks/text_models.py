@@ -44,35 +44,22 @@ device = "auto"  # auto, cpu, cuda, mps
 run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
 
 # %% tags=["hide-input"]
-import matplotlib.pyplot as plt
-import numpy as np
-from IPython.display import Markdown
-from myst_nb import glue
-
-import me_core
+from me_core import plots as P
 from me_core.experiments import analysis as A
 from me_core.experiments import collapse as C
 from me_core.experiments import runs as R
 from me_core.experiments import text_model
 from me_core.metrics import information_abundance, normalized_singular_values
-from me_core.plots import caption
-from me_core.report import record_finding
 
-me_core.setup_notebook()
-chapter = R.chapter(dataset, data_path, rows, protocol=protocol, run_dir=run_dir,
-                    max_epochs=max_epochs, patience=patience, batch_size=batch_size,
-                    precision=precision, device=device)
-base, data_text = chapter.base, chapter.data_text
+chapter = R.chapter_of("text_models", globals())
 
 # %%
 tokens = text_model.token_embedding()
 text_sigma = normalized_singular_values(tokens)
-analysed = chapter.analysed(R.grid(base, ["dcnv2"], [scale], ["se"], seeds), analyses,
+analysed = chapter.analysed(chapter.grid(["dcnv2"], [scale], ["se"], seeds), analyses,
                             live=lambda config: config.seed == seeds[0])
-dcn = analysed.live[0]  # the plotted seed
-spectra = A.field_spectra(dcn.model)
-K_dcn = dcn.model.embed_dim
-print(f"text model: {tokens.shape[0]:,} tokens x {tokens.shape[1]}; DCNv2: K = {K_dcn}")
+dcn = analysed.live[0].model  # the plotted seed
+print(f"text model: {tokens.shape[0]:,} tokens x {tokens.shape[1]}; DCNv2: K = {dcn.embed_dim}")
 
 # %% [markdown]
 # ## Figure 11: normalised spectra
@@ -82,38 +69,15 @@ print(f"text model: {tokens.shape[0]:,} tokens x {tokens.shape[1]}; DCNv2: K = {
 # field with more than $K$ values; blue: their median; red: the text model.
 
 # %% tags=["hide-input"]
-dims = dcn.model.field_dims
-big_fields = [f for f, d in enumerate(dims) if d > K_dcn]
-fig, ax = plt.subplots(figsize=(7, 4))
-curves = []
-for field in big_fields:
-    part = spectra[spectra.field == field]
-    ax.plot(part.k / K_dcn, part.sigma, color="0.75", lw=0.8)
-    curves.append(part.sigma.to_numpy())
-median = np.median(np.vstack(curves), axis=0)
-ax.plot(np.arange(1, K_dcn + 1) / K_dcn, median, color="C0", lw=2,
-        label=f"DCNv2 SE {scale}x (K = {K_dcn}), median over fields")
-ax.plot(np.arange(1, len(text_sigma) + 1) / len(text_sigma), text_sigma, color="C1", lw=2,
-        label=f"all-MiniLM-L6-v2 token embedding (K = {len(text_sigma)})")
-ax.set_xlabel("singular value index / K")
-ax.set_ylabel(r"$\sigma_k / \sigma_{\max}$")
-ax.legend()
-caption(ax, "Figure 11 (ours): text model vs DCNv2")
-plt.show()
+P.spectra_against_width(P.panel("Figure 11 (ours): text model vs DCNv2"), A.field_spectra(dcn),
+                        dcn.field_dims, dcn.embed_dim, text_sigma,
+                        f"DCNv2 SE {scale}x (K = {dcn.embed_dim}), median over fields",
+                        f"all-MiniLM-L6-v2 token embedding (K = {len(text_sigma)})")
 
 # %% tags=["hide-input"]
 fig11 = C.text_model_flatter(analysed.frame, text_sigma,
                              information_abundance(tokens) / tokens.shape[1])
-glue("text_reading", Markdown(f"{fig11.ours}: {fig11.verdict} ({fig11.reason}). " + (
-    "The text model keeps a flatter spectrum at a much larger K, as the paper found for T5."
-    if fig11.verdict == "reproduced" else "The text model's spectrum is not robustly flatter "
-    "here.") + f" Data: {analysed.text()}."), display=False)
-_ = record_finding("text_models", "fig11", figure="Figure 11",
-                   finding="A pretrained text model's token embedding collapses less than DCNv2's",
-                   paper="T5 has larger normalised singular values and fewer tiny ones",
-                   ours=fig11.ours, verdict=fig11.verdict, reason=fig11.reason, evidence=fig11,
-                   data=f"{data_text}; all-MiniLM-L6-v2 (in place of T5, which no registry "
-                        "package ships)")
+_ = chapter.report("fig11", fig11, source=analysed.text())
 
 # %% [markdown]
-# {glue:md}`text_reading`
+# {glue:md}`fig11`

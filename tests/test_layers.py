@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1] / "me_core"
 # bottom first; a module may import from its own layer and every layer below it
 LAYERS = [
-    ("foundations", {"files", "catalog", "known", "settings", "metrics", "stats", "paper",
+    ("foundations", {"files", "catalog", "known", "settings", "metrics", "stats", "paper", "claims",
                      "runtime", "optim"}),
     ("data and models", {"data", "models"}),
     ("training", {"train", "diagnosis"}),

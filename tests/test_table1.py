@@ -153,6 +153,16 @@ def test_table2_findings_present_absent_and_reversed():
     assert D.data_raises_small_model_ia(other_way).verdict == "not reproduced"
     monotone = D.large_model_ia_not_monotone(other_way)
     assert monotone.verdict == "not reproduced" and "10% -> 30%" in monotone.ours
+    # the contrast between sizes, each relative to a random table of its width
+    random_ia = {1: 8.0, 2: 15.0, 4: 30.0}
+    assert D.data_helps_small_more(paper, random_ia).verdict == "reproduced"
+    assert D.data_helps_small_more(null, random_ia).verdict == "inconclusive"
+    assert D.data_helps_small_more(other_way, random_ia).verdict == "not reproduced"
+    # the same absolute rise is a larger share of a small table's random IA
+    same_rise = _table2(me_minus_se=0.0, small_step=0.3, large_steps=(0.1, 0.2))
+    assert D.data_helps_small_more(same_rise, random_ia).verdict == "reproduced"
+    assert D.data_helps_small_more(same_rise, {1: 30.0, 2: 30.0, 4: 8.0}
+                                   ).verdict == "not reproduced"
     cells = D.table2_cells(paper)
     assert list(cells.columns) == ["10% of the data", "30% of the data", "100% of the data"]
     assert cells.loc[(1, "SE"), "10% of the data"].count("±") == 1

@@ -9,24 +9,37 @@ table has columns (D_i > K: smaller tables are full rank by construction), paire
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from me_core.experiments.analysis import random_twin
+from me_core.experiments.table1 import paired_gains
 from me_core.experiments.weights import large_fields, per_seed
 from me_core.metrics import information_abundance
 from me_core.stats import Finding, PairedEffect, combine_verdicts, effect_verdict, paired_effect
 
-__all__ = ["random_field_ia", "learned_vs_random", "normalised_ia_by_size", "me_raises_ia",
-           "spectra_low_rank", "se_gains_flat", "text_model_flatter", "planted_ground_truth"]
+__all__ = ["random_field_ia", "random_ia_by_scale", "learned_vs_random", "normalised_ia_by_size",
+           "me_raises_ia",
+           "spectra_low_rank", "se_gains", "se_gains_flat", "text_model_flatter",
+           "planted_ground_truth"]
 
 
 def random_field_ia(model) -> np.ndarray:
     """Per-field IA of a model's tables (sets concatenated): pass a random twin for the null."""
     return np.array([information_abundance([t.float() for t in model.field_embeddings(f)])
                      for f in range(model.num_fields)])
+
+
+def random_ia_by_scale(config, cardinalities: Sequence[int], scales: Sequence[int]
+                       ) -> dict[int, np.ndarray]:
+    """The matched null at every size: per scale, the per-field IA of a random twin of
+    ``config`` (a RunConfig) at that scale, with the fields' ``cardinalities``."""
+    return {int(s): random_field_ia(random_twin(replace(config, scale=int(s)), cardinalities))
+            for s in scales}
 
 
 def _large(cardinalities: Sequence[int], width: int) -> np.ndarray:
@@ -147,6 +160,19 @@ def spectra_low_rank(frame: pd.DataFrame, random: dict) -> Finding:
     return Finding(verdict, ours, reason, effects)
 
 
+def se_gains(records: pd.DataFrame | None, live: pd.DataFrame) -> dict[str, PairedEffect]:
+    """Figure 1a's effects: per model of the ``records`` (a sweep's run records, or None) and
+    for the ``live`` DCNv2 runs of this build, the SE test AUC at the largest size minus the
+    base, paired by seed."""
+    gains = {}
+    for model in sorted(records.model.unique()) if records is not None else []:
+        gain = paired_gains(records, model).get("SE gain")
+        if gain is not None:
+            gains[model] = gain
+    gains["dcnv2 (live)"] = paired_gains(live.assign(model="dcnv2"), "dcnv2")["SE gain"]
+    return gains
+
+
 def se_gains_flat(gains: dict[str, PairedEffect]) -> Finding:
     """Figure 1a: enlarging SE embeddings barely raises test AUC. ``gains``: per model, the SE
     test AUC at the largest size minus the base, paired by seed. The claim is "no clear gain",
@@ -205,11 +231,13 @@ def planted_ground_truth(runs: pd.DataFrame, random_ia: np.ndarray, cardinalitie
         partners[j] += 1
     needed = np.minimum(dims, 1 + latent_rank * (partners > 0))
     learned = np.array([np.asarray(ia, dtype=float) for ia in runs.field_ia])
+    sd = learned.std(axis=0, ddof=1) if len(learned) > 1 else np.zeros(len(dims))
     tidy = pd.DataFrame({"field": np.arange(len(dims)), "cardinality": dims,
                          "planted_partners": partners, "teacher_rank": needed,
-                         "ia_learned": learned.mean(axis=0),
-                         "ia_learned_sd": learned.std(axis=0, ddof=1) if len(learned) > 1
-                         else np.zeros(len(dims)), "ia_random": np.asarray(random_ia)})
+                         "ia_learned": learned.mean(axis=0), "ia_learned_sd": sd,
+                         "ia_random": np.asarray(random_ia),
+                         "learned IA (mean ± sd)": [f"{m:.2f} ± {d:.2f}" for m, d in
+                                                    zip(learned.mean(axis=0), sd)]})
     large = _large(dims, width)
     rho = {int(s): float(stats.spearmanr(np.asarray(ia)[large] / np.asarray(random_ia)[large],
                                          partners[large])[0])

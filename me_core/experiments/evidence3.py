@@ -15,7 +15,8 @@ from me_core.experiments.analysis import unlisted
 from me_core.experiments.table1 import by_seed
 from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effect, pooled_effect
 
-__all__ = ["mechanism_by_seed", "regulariser_enforced", "auc_gains",
+__all__ = ["mechanism_by_seed", "regulariser_enforced", "mechanism_table", "mechanism_reading",
+           "sub_embedding_share_higher", "fig16_panels", "auc_gains",
            "regularised_scales_no_better", "regulariser_raises_table_ia", "validation_drop",
            "regularised_overfits", "regularised_me_scales_below_plain"]
 
@@ -126,3 +127,61 @@ def regulariser_enforced(mechanism: pd.DataFrame) -> tuple[str, str]:
     effect = paired_effect(by_seed(mechanism, "projection_ia_per_dim", variant="regularised"),
                            by_seed(mechanism, "projection_ia_per_dim", variant="standard"))
     return effect_verdict(effect)
+
+
+MECHANISM_COLUMNS = {"projection_ia_per_dim": "median IA(W_i->j)/K",
+                     "sub_over_table_ia": "median IA(E_i->j)/IA(E_i)",
+                     "table_ia": "mean table IA"}
+
+
+def mechanism_table(mechanism: pd.DataFrame) -> pd.DataFrame:
+    """:func:`mechanism_by_seed` as a table for people: mean ± sd over seeds per variant."""
+    summary = mechanism.groupby("variant")[list(MECHANISM_COLUMNS)].agg(["mean", "std"])
+    return pd.DataFrame({label: [f"{m:.3f} ± {sd:.3f}" for m, sd in
+                                 zip(summary[(c, "mean")], summary[(c, "std")])]
+                         for c, label in MECHANISM_COLUMNS.items()}, index=summary.index)
+
+
+def mechanism_reading(mechanism: pd.DataFrame, scale: int) -> tuple[str, str]:
+    """What the regulariser did at ``scale`` (a sentence for the page) and, for Figure 5b's
+    reason, why the tables' IA may not follow: the blocks did become more orthogonal
+    (:func:`regulariser_enforced`) but the tables' IA did not move, or they did not."""
+    means = mechanism.groupby("variant")[list(MECHANISM_COLUMNS)].mean().to_dict("index")
+    std, reg = means["standard"], means["regularised"]
+    verdict, reason = regulariser_enforced(mechanism)
+    enforced = verdict == "reproduced"
+    projection = (f"median IA(W)/K {std['projection_ia_per_dim']:.2f} -> "
+                  f"{reg['projection_ia_per_dim']:.2f}")
+    text = (f"At {scale}x the regulariser {'does' if enforced else 'does not robustly'} make "
+            f"the blocks closer to orthogonal: {projection} (standard -> regularised), paired by "
+            f"seed {reason}; the sub-embeddings keep {std['sub_over_table_ia']:.0%} -> "
+            f"{reg['sub_over_table_ia']:.0%} of their table's IA; the tables' own mean IA is "
+            f"{std['table_ia']:.2f} -> {reg['table_ia']:.2f} (means over seeds)")
+    why = (f"the regulariser does act on its target ({projection} at {scale}x, mean over "
+           f"seeds), but that does not carry over to the tables' IA" if enforced else
+           f"the regulariser did not make the blocks more orthogonal here ({projection})")
+    return text, why
+
+
+def sub_embedding_share_higher(analyses: dict[str, dict]) -> float:
+    """Figure 16's sub-embedding half for one seed (``variant -> weight analyses``): the share
+    of (i, j) pairs whose IA(E_i->j) is higher in the regularised model than in the standard
+    one: what an orthogonal W enforces by construction."""
+    standard = unlisted(analyses["standard"]["sub_embedding_ia"])
+    regularised = unlisted(analyses["regularised"]["sub_embedding_ia"])
+    return float(np.nanmean(regularised > standard))
+
+
+def fig16_panels(frame: pd.DataFrame, names: dict[str, str], seed: int
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
+    """Figure 16's panels for one seed of an ``Analysed`` frame (``names``: model -> variant):
+    each variant's sub-embedding IA matrix and table IA per field, both with the fields sorted
+    by the standard model's IA, and :func:`sub_embedding_share_higher`."""
+    first = frame[frame.seed == seed]
+    analyses = dict(zip(first.model.map(names), first.analyses))
+    order = np.argsort(np.asarray(analyses["standard"]["field_ia"], dtype=float))
+    matrices = {name: unlisted(a["sub_embedding_ia"])[np.ix_(order, order)]
+                for name, a in analyses.items()}
+    field_ia = {name: np.asarray(a["field_ia"], dtype=float)[order]
+                for name, a in analyses.items()}
+    return matrices, field_ia, sub_embedding_share_higher(analyses)

@@ -17,6 +17,7 @@ from me_core.experiments.weights import per_seed
 from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effect
 
 __all__ = ["variants_scale_worse", "me_less_partner_dependence", "mean_diversity",
+           "diversity_by_seed",
            "me_sets_more_diverse", "between_set_correlation", "cross_seed_agreement",
            "sets_learn_own_patterns", "aligned_less_diverse"]
 
@@ -57,6 +58,11 @@ def me_less_partner_dependence(se_reads: dict[int, dict], me_reads: dict[int, di
 def mean_diversity(analyses: dict, key: str = "set_diversity") -> float:
     """Mean over the analysed fields of the sets' (or an SE table's blocks') diversity."""
     return float(np.nanmean(np.asarray(analyses[key], dtype=float)))
+
+
+def diversity_by_seed(frame: pd.DataFrame, key: str = "set_diversity") -> list[float]:
+    """:func:`mean_diversity` of each seed's analyses (rows of one cell), for the bar plots."""
+    return list(per_seed(frame, lambda analyses: mean_diversity(analyses, key)).values())
 
 
 def me_sets_more_diverse(me: pd.DataFrame, se: pd.DataFrame, random: dict) -> Finding:

@@ -27,13 +27,23 @@ from me_core.experiments.weights import (
     read_analyses,
 )
 from me_core.files import keyed_lock
-from me_core.report import RUN_DIR_ENV, SUMMARY_DIR_ENV, interactive_root, resolve, summary_dir
+from me_core.plots import use_style
+from me_core.report import (
+    RUN_DIR_ENV,
+    SUMMARY_DIR_ENV,
+    interactive_root,
+    resolve,
+    show_finding,
+    summary_dir,
+)
+from me_core.runtime import configure_threads
 from me_core.settings import protocol_settings
+from me_core.stats import Finding
 from me_core.train.config import RunConfig
 from me_core.train.records import read_records, record_row, records_frame
 from me_core.train.trainer import load_run_model, open_data, train
 
-__all__ = ["Run", "Chapter", "Collected", "Analysed", "chapter", "planted_pairs",
+__all__ = ["Run", "Chapter", "Collected", "Analysed", "chapter", "chapter_of", "planted_pairs",
            "with_shared_base", "teacher_rank",
            "run_root", "data_config", "train_runs", "load_run_model", "runs_frame",
            "load_results", "grid", "history_frame", "RUN_DIR_ENV"]
@@ -177,7 +187,8 @@ def describe_data(config: RunConfig) -> str:
     fmap = open_data(config).feature_map
     text = f"{fmap.dataset} ({fmap.rows:,} rows, {fmap.num_fields} fields"
     if config.data_path and fmap.dataset == "table":
-        text = f"table {Path(config.data_path).name} ({fmap.rows:,} rows, {fmap.num_fields} fields"
+        text = (f"table {Path(config.data_path).name} ({fmap.rows:,} rows, {fmap.num_fields} "
+                f"fields, positive rate {fmap.positive_rate:.3f}")
     if fmap.details.get("synthetic"):
         text = (f"synthetic CTR benchmark ({fmap.rows:,} rows, {fmap.num_fields} fields, "
                 f"Bayes AUC {fmap.details['bayes_auc']:.3f}")
@@ -192,6 +203,29 @@ class Chapter:
     base: RunConfig
     root: Path | None
     data_text: str
+    name: str = ""
+
+    def report(self, key: str, finding: Finding, **text: Any) -> str:
+        """Record ``finding`` for the status page against the paper's claim ``key`` of this
+        chapter, glue its sentence under ``key`` and return it
+        (:func:`me_core.report.show_finding`; ``text``: ``lead``, ``readings``, ``source``)."""
+        return show_finding(self.name, key, finding, data=self.data_text, **text)
+
+    def grid(self, models: Sequence[str], scales: Sequence[int],
+             embeddings: Sequence[str] = ("se", "me"), seeds: Sequence[int] = (0,),
+             **overrides: Any) -> list[RunConfig]:
+        """:func:`grid` on this chapter's base config."""
+        return grid(self.base, models, scales, embeddings, seeds, **overrides)
+
+    @property
+    def feature_map(self):
+        """The encoded data's :class:`~me_core.data.featuremap.FeatureMap` (fields, sizes)."""
+        return open_data(self.base).feature_map
+
+    @property
+    def planted(self) -> list[tuple[int, int]] | None:
+        """The planted field pairs of the synthetic teacher (None on other data)."""
+        return planted_pairs(self.base)
 
     def train(self, configs: Iterable[RunConfig], verbose: bool = True) -> list[Run]:
         return train_runs(configs, root=self.root, verbose=verbose)
@@ -273,6 +307,7 @@ class Chapter:
         true are trained (or reused from this build) and analysed even when stored, and
         compared with their stored line: the live slice shows the stored analyses are what
         this code computes."""
+        configs = list({c.key(): c for c in configs}.values())  # one row per run key
         paths = _as_paths(analyses)
         stored = read_analyses(paths)
         to_train = [c for c in configs if live(c) or c.key() not in stored]
@@ -295,6 +330,26 @@ class Chapter:
                       for p in paths if p.exists()
                       and {c.key() for c in configs if c.key() not in runs} & set(stored))
         return Analysed(pd.DataFrame(rows), list(runs.values()), differences, used)
+
+    def recorded(self, path: str | Path, live: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+        """A sweep's committed records of this data set (or ``live``, a :func:`runs_frame`,
+        when there are none) and a sentence on their provenance: runs, models, seeds, git
+        commits, devices, and how far the live runs that repeat a record are from it."""
+        records = self.records(path)
+        if records is None:
+            return (live.assign(dataset=self.base.dataset), "no committed records for this "
+                    "data set: the table below shows this build's runs only")
+        matched = live[live.key.isin(set(records.key))]
+        diff = (matched.set_index("key").test_auc
+                - records.set_index("key").test_auc.loc[matched.key]).abs()
+        check = (f"{len(matched)} live run(s) have the same configuration as a record; largest "
+                 f"test AUC difference {diff.max():.1e}" if len(matched) else
+                 "no live run has the configuration of a record (different data or protocol)")
+        seeds = ", ".join(str(int(s)) for s in sorted(set(records.seed)))
+        return records, (
+            f"{len(records)} committed runs ({records.model.nunique()} models, seeds {seeds}), "
+            f"git commit(s) {', '.join(c[:10] for c in sorted(records.git_commit.unique()))}, "
+            f"device: {'; '.join(sorted(records.device.unique()))}. {check}")
 
     def records(self, path: str | Path) -> pd.DataFrame | None:
         """Committed run records of this chapter's data set (``path`` relative to the
@@ -391,15 +446,37 @@ def _as_paths(results: str | Path | Sequence[str | Path] | None) -> list[Path]:
 
 def chapter(dataset: str, data_path: str | None, rows: int | None = None, *,
             protocol: str = "quick", run_dir: str = "",
-            data_options: dict[str, Any] | None = None, **settings: Any) -> Chapter:
-    """The :class:`Chapter` of a notebook's parameters (paths relative to the repository).
-    ``rows`` and every setting left at None take the value of ``protocol``
+            data_options: dict[str, Any] | None = None, name: str = "",
+            **settings: Any) -> Chapter:
+    """The :class:`Chapter` ``name`` of a notebook's parameters (paths relative to the
+    repository). ``rows`` and every setting left at None take the value of ``protocol``
     (:mod:`me_core.settings`)."""
     chosen = protocol_settings(protocol, rows=rows, **settings)
     rows = chosen.pop("rows")
     base = data_config(dataset, str(resolve(data_path)) if data_path else None, rows,
                        data_options=data_options, **chosen)
-    return Chapter(base, resolve(run_dir) if run_dir else None, describe_data(base))
+    return Chapter(base, resolve(run_dir) if run_dir else None, describe_data(base), name)
+
+
+#: the parameters every training chapter's parameters cell defines (see :func:`chapter_of`)
+CHAPTER_PARAMETERS = ("dataset", "data_path", "rows", "protocol", "run_dir", "max_epochs",
+                      "patience", "batch_size", "precision", "device")
+
+
+def chapter_of(name: str, parameters: dict[str, Any], **options: Any) -> Chapter:
+    """The :class:`Chapter` of notebook ``name`` from its parameters cell (pass ``globals()``):
+    the data set, the protocol and its settings are read from the names in
+    :data:`CHAPTER_PARAMETERS`; every other parameter is the chapter's own. Also prepares the
+    notebook: torch threads pinned (:func:`me_core.runtime.configure_threads`) and the book's
+    plot style."""
+    missing = [p for p in CHAPTER_PARAMETERS if p not in parameters]
+    if missing:
+        raise ValueError(f"chapter {name!r}: its parameters cell lacks {', '.join(missing)}")
+    chosen = {p: parameters[p] for p in CHAPTER_PARAMETERS}
+    configure_threads()
+    use_style()
+    return chapter(chosen.pop("dataset"), chosen.pop("data_path"), chosen.pop("rows"),
+                   name=name, **chosen, **options)
 
 
 def with_shared_base(frame: pd.DataFrame, column: str = "embedding",

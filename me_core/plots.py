@@ -235,10 +235,12 @@ def training_dynamics(ax: plt.Axes, runs: pd.DataFrame, label: str = "variant") 
         right.plot(epochs, [h["valid_auc"] for h in history], color=color, marker="s",
                    linestyle="--", label=f"{name}: validation AUC")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax.set_ylabel("training BCE (solid)")
     right.set_ylabel("validation AUC (dashed)")
     right.grid(False)
-    ax.legend(fontsize=7, loc="lower left")
+    handles = [h for axis in (ax, right) for h in axis.get_legend_handles_labels()[0]]
+    ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="center right")
 
 
 def co_influence_panels(read: dict, title: str) -> plt.Figure:
@@ -246,11 +248,12 @@ def co_influence_panels(read: dict, title: str) -> plt.Figure:
     IA matrix, (b) its row sums against the fields sorted by IA, (c) the partner scatter."""
     matrix, sums, scatter = row(3, width=4, gridspec_kw={"width_ratios": [1.3, 1, 1]})
     heatmap(matrix, read["matrix"], label=r"IA($E_i^{\to j}$)")
-    panel(f"{title}a", "partner field j (sorted by IA)", "field i (sorted by IA)", ax=matrix)
+    panel("a", "partner field j (sorted by IA)", "field i (sorted by IA)", ax=matrix)
     sums.plot(np.arange(len(read["row_sums"])), read["row_sums"], marker="o")
-    panel(f"{title}b: r = {read['pearson_self']:.2f}", "field i (sorted by IA)",
+    panel(f"b: r = {read['pearson_self']:.2f}", "field i (sorted by IA)",
           r"$\sum_j$ IA($E_i^{\to j}$)", ax=sums)
-    partner_scatter(scatter, read, f"{title}c: ")
+    partner_scatter(scatter, read, "c: ")
+    matrix.figure.suptitle(title, x=0.01, ha="left")
     matrix.figure.tight_layout()
     return matrix.figure
 
@@ -295,6 +298,8 @@ def heatmap(ax: plt.Axes, matrix: np.ndarray, *, label: str, cmap: str = "viridi
             vmin: float | None = None, vmax: float | None = None):
     """A matrix with a colour bar (Fig. 3a, 10b, 14, 16)."""
     image = ax.imshow(matrix, cmap=cmap, vmin=vmin, vmax=vmax, aspect="equal")
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax.figure.colorbar(image, ax=ax, label=label, fraction=0.046, pad=0.04)
     ax.grid(False)
     return image

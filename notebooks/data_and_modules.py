@@ -107,8 +107,10 @@ for key, finding in {"table2_small": D.data_raises_small_model_ia(t2),
 #
 # *Reported in the paper:* more data raises IA and interaction-collapse lowers it, so IA is not
 # monotone in data size; data is the limiting factor only for the smallest sizes; ME beats SE at
-# every data size. (The cell values are not available to us.) Each of the three statements is
-# judged above on its own, paired by seed; the status page lists them.
+# every data size. (The cell values are not available to us.) Each statement is judged above on
+# its own, paired by seed: ME against SE, the smallest model's rise with data, the largest
+# model's steps, and the contrast between the two sizes, each size's rise divided by a random
+# table's IA of its width so that the sizes are on one scale. The status page lists them.
 #
 # ## Table 3: scaling the other modules of DCNv2
 #

@@ -84,7 +84,7 @@ K = next(run for run in analysed.live if run.config.model == "dcnv2").model.embe
 # 2,000 random re-assignments of the partners' IA that correlate at least as strongly.
 
 # %% tags=["hide-input"]
-_ = P.co_influence_panels(dcn_read, f"Figure 3 (ours), SE DCNv2 K = {K}, seed {seeds[0]}: ")
+_ = P.co_influence_panels(dcn_read, f"Figure 3 (ours), SE DCNv2 K = {K}, seed {seeds[0]}")
 
 # %% tags=["hide-input"]
 _ = chapter.report("fig3", E1.co_influence_over_seeds(dcn_reads),
@@ -132,7 +132,7 @@ else:
 # i$, so nothing but training couples them. The diagonal is empty.
 
 # %% tags=["hide-input"]
-_ = P.co_influence_panels(ffm_read, f"Figure 14 (ours), FFM, seed {seeds[0]}: ")
+_ = P.co_influence_panels(ffm_read, f"Figure 14 (ours), FFM, seed {seeds[0]}")
 _ = chapter.report("fig14", E1.co_influence_over_seeds(ffm_reads), lead="For the FFM, ")
 # %% [markdown]
 # {glue:md}`fig14`

@@ -319,3 +319,13 @@ def test_fig10c_me_beats_every_variant_only_when_it_does():
     assert M.variants_scale_worse(frame(0.0, 0.0)).verdict == "inconclusive"
     assert M.variants_scale_worse(frame(0.005, 0.0)).verdict == "partly reproduced"
     assert M.variants_scale_worse(frame(-0.005, -0.004)).verdict == "not reproduced"
+
+
+def test_fig17b_me_makes_the_dnn_scale_only_when_it_does():
+    from me_core.experiments import evidence4 as E4
+
+    assert E4.me_scales_the_dnn(_records(0.005, -0.001, model="dnn")).verdict == "reproduced"
+    assert E4.me_scales_the_dnn(_records(0.0, 0.0, noise=0.0, model="dnn")
+                                ).verdict == "inconclusive"
+    reversed_ = E4.me_scales_the_dnn(_records(-0.005, 0.001, model="dnn"))
+    assert reversed_.verdict == "not reproduced" and "ME - SE at the largest" in reversed_.ours

@@ -187,6 +187,8 @@ def test_se_gains_flat_is_judged_on_robust_gains_only():
     assert C.se_gains_flat({"a": gain(0.01), "b": gain(0.02)}).verdict == "not reproduced"
     one_seed = paired_effect({0: 0.01}, {0: 0.0})
     assert C.se_gains_flat({"live": one_seed}).verdict == "inconclusive"
+    with_live = C.se_gains_flat({**flat, "live": one_seed})  # shown, not judged or counted
+    assert "live" in with_live.ours and set(with_live.effects) == {"a", "b"}
 
 
 # --- Figure 11 ---------------------------------------------------------------------------

@@ -177,7 +177,8 @@ def se_gains_flat(gains: dict[str, PairedEffect]) -> Finding:
     """Figure 1a: enlarging SE embeddings barely raises test AUC. ``gains``: per model, the SE
     test AUC at the largest size minus the base, paired by seed. The claim is "no clear gain",
     so a model contradicts it when its gain is robustly positive (:func:`effect_verdict`); a
-    model with fewer than 2 seeds can show neither and is left out. ``reproduced`` when no
+    model with fewer than 2 seeds can show neither and is left out (of the verdict and of the
+    finding's effects, so the status page's n counts the judged models). ``reproduced`` when no
     judged model gains, ``partly reproduced`` when at most half do, else ``not reproduced``."""
     judged = {m: effect_verdict(g)[0] for m, g in gains.items() if g.n >= 2}
     gaining = [m for m, v in judged.items() if v == "reproduced"]
@@ -190,7 +191,8 @@ def se_gains_flat(gains: dict[str, PairedEffect]) -> Finding:
     reason = ("no model's SE gain is robust (in every seed and beyond 2 standard errors)"
               if not gaining else f"{len(gaining)} of {len(judged)} models gain robustly "
               f"(in every seed and beyond 2 standard errors): {', '.join(gaining)}")
-    return Finding(verdict, ours, reason, dict(gains))
+    # the evidence is what was judged: a one-seed gain is shown in `ours`, not counted
+    return Finding(verdict, ours, reason, {m: g for m, g in gains.items() if m in judged})
 
 
 def text_model_flatter(frame: pd.DataFrame, text_sigma: Sequence[float], text_ia_per_dim: float

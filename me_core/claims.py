@@ -45,9 +45,11 @@ def _me_above_se() -> str:
                      for d, v in ((d, paper.table1_me_above_se(d)) for d in ("criteo", "avazu")))
 
 
+_CRITEO = paper.table1_frame("criteo").set_index(["model", "embedding", "scale"]).auc
+
+
 def _criteo_auc(model: str, embedding: str, scale: int) -> float:
-    frame = paper.table1_frame("criteo").set_index(["model", "embedding", "scale"])
-    return float(frame.auc[(model, embedding, scale)])
+    return float(_CRITEO[(model, embedding, scale)])
 
 
 def _dnn_dcn_se() -> str:

@@ -32,13 +32,23 @@ from me_core.metrics import (
     information_abundance,
     normalized_singular_values,
 )
-from me_core.stats import Finding
+from me_core.stats import Finding, threshold_verdict
 
 #: rows of the random reference table are capped here (IA of a tall Gaussian table converges
 #: quickly in the number of rows)
 RANDOM_REFERENCE_ROWS = 50_000
+#: a table with more rows than columns counts as collapsed below this share of the IA of a
+#: random table of the same shape
+COLLAPSED_BELOW = 0.5
 
-__all__ = ["diagnose", "CollapseReport", "tables_of", "load_tables", "RANDOM_REFERENCE_ROWS"]
+__all__ = ["diagnose", "CollapseReport", "tables_of", "load_tables", "collapsed_share",
+           "RANDOM_REFERENCE_ROWS", "COLLAPSED_BELOW"]
+
+
+def collapsed_share(ia_ratio: pd.Series, tall: pd.Series) -> float:
+    """The share of the tables with more rows than columns (``tall``) whose IA is below
+    :data:`COLLAPSED_BELOW` of a random table's (``ia_ratio``: learned / random); 0 with none."""
+    return float((ia_ratio[tall] < COLLAPSED_BELOW).mean()) if tall.any() else 0.0
 
 
 @dataclass
@@ -51,7 +61,7 @@ class CollapseReport:
     def summary(self) -> str:
         f = self.fields
         tall = f[f.rows > f.width]
-        collapsed = tall[tall.ia_ratio < 0.5]
+        collapsed = tall[tall.ia_ratio < COLLAPSED_BELOW]
         text = (f"{len(f)} table(s); median IA / IA of a random table of the same shape: "
                 f"{f.ia_ratio.median():.2f}. ")
         if len(tall):
@@ -75,13 +85,11 @@ class CollapseReport:
         """The collapse verdict of this model (an illustration): "reproduced" when at least half
         of its tables with more rows than columns keep less than half of a random table's IA,
         "partly reproduced" when some do; ``label`` names the model in the sentence."""
-        tall = self.fields[self.fields.rows > self.fields.width]
-        share = float((tall.ia_ratio < 0.5).mean()) if len(tall) else 0.0
+        tall = self.fields.rows > self.fields.width
+        share = collapsed_share(self.fields.ia_ratio, tall)
         ours = (f"{label}: {share:.0%} of tables with more rows than columns keep less than half "
-                f"of a random table's IA; median ratio {tall.ia_ratio.median():.2f}")
-        verdict = ("reproduced" if share >= 0.5 else "partly reproduced" if share > 0
-                   else "not reproduced")
-        return Finding(verdict, ours, "", {})
+                f"of a random table's IA; median ratio {self.fields.ia_ratio[tall].median():.2f}")
+        return Finding(threshold_verdict(share >= 0.5, share > 0), ours, "", {})
 
     def plot(self, axes=None):
         """Two panels: IA learned vs random per field, and the normalised spectra."""

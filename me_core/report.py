@@ -28,7 +28,7 @@ FINDING_KINDS = ("paper", "illustration")
 VERDICTS = ("reproduced", "partly reproduced", "inconclusive", "not reproduced", "not run")
 
 __all__ = ["summary_dir", "current_profile", "record_finding", "show_finding", "glue_text",
-           "load_findings", "verdict", "resolve", "evidence_summary", "status_view",
+           "load_findings", "resolve", "evidence_summary", "status_view",
            "StatusView", "FINDING_KINDS"]
 
 
@@ -184,10 +184,6 @@ def status_view(findings: pd.DataFrame, chapter_order: Sequence[str]) -> StatusV
     return StatusView(paper, ordered[ordered.kind != "paper"].reset_index(drop=True), shared,
                       tally[tally > 0])
 
-
-def verdict(shows: bool, partly: bool = False) -> str:
-    """The verdict of a finding: it showed, it showed in part, or it did not."""
-    return "reproduced" if shows else ("partly reproduced" if partly else "not reproduced")
 
 
 def resolve(path: str | Path) -> Path:

@@ -16,7 +16,7 @@ from typing import Mapping
 import numpy as np
 
 __all__ = ["PairedEffect", "paired_effect", "pooled_effect", "seed_spread", "effect_verdict",
-           "combine_verdicts", "Finding", "p_text"]
+           "combine_verdicts", "threshold_verdict", "Finding", "p_text"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,13 @@ def combine_verdicts(verdicts: dict[str, tuple[str, str]]) -> tuple[str, str]:
                "partly reproduced" if "reproduced" in found else
                "not reproduced" if "not reproduced" in found else "inconclusive")
     return verdict, "; ".join(f"{k}: {v} ({why})" for k, (v, why) in verdicts.items())
+
+
+def threshold_verdict(shows: bool, partly: bool = False) -> str:
+    """The verdict of an illustration judged on a fixed threshold (an identity, a constructed
+    example, one seed of the reader's data): it showed, it showed in part, or it did not.
+    Paper findings use :func:`effect_verdict` instead."""
+    return "reproduced" if shows else ("partly reproduced" if partly else "not reproduced")
 
 
 @dataclass(frozen=True)

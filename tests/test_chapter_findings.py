@@ -143,6 +143,7 @@ def test_ipnn_exception_flat_scaling_and_absent():
     widened = T.ipnn_exception(_ipnn(0.010))
     assert widened.verdict == "not reproduced" and "beats ME" in widened.reason
     assert T.ipnn_exception(_ipnn(-0.003)).verdict == "reproduced"
+    assert T.ipnn_exception(_ipnn(0.0)).verdict == "inconclusive"  # no effect: no verdict
     assert T.ipnn_exception(_ipnn(0.010).assign(model="dnn")).verdict == "not run"
 
 

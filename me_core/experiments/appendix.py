@@ -20,7 +20,7 @@ import torch
 
 from me_core.metrics import concatenate_sets, information_abundance, principal_angle_cosines
 from me_core.models.interactions import CrossNetworkV2
-from me_core.stats import Finding
+from me_core.stats import Finding, threshold_verdict
 
 __all__ = ["linear_identities", "isometric_pair_abundance", "diversity_example",
            "linear_finding", "diversity_finding"]
@@ -139,7 +139,7 @@ def linear_finding(identities: pd.DataFrame) -> Finding:
             f"constructions deviate by {nonlinear.min():.2f} or more")
     reason = ("without a non-linearity ME adds no expressiveness over SE; with one it does"
               if holds and breaks else "unexpected: see the table")
-    return Finding("reproduced" if holds and breaks else "not reproduced", ours, reason, {})
+    return Finding(threshold_verdict(holds and breaks), ours, reason, {})
 
 
 def diversity_finding(pairs: pd.DataFrame, example: pd.DataFrame) -> Finding:
@@ -152,4 +152,4 @@ def diversity_finding(pairs: pd.DataFrame, example: pd.DataFrame) -> Finding:
     shows = gap < 1e-6 and diverse > 1.8 * small and enlarged < 1.2 * small
     ours = (f"closed form matches to {gap:.1e}; example IA: K = 2 {small:.2f}, enlarged under "
             f"collapse {enlarged:.2f}, two diverse sets {diverse:.2f}")
-    return Finding("reproduced" if shows else "not reproduced", ours, "", {})
+    return Finding(threshold_verdict(shows), ours, "", {})

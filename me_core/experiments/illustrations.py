@@ -12,7 +12,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from me_core.stats import Finding
+from me_core.diagnosis import collapsed_share
+from me_core.stats import Finding, threshold_verdict
 
 __all__ = ["collapse_on_table", "me_on_table", "auc_by_size"]
 
@@ -21,14 +22,11 @@ def collapse_on_table(se_fields: pd.DataFrame, label: str) -> Finding:
     """Figure 2 on the reader's table: the share of fields with more values than columns whose
     learned IA is below half of a random table's of the same shape (``se_fields``:
     :func:`me_core.experiments.analysis.field_abundance` with a reference)."""
-    big = se_fields.cardinality > se_fields.width
-    share = float((se_fields.ia[big] < 0.5 * se_fields.ia_reference[big]).mean()) \
-        if big.any() else 0.0
+    share = collapsed_share(se_fields.ia / se_fields.ia_reference,
+                            se_fields.cardinality > se_fields.width)
     ours = (f"{share:.0%} of fields with more than K values have less than half the IA of a "
             f"random table ({label})")
-    verdict = ("reproduced" if share >= 0.5 else "partly reproduced" if share > 0
-               else "not reproduced")
-    return Finding(verdict, ours, "", {})
+    return Finding(threshold_verdict(share >= 0.5, share > 0), ours, "", {})
 
 
 def me_on_table(frame: pd.DataFrame, models: Sequence[str], se_fields: pd.DataFrame,
@@ -45,8 +43,8 @@ def me_on_table(frame: pd.DataFrame, models: Sequence[str], se_fields: pd.DataFr
     ours = (f"ME above SE in test AUC at {top}x for {wins} of {len(models)} models; ME IA "
             f"above SE in {higher:.0%} of those fields")
     seeds = frame.seed.nunique()
-    verdict = ("reproduced" if wins == len(models) and higher >= 0.9 else
-               "partly reproduced" if wins > 0 or higher >= 0.5 else "not reproduced")
+    verdict = threshold_verdict(wins == len(models) and higher >= 0.9,
+                                wins > 0 or higher >= 0.5)
     return Finding(verdict, ours, "one seed" if seeds == 1 else f"{seeds} seeds", {})
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from me_core.experiments.table1 import seed_list
 from me_core.experiments.weights import (
     STORED_DIGITS,
     analyse_config,
@@ -253,16 +254,13 @@ class Chapter:
         if records is None:
             return live, "this build's runs only (no comparable committed records)"
         records = records[records.model.isin(set(live.model))]
-        matched = live[live.key.isin(set(records.key))]
-        by_key = records.set_index("key")
+        diff = _auc_differences(live, records)
         combined = pd.concat([records[~records.key.isin(set(live.key))], live],
                              ignore_index=True)
-        text = (f"{len(live)} runs of this build and {len(records) - len(matched)} committed "
-                f"runs of the same protocol (seeds "
-                f"{', '.join(map(str, sorted(set(combined.seed))))})")
-        if len(matched):
-            diff = (matched.set_index("key").test_auc - by_key.loc[matched.key].test_auc).abs()
-            text += (f"; {len(matched)} live run(s) repeat a record, largest test AUC "
+        text = (f"{len(live)} runs of this build and {len(records) - len(diff)} committed "
+                f"runs of the same protocol (seeds {seed_list(combined.seed)})")
+        if len(diff):
+            text += (f"; {len(diff)} live run(s) repeat a record, largest test AUC "
                      f"difference {diff.max():.1e}")
         return combined, text
 
@@ -339,15 +337,13 @@ class Chapter:
         if records is None:
             return (live.assign(dataset=self.base.dataset), "no committed records for this "
                     "data set: the table below shows this build's runs only")
-        matched = live[live.key.isin(set(records.key))]
-        diff = (matched.set_index("key").test_auc
-                - records.set_index("key").test_auc.loc[matched.key]).abs()
-        check = (f"{len(matched)} live run(s) have the same configuration as a record; largest "
-                 f"test AUC difference {diff.max():.1e}" if len(matched) else
+        diff = _auc_differences(live, records)
+        check = (f"{len(diff)} live run(s) have the same configuration as a record; largest "
+                 f"test AUC difference {diff.max():.1e}" if len(diff) else
                  "no live run has the configuration of a record (different data or protocol)")
-        seeds = ", ".join(str(int(s)) for s in sorted(set(records.seed)))
         return records, (
-            f"{len(records)} committed runs ({records.model.nunique()} models, seeds {seeds}), "
+            f"{len(records)} committed runs ({records.model.nunique()} models, seeds "
+            f"{seed_list(records.seed)}), "
             f"git commit(s) {', '.join(c[:10] for c in sorted(records.git_commit.unique()))}, "
             f"device: {'; '.join(sorted(records.device.unique()))}. {check}")
 
@@ -361,11 +357,18 @@ class Chapter:
         return frame if not frame.empty else None
 
 
+def _auc_differences(live: pd.DataFrame, records: pd.DataFrame) -> pd.Series:
+    """|test AUC live - recorded| of every live run (a :func:`runs_frame`) whose key has a
+    record, by key."""
+    matched = live[live.key.isin(set(records.key))].set_index("key").test_auc
+    return (matched - records.set_index("key").test_auc.loc[matched.index]).abs()
+
+
 def _sources(frame: pd.DataFrame) -> tuple[int, int, str]:
     """(rows from this build, rows from committed files, the seeds as text) of a chapter's
     frame with a ``source`` column."""
     built = int((frame.source == "this build").sum())
-    return built, len(frame) - built, ", ".join(str(int(s)) for s in sorted(set(frame.seed)))
+    return built, len(frame) - built, seed_list(frame.seed)
 
 
 @dataclass

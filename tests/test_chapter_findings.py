@@ -223,3 +223,25 @@ def test_evidence3_reading_says_whether_the_regulariser_acted():
     analyses = {"standard": {"sub_embedding_ia": [[1.0, 2.0], [3.0, 4.0]]},
                 "regularised": {"sub_embedding_ia": [[2.0, 2.0], [4.0, 5.0]]}}
     assert E.sub_embedding_share_higher(analyses) == 0.75
+
+
+def _input_norm_runs(shares: list[float], auc_change: float) -> pd.DataFrame:
+    return pd.DataFrame([dict(model="autoint", embedding="SE", scale=1, seed=seed,
+                              test_auc=0.78 + 0.001 * seed + auc_change,
+                              attention_entropy_share=share)
+                         for seed, share in enumerate(shares)])
+
+
+def test_table7_reads_the_input_norm_runs_against_the_official_design():
+    official = _autoint(0.0, 1.0)
+    near = T.autoint_table7(official, _input_norm_runs([0.99, 0.95, 0.97], 0.002))
+    assert "0 of 3 runs below 90% of log N, so even then the attention stays near uniform" \
+        in near.reason
+    assert "paired: -0.030 ± 0.012 (n = 3)" in near.reason  # 0.99, 0.95, 0.97 minus 1.0
+    assert "test AUC changes by +0.0020" in near.reason
+    moved = T.autoint_table7(official, _input_norm_runs([0.5, 0.6, 0.7], -0.001))
+    assert "3 of 3 runs below 90% of log N, so the attention then departs clearly" in moved.reason
+    assert "-0.0010" in moved.reason
+    partly = T.autoint_table7(official, _input_norm_runs([0.5, 0.95, 0.97], 0.0))
+    assert "1 of 3 runs below" in partly.reason and "stays near uniform" in partly.reason
+    assert "input_norm" not in T.autoint_table7(official, pd.DataFrame()).reason

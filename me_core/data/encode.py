@@ -111,6 +111,24 @@ def _steady_malloc() -> None:
         pass
 
 
+def _read_into(fd: int, array: np.ndarray, offset: int) -> np.ndarray:
+    """Fill ``array`` with the bytes of ``fd`` from ``offset`` on (no intermediate copies)."""
+    view, done = memoryview(array).cast("B"), 0
+    while done < len(view):
+        got = os.preadv(fd, [view[done:]], offset + done)
+        if got == 0:
+            raise DataError(f"encoder work file ended early ({done} of {len(view)} bytes)")
+        done += got
+    return array
+
+
+def _write_at(fd: int, array: np.ndarray, offset: int) -> None:
+    """Write ``array``'s bytes to ``fd`` at ``offset`` (no intermediate copies)."""
+    view, done = memoryview(array).cast("B"), 0
+    while done < len(view):
+        done += os.pwrite(fd, view[done:], offset + done)
+
+
 @dataclass
 class _Part:
     """Pass-1 output of one part of the input: codes, labels, dictionaries and counts files."""
@@ -222,8 +240,8 @@ class StreamingEncoder:
         labels = np.asarray(labels, dtype=np.float32)
         target = self._parts[part]
         with target.lock:
-            target.codes.write(codes.tobytes())
-            target.labels.write(labels.tobytes())
+            target.codes.write(memoryview(codes))  # the arrays' bytes, not copies
+            target.labels.write(memoryview(labels))
             target.counts.write(np.concatenate(counts).tobytes())
             for dictionary in dictionaries:
                 target.dicts.write_batch(pa.record_batch([dictionary], schema=_STRING))
@@ -291,7 +309,7 @@ class StreamingEncoder:
                 position = 0
                 for chunk in group:
                     size = int(chunk.sizes[f])
-                    os.pwrite(fd, ids[position:position + size].tobytes(),
+                    _write_at(fd, ids[position:position + size],
                               4 * (chunk.entry_start + int(chunk.sizes[:f].sum())))
                     position += size
                 added = np.bincount(ids, weights=np.concatenate(counts),
@@ -366,18 +384,16 @@ class StreamingEncoder:
 
         def remap(chunk: _Chunk) -> np.ndarray:
             n = chunk.rows
-            block = np.frombuffer(bytearray(os.pread(code_fds[id(chunk.part)], n * row_bytes,
-                                                     chunk.code_offset)),
-                                  dtype=np.int32).reshape(n, num_fields)
-            count = int(chunk.sizes.sum())
-            ids = np.frombuffer(os.pread(ids_fd, 4 * count, 4 * chunk.entry_start),
-                                dtype=np.int32)
+            block = _read_into(code_fds[id(chunk.part)], np.empty((n, num_fields), np.int32),
+                               chunk.code_offset)
+            ids = _read_into(ids_fd, np.empty(int(chunk.sizes.sum()), np.int32),
+                             4 * chunk.entry_start)
             start = 0
             for f in range(num_fields):
                 size = int(chunk.sizes[f])
                 block[:, f] = final_of_distinct[f][ids[start:start + size]][block[:, f]]
                 start += size
-            os.pwrite(fd, block.tobytes(), _HEADER_BYTES + chunk.row_start * row_bytes)
+            _write_at(fd, block, _HEADER_BYTES + chunk.row_start * row_bytes)
             if progress is not None:
                 progress.update(n)
             return (block == 0).sum(axis=0)

@@ -283,8 +283,8 @@ class StreamingEncoder:
             batch = self._readers[chunk.part.index].get_batch(chunk.local * num_fields + f)
             values.append(batch.column(0))
             start = chunk.count_start + int(chunk.sizes[:f].sum())
-            counts.append(np.fromfile(chunk.part.counts_path, dtype=np.int64,
-                                      count=int(chunk.sizes[f]), offset=8 * start))
+            counts.append(_read_into(self._count_fds[chunk.part.index],
+                                     np.empty(int(chunk.sizes[f]), np.int64), 8 * start))
         return pa.chunked_array(values, pa.string()), counts
 
     def _merge_field(self, f: int, chunks: list[_Chunk], ids_path: Path
@@ -353,6 +353,7 @@ class StreamingEncoder:
             handle.truncate(4 * sum(int(c.sizes.sum()) for c in chunks))
         # read (not memory-map) the dictionaries, so resident memory stays one group's worth
         sources = [pa.OSFile(str(part.dicts_path)) for part in self._parts]
+        self._count_fds = [os.open(part.counts_path, os.O_RDONLY) for part in self._parts]
         try:
             self._readers = [pa.ipc.open_file(source) for source in sources]
             # two threads while every field's merge is one group (memory: two groups at most);
@@ -365,6 +366,8 @@ class StreamingEncoder:
         finally:
             for source in sources:
                 source.close()
+            for handle in self._count_fds:
+                os.close(handle)
         with open(y_path, "wb") as out:
             out.write(_npy_header((rows,), np.float32))
             for part in self._parts:

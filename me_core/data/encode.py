@@ -24,6 +24,7 @@ dictionaries only, with null -> "NULL" (the official Criteo rule for an empty in
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -79,7 +80,7 @@ class EncodedColumns:
 
 _HEADER_BYTES = 128
 _THREADS = 2
-_M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+_RELEASE_EVERY = 32  # pass-1 chunks between releases of free heap memory
 _STRING = pa.schema([("v", pa.string())])
 
 
@@ -97,18 +98,31 @@ def _npy_header(shape: tuple[int, ...], dtype) -> bytes:
     return header
 
 
-def _steady_malloc() -> None:
-    """Keep glibc's mmap threshold at its 128 KiB default.
-
-    glibc raises the threshold each time a large block is freed, after which numpy's large
-    temporary arrays come from the heap and their pages stay resident after they are freed:
-    with two merging threads that alone added 100+ MB to the peak RSS at 4M lines. A fixed
-    threshold hands such arrays back to the system when freed. No effect outside glibc.
-    """
+def _glibc():
+    """glibc, or None (another C library: memory is then left to it)."""
     try:
-        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, 128 * 1024)
-    except (OSError, AttributeError):
-        pass
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _glibc()
+
+
+def _release_free_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc ``malloc_trim``).
+
+    numpy's large temporary arrays come from the heap once glibc has raised its mmap threshold,
+    and their pages stay resident after they are freed: without a release, peak RSS at 10M
+    Criteo-format lines was 376 MiB against 328 at 1M. Called after each merge group and every
+    :data:`_RELEASE_EVERY` chunks of pass 1, it keeps RSS flat (1M / 4M / 10M lines: 328 / 343 /
+    341 MiB for the whole command). Pinning the mmap threshold instead (every large array
+    mapped and unmapped) also keeps it flat, but the page faults cost a quarter of the run time
+    (1M lines: 5.3 s against 4.0 s).
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _read_into(fd: int, array: np.ndarray, offset: int) -> np.ndarray:
@@ -199,7 +213,7 @@ class StreamingEncoder:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._parts = [_Part(self.workdir, k) for k in range(parts)]
-        _steady_malloc()
+        self._chunks_added = itertools.count(1)
 
     @property
     def rows(self) -> int:
@@ -248,6 +262,8 @@ class StreamingEncoder:
             target.positives += float(labels.sum())
             target.chunk_rows.append(n)
             target.sizes.append(sizes)
+        if next(self._chunks_added) % _RELEASE_EVERY == 0:  # atomic in CPython
+            _release_free_memory()
 
     def _chunks(self) -> list[_Chunk]:
         chunks, row, entry = [], 0, 0
@@ -318,6 +334,7 @@ class StreamingEncoder:
                 totals, distinct = added.astype(np.int64), encoded.dictionary
                 known[0] = len(distinct)
                 del encoded, ids, added
+                _release_free_memory()
         finally:
             os.close(fd)
         token_of_distinct = None

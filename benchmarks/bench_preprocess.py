@@ -36,8 +36,7 @@ from me_core.data.text import (  # noqa: E402
     PARSE_THREADS,
     byte_ranges,
     preprocess_text,
-    read_file,
-    read_file_parts,
+    read_blocks,
 )
 
 
@@ -61,13 +60,8 @@ def reader_only(path: Path, block_size: int) -> float:
     floor of this design, before any encoding work."""
     start = time.perf_counter()
     fields = [c for c in SCHEMA.columns if c != SCHEMA.label]
-    ranges = byte_ranges(path, PARSE_THREADS)
-    if ranges is None:
-        for _ in read_file(path, SCHEMA, block_size=block_size, fields=fields):
-            pass
-    else:
-        read_file_parts(path, SCHEMA, lambda k, labels, values: None, ranges,
-                        block_size=block_size, fields=fields)
+    read_blocks(path, SCHEMA, lambda k, labels, values: None, byte_ranges(path, PARSE_THREADS),
+                block_size=block_size, fields=fields)
     return time.perf_counter() - start
 
 

@@ -49,7 +49,7 @@ BLOCK_SIZE = 2 << 20
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
 
-__all__ = ["TextSchema", "BadLines", "read_file", "read_file_parts", "byte_ranges",
+__all__ = ["TextSchema", "BadLines", "read_file", "read_file_parts", "read_blocks", "byte_ranges",
            "open_binary", "check_source", "preprocess_text", "Tokeniser", "BAD_LINE_POLICIES"]
 
 
@@ -330,6 +330,18 @@ def read_file_parts(path: Path, schema: TextSchema, consume, ranges: list[tuple[
     _after_reading(path, schema, bad, sum(rows), report_first)
 
 
+def read_blocks(path: Path, schema: TextSchema, consume,
+                ranges: list[tuple[int, int]] | None = None, **options) -> None:
+    """Every block of ``path`` through ``consume(k, labels, values)``: over the byte ``ranges``
+    in parallel (:func:`read_file_parts`, k = range), or as one stream (:func:`read_file`,
+    k = 0) when ``ranges`` is None. ``options``: those of :func:`read_file`."""
+    if ranges is None:
+        for labels, values in read_file(path, schema, **options):
+            consume(0, labels, values)
+    else:
+        read_file_parts(path, schema, consume, ranges, **options)
+
+
 def _check_policy(on_bad_line: str) -> None:
     if on_bad_line not in BAD_LINE_POLICIES:
         raise DataError(f"on_bad_line must be one of {BAD_LINE_POLICIES}, got {on_bad_line!r}")
@@ -546,15 +558,10 @@ def preprocess_text(path: Path, schema: TextSchema, fields: list[str], min_count
         bad = BadLines()
         with tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
                   desc=f"read {path.name}", disable=not progress, leave=False) as bar:
-            if ranges is None:
-                for labels, tokens in read_file(path, schema, on_bad_line, block_size=block_size,
-                                                progress=bar, bad=bad, fields=fields):
-                    encoder.add_chunk(tokens, labels)
-            else:
-                read_file_parts(path, schema,
-                                lambda k, labels, tokens: encoder.add_chunk(tokens, labels, k),
-                                ranges, on_bad_line, block_size=block_size, progress=bar,
-                                bad=bad, fields=fields)
+            read_blocks(path, schema,
+                        lambda k, labels, tokens: encoder.add_chunk(tokens, labels, k), ranges,
+                        on_bad_line=on_bad_line, block_size=block_size, progress=bar, bad=bad,
+                        fields=fields)
         with tqdm(total=encoder.rows, unit="rows", unit_scale=True, desc="encode",
                   disable=not progress, leave=False) as bar:
             encoded = encoder.finish(workdir / "x.npy", workdir / "y.npy", progress=bar)

@@ -175,9 +175,9 @@ def test_encoder_merges_in_groups_and_parts_as_in_one_go(tmp_path):
                   pa.array(rng.integers(0, 30, n))]
         chunks.append((values, rng.integers(0, 2, n).astype(np.float32)))
 
-    def encode(folder, parts, group_entries):
+    def encode(folder, parts, run_entries):
         encoder = StreamingEncoder(["a", "b"], [2, 1], tmp_path / folder, parts=parts,
-                                   group_entries=group_entries)
+                                   run_entries=run_entries)
         for k, (values, labels) in enumerate(chunks):
             encoder.add_chunk(values, labels, part=k * parts // len(chunks))
         out = encoder.finish(tmp_path / f"{folder}.x.npy", tmp_path / f"{folder}.y.npy")

@@ -25,7 +25,7 @@ def test_environment_yml_matches_pyproject():
     for entry in env:
         items = entry["pip"] if isinstance(entry, dict) else [entry]
         for item in items:
-            if item.startswith("-e") or re.match(r"^(python|pip|nodejs)\b", item):
+            if item.startswith("-e") or re.match(r"^(python|pip|nodejs|c-compiler)\b", item):
                 continue
             req = Requirement(item.replace("=", "==", 1) if re.match(r"^[\w-]+=[^=]", item)
                               else item)

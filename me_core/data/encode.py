@@ -2,23 +2,23 @@
 
 Two passes over the data, one text parse (the readers hand over Arrow chunks):
 
-1. ``add_chunk``: each column of a chunk is dictionary-encoded by Arrow (one hash pass in C++);
-   the chunk-local codes go to a temporary codes file, the chunk's dictionary (its distinct
-   values, in canonical string form) to a temporary Arrow IPC file, its value counts (a bincount
-   of the local codes) to a counts file. Several *parts* of the input (byte ranges of one text
-   file, read by parallel threads) each write their own files; rows keep the order (part, chunk).
-2. ``finish``: per field, the chunk dictionaries are merged in bounded groups into the field's
-   distinct values and their total counts; the values seen at least ``min_count`` times are kept
-   (ids 1.. in descending frequency, ties by string; id 0 = OOV, see
-   :mod:`me_core.data.featuremap`); then every chunk dictionary entry gets its final id (again
-   group by group), and every chunk's codes are remapped into ``x.npy`` with one numpy ``take``
-   per column (plain reads and writes, two threads).
+1. ``add_chunk``: each column of a chunk goes through its field's hash table
+   (:class:`me_core.data._valuetable.ValueTable`, one C loop per column with the GIL released):
+   every value gets the id of its string (first-seen order) and the string's count grows. The
+   ids go to a temporary codes file. Several *parts* of the input (byte ranges of one text file,
+   read by parallel threads) each have their own tables and files; rows keep the order (part,
+   chunk). The tables persist across chunks, so there are no per-chunk dictionaries to merge;
+   when a part's tables hold ``run_entries`` distinct values they are written out (a *run*: the
+   strings and counts of each field) and start again empty, which bounds memory.
+2. ``finish``: per field, the runs' strings and counts are merged into the field's distinct
+   values and total counts (another table, counts as weights); the values seen at least
+   ``min_count`` times are kept (ids 1.. in descending frequency, ties by string; id 0 = OOV, see
+   :mod:`me_core.data.featuremap`); each run's first-seen ids get a lookup array to final ids,
+   and the codes are remapped into ``x.npy`` in blocks of rows (C loop, two threads).
 
-Memory is bounded by the chunk size, the merge group and the per-field distinct values, never
-by the row count of the data: a group holds at least ``group_entries`` dictionary entries and at
-least as many as the field has distinct values so far, so the merging work stays linear in the
-number of entries. Integer-typed columns are canonicalised to strings on their (small)
-dictionaries only, with null -> "NULL" (the official Criteo rule for an empty integer value).
+Memory is bounded by the chunk size, ``run_entries`` and one field's distinct values, never by
+the row count of the data. Integer-typed columns are canonicalised to strings (str(int)), with
+null -> "NULL" (the official Criteo rule for an empty integer value).
 """
 
 from __future__ import annotations
@@ -30,13 +30,19 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from me_core.data.errors import DataError
+
+try:
+    from me_core.data._valuetable import ValueTable, remap
+except ImportError as exc:  # pragma: no cover - an install without its build step
+    raise ImportError("me_core's C extension me_core.data._valuetable is not built: reinstall "
+                      "with `pip install -e .` (needs a C compiler; `make venv` does it)") from exc
 from me_core.data.featuremap import FeatureMap
 
 NULL_TOKEN = "NULL"
@@ -81,7 +87,8 @@ class EncodedColumns:
 _HEADER_BYTES = 128
 _THREADS = 2
 _RELEASE_EVERY = 32  # pass-1 chunks between releases of free heap memory
-_STRING = pa.schema([("v", pa.string())])
+_RUN_SCHEMA = pa.schema([("value", pa.large_string()), ("count", pa.int64())])
+_REMAP_ROWS = 1 << 16  # rows per remapped block
 
 
 def _npy_header(shape: tuple[int, ...], dtype) -> bytes:
@@ -114,12 +121,12 @@ def _release_free_memory() -> None:
     """Hand the heap's free pages back to the system (glibc ``malloc_trim``).
 
     numpy's large temporary arrays come from the heap once glibc has raised its mmap threshold,
-    and their pages stay resident after they are freed: without a release, peak RSS at 10M
-    Criteo-format lines was 376 MiB against 328 at 1M. Called after each merge group and every
-    :data:`_RELEASE_EVERY` chunks of pass 1, it keeps RSS flat (1M / 4M / 10M lines: 328 / 343 /
-    341 MiB for the whole command). Pinning the mmap threshold instead (every large array
-    mapped and unmapped) also keeps it flat, but the page faults cost a quarter of the run time
-    (1M lines: 5.3 s against 4.0 s).
+    and their pages stay resident after they are freed (measured with this module's earlier
+    per-chunk dictionaries: peak RSS at 10M Criteo-format lines 376 MiB without a release, 341
+    with it, against 328 at 1M). Called after each field's merge and every
+    :data:`_RELEASE_EVERY` chunks of pass 1. Pinning the mmap threshold instead (every large
+    array mapped and unmapped) also keeps RSS flat, but the page faults cost a quarter of the
+    run time.
     """
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
@@ -143,47 +150,101 @@ def _write_at(fd: int, array: np.ndarray, offset: int) -> None:
         done += os.pwrite(fd, view[done:], offset + done)
 
 
+def _strings(column: pa.Array) -> pa.Array:
+    """``column`` as a string or large_string array without nulls (its canonical strings)."""
+    if (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) \
+            and column.null_count == 0:
+        return column
+    return canonical_strings(column)
+
+
+def _encode(table: ValueTable, strings: pa.Array, out: np.ndarray, stride: int = 1,
+            weights: np.ndarray | None = None) -> None:
+    """Ids of ``strings`` (no nulls) from ``table`` into ``out[::stride]``."""
+    if len(strings) == 0:
+        return
+    wide = pa.types.is_large_string(strings.type)
+    _, offsets, data = strings.buffers()
+    offsets = np.frombuffer(offsets, np.int64 if wide else np.int32)[
+        strings.offset:strings.offset + len(strings) + 1]
+    table.encode(offsets, data if data is not None else b"", out, stride, weights)
+
+
+def _table_strings(table: ValueTable) -> tuple[pa.Array, np.ndarray]:
+    """A table's distinct strings (large_string, in id order) and their counts."""
+    starts, data = table.values()
+    strings = pa.Array.from_buffers(pa.large_string(), len(table),
+                                    [None, pa.py_buffer(starts), pa.py_buffer(data)])
+    return strings, np.frombuffer(table.counts(), np.int64)
+
+
+@dataclass
+class _Run:
+    """Rows of one part encoded with the same tables: where their codes lie, and where the
+    tables' strings and counts are (``tables`` while in memory, else batches of the part's runs
+    file from ``batch_start``, one per field)."""
+
+    part: "_Part"
+    part_row: int          # first row within the part
+    rows: int
+    sizes: np.ndarray      # per field: distinct values in the run's table
+    tables: list[ValueTable] | None = None
+    batch_start: int = -1
+    row_start: int = 0     # first row in x.npy (set by finish)
+    entry_start: int = 0   # first entry in the lookup file (set by finish)
+
+
 @dataclass
 class _Part:
-    """Pass-1 output of one part of the input: codes, labels, dictionaries and counts files."""
+    """Pass-1 state of one part of the input: its tables, codes and labels files, and runs."""
 
     folder: Path
     index: int
-    chunk_rows: list[int] = field(default_factory=list)
-    sizes: list[list[int]] = field(default_factory=list)  # per chunk, per field: dictionary size
+    fields: int
+    runs: list[_Run] = field(default_factory=list)
+    rows: int = 0
     positives: float = 0.0
+    batches: int = 0
 
     def __post_init__(self) -> None:
         stem = self.folder / f"part{self.index}"
         self.codes_path, self.labels_path = Path(f"{stem}.codes"), Path(f"{stem}.labels")
-        self.dicts_path, self.counts_path = Path(f"{stem}.dicts.arrow"), Path(f"{stem}.counts")
+        self.runs_path = Path(f"{stem}.runs.arrow")
         self.codes, self.labels = open(self.codes_path, "wb"), open(self.labels_path, "wb")
-        self.counts = open(self.counts_path, "wb")
-        self.dicts = pa.ipc.new_file(str(self.dicts_path), _STRING)
+        self.runs_file = pa.ipc.new_file(str(self.runs_path), _RUN_SCHEMA)
+        self.tables = [ValueTable() for _ in range(self.fields)]
+        self.run_row = 0
         self.lock = threading.Lock()
 
+    def entries(self) -> int:
+        return sum(len(table) for table in self.tables)
+
+    def end_run(self, spill: bool) -> None:
+        """Close the current run: its tables stay in memory, or (``spill``) are written out."""
+        if self.rows == self.run_row:
+            return
+        run = _Run(self, self.run_row, self.rows - self.run_row,
+                   np.array([len(t) for t in self.tables], dtype=np.int64))
+        if spill:
+            run.batch_start = self.batches
+            for table in self.tables:
+                strings, counts = _table_strings(table)
+                self.runs_file.write_batch(pa.record_batch([strings, pa.array(counts)],
+                                                           schema=_RUN_SCHEMA))
+                self.batches += 1
+            self.tables = [ValueTable() for _ in range(self.fields)]
+        else:
+            run.tables, self.tables = self.tables, []
+        self.runs.append(run)
+        self.run_row = self.rows
+
     def close(self) -> None:
-        for handle in (self.codes, self.labels, self.counts, self.dicts):
+        for handle in (self.codes, self.labels, self.runs_file):
             handle.close()
 
     def remove(self) -> None:
-        for path in (self.codes_path, self.labels_path, self.dicts_path, self.counts_path):
+        for path in (self.codes_path, self.labels_path, self.runs_path):
             path.unlink(missing_ok=True)
-
-
-@dataclass
-class _Chunk:
-    """Where one chunk's pass-1 output lies: its part, its position in that part's files, its
-    first row in ``x.npy`` and its first entry among all dictionary entries (chunk-major)."""
-
-    part: _Part
-    local: int
-    rows: int
-    row_start: int
-    code_offset: int      # bytes into the part's codes file
-    count_start: int      # entries into the part's counts file
-    entry_start: int      # entries into the global finals file
-    sizes: np.ndarray     # per field
 
 
 class StreamingEncoder:
@@ -191,10 +252,13 @@ class StreamingEncoder:
 
     ``parts``: how many independent input streams call :meth:`add_chunk` (``part=0..parts-1``,
     one thread each); the rows of part 0 come first in the output, then part 1's, and so on.
+    ``run_entries``: distinct values a part's tables may hold before they are written out (about
+    100 bytes each in memory; peak RSS of preprocessing 1M / 10M Criteo-format lines with two
+    parts: about 400 / 425 MiB at the default, 414 / 471 MiB at twice it).
     """
 
     def __init__(self, field_names: Sequence[str], min_count: int | Sequence[int],
-                 workdir: Path, parts: int = 1, group_entries: int = 1 << 20,
+                 workdir: Path, parts: int = 1, run_entries: int = 1 << 19,
                  transforms: Sequence[Callable[[pa.Array], pa.Array] | None] | None = None
                  ) -> None:
         self.field_names = list(field_names)
@@ -202,141 +266,87 @@ class StreamingEncoder:
                   else [int(c) for c in min_count])
         if len(counts) != len(self.field_names) or min(counts) < 1:
             raise DataError(f"min_count must be >= 1 (one value or one per field), got {min_count}")
-        if parts < 1 or group_entries < 1:
-            raise DataError(f"parts and group_entries must be >= 1, got {parts}, {group_entries}")
+        if parts < 1 or run_entries < 1:
+            raise DataError(f"parts and run_entries must be >= 1, got {parts}, {run_entries}")
         self.min_counts = counts
-        self.group_entries = group_entries
+        self.run_entries = run_entries
         self.transforms = list(transforms) if transforms is not None else [None] * len(counts)
         if len(self.transforms) != len(counts):
             raise DataError(f"transforms: one per field ({len(counts)}), got "
                             f"{len(self.transforms)}")
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._parts = [_Part(self.workdir, k) for k in range(parts)]
+        self._parts = [_Part(self.workdir, k, len(counts)) for k in range(parts)]
         self._chunks_added = itertools.count(1)
 
     @property
     def rows(self) -> int:
-        return sum(sum(part.chunk_rows) for part in self._parts)
+        return sum(part.rows for part in self._parts)
 
     def add_chunk(self, tokens: Sequence[pa.Array], labels: np.ndarray, part: int = 0) -> None:
-        """Pass 1 on one chunk: ``tokens[f]`` holds field f's raw values (string or integer)."""
+        """Pass 1 on one chunk: ``tokens[f]`` holds field f's raw values (string or integer,
+        plain or dictionary-encoded)."""
         if len(tokens) != len(self.field_names):
             raise DataError(f"expected {len(self.field_names)} token columns, got {len(tokens)}")
         n = len(labels)
         if n == 0:
             return
-        codes = np.empty((n, len(tokens)), dtype=np.int32)
-        sizes, counts, dictionaries = [], [], []
-        for f, column in enumerate(tokens):
-            if len(column) != n:
-                raise DataError(f"field {self.field_names[f]!r}: {len(column)} values for {n} "
-                                f"labels")
-            if isinstance(column, pa.ChunkedArray):
-                column = column.combine_chunks()
-            if pa.types.is_dictionary(column.type) and column.dictionary.null_count == 0 \
-                    and pa.types.is_string(column.dictionary.type):
-                # as the CSV parser makes them: distinct strings, the chunk's own dictionary
-                local = _to_numpy(column.indices)
-                dictionary = column.dictionary
-            elif pa.types.is_dictionary(column.type):
-                deduplicated = pc.dictionary_encode(canonical_strings(column.dictionary))
-                local = _to_numpy(deduplicated.indices)[_to_numpy(column.indices)]
-                dictionary = deduplicated.dictionary
-            else:  # distinct raw values have distinct canonical strings
-                encoded = pc.dictionary_encode(column, null_encoding="encode")
-                local = _to_numpy(encoded.indices)
-                dictionary = canonical_strings(encoded.dictionary)
-            codes[:, f] = local
-            counts.append(np.bincount(local, minlength=len(dictionary)).astype(np.int64))
-            sizes.append(len(dictionary))
-            dictionaries.append(dictionary)
-        labels = np.asarray(labels, dtype=np.float32)
         target = self._parts[part]
+        codes = np.empty((n, len(tokens)), dtype=np.int32)
+        flat = codes.reshape(-1)
         with target.lock:
+            for f, column in enumerate(tokens):
+                if len(column) != n:
+                    raise DataError(f"field {self.field_names[f]!r}: {len(column)} values for "
+                                    f"{n} labels")
+                if isinstance(column, pa.ChunkedArray):
+                    column = column.combine_chunks()
+                if pa.types.is_dictionary(column.type) and column.null_count == 0:
+                    # encode the (few) dictionary entries, weighted by how often each occurs
+                    indices = _to_numpy(column.indices)
+                    entries = _strings(column.dictionary)
+                    ids = np.empty(len(entries), dtype=np.int32)
+                    _encode(target.tables[f], entries, ids,
+                            weights=np.bincount(indices, minlength=len(entries)))
+                    codes[:, f] = ids[indices]
+                else:
+                    if pa.types.is_dictionary(column.type):
+                        column = column.dictionary_decode()
+                    _encode(target.tables[f], _strings(column), flat[f:], stride=len(tokens))
+            labels = np.asarray(labels, dtype=np.float32)
             target.codes.write(memoryview(codes))  # the arrays' bytes, not copies
             target.labels.write(memoryview(labels))
-            target.counts.write(np.concatenate(counts).tobytes())
-            for dictionary in dictionaries:
-                target.dicts.write_batch(pa.record_batch([dictionary], schema=_STRING))
             target.positives += float(labels.sum())
-            target.chunk_rows.append(n)
-            target.sizes.append(sizes)
+            target.rows += n
+            if target.entries() >= self.run_entries:
+                target.end_run(spill=True)
         if next(self._chunks_added) % _RELEASE_EVERY == 0:  # atomic in CPython
             _release_free_memory()
 
-    def _chunks(self) -> list[_Chunk]:
-        chunks, row, entry = [], 0, 0
-        row_bytes = 4 * len(self.field_names)
-        for part in self._parts:
-            part_row = count = 0
-            for local, (rows, sizes) in enumerate(zip(part.chunk_rows, part.sizes)):
-                sizes = np.asarray(sizes, dtype=np.int64)
-                chunks.append(_Chunk(part, local, rows, row, row_bytes * part_row, count, entry,
-                                     sizes))
-                row, part_row = row + rows, part_row + rows
-                count, entry = count + int(sizes.sum()), entry + int(sizes.sum())
-        return chunks
+    def _run_strings(self, run: _Run, f: int) -> tuple[pa.Array, np.ndarray]:
+        if run.tables is not None:
+            return _table_strings(run.tables[f])
+        batch = self._readers[run.part.index].get_batch(run.batch_start + f)
+        return batch.column(0), batch.column(1).to_numpy()
 
-    def _groups(self, chunks: list[_Chunk], f: int, known: list[int]
-                ) -> Iterator[tuple[list[_Chunk], pa.ChunkedArray, list[np.ndarray]]]:
-        """Field f's chunk dictionaries and counts, in groups of at least ``group_entries``
-        entries and at least ``known[0]`` (the distinct values so far, kept current by the
-        caller) entries."""
-        group: list[_Chunk] = []
-        entries = 0
-        for chunk in chunks:
-            group.append(chunk)
-            entries += int(chunk.sizes[f])
-            if entries >= max(self.group_entries, known[0]) or chunk is chunks[-1]:
-                yield group, *self._read_group(group, f)
-                group, entries = [], 0
+    def _merge_field(self, f: int, runs: list[_Run], lookup_path: Path) -> list[str]:
+        """Field f's vocabulary; each run's lookup array (its ids -> final ids) goes to
+        ``lookup_path`` at the run's entries.
 
-    def _read_group(self, group: list[_Chunk], f: int) -> tuple[pa.ChunkedArray, list[np.ndarray]]:
-        num_fields = len(self.field_names)
-        values, counts = [], []
-        for chunk in group:
-            batch = self._readers[chunk.part.index].get_batch(chunk.local * num_fields + f)
-            values.append(batch.column(0))
-            start = chunk.count_start + int(chunk.sizes[:f].sum())
-            counts.append(_read_into(self._count_fds[chunk.part.index],
-                                     np.empty(int(chunk.sizes[f]), np.int64), 8 * start))
-        return pa.chunked_array(values, pa.string()), counts
-
-    def _merge_field(self, f: int, chunks: list[_Chunk], ids_path: Path
-                     ) -> tuple[list[str], np.ndarray]:
-        """Field f's vocabulary and the final id of each of its distinct values.
-
-        The chunk dictionaries are merged group by group into the field's distinct values
-        (the hash encoding keeps the values seen so far first, in order) with summed counts;
-        each entry's index among the distinct values is written to ``ids_path`` at the entry's
-        position. Kept values are ordered by (count desc, value asc).
+        The runs' strings are merged through one more table with their counts as weights.
+        Kept values are ordered by (count desc, value asc).
         """
-        distinct = pa.array([], pa.string())
-        totals = np.zeros(0, dtype=np.int64)
-        known = [0]
-        fd = os.open(ids_path, os.O_WRONLY)
-        try:
-            for group, values, counts in self._groups(chunks, f, known):
-                encoded = pc.dictionary_encode(pa.chunked_array([distinct, *values.chunks],
-                                                                pa.string())).combine_chunks()
-                # the distinct values so far keep their ids 0..len(distinct)-1
-                ids = _to_numpy(encoded.indices)[len(distinct):]
-                position = 0
-                for chunk in group:
-                    size = int(chunk.sizes[f])
-                    _write_at(fd, ids[position:position + size],
-                              4 * (chunk.entry_start + int(chunk.sizes[:f].sum())))
-                    position += size
-                added = np.bincount(ids, weights=np.concatenate(counts),
-                                    minlength=len(encoded.dictionary))
-                added[:len(totals)] += totals
-                totals, distinct = added.astype(np.int64), encoded.dictionary
-                known[0] = len(distinct)
-                del encoded, ids, added
-                _release_free_memory()
-        finally:
-            os.close(fd)
+        merged = ValueTable()
+        local_ids = []
+        for run in runs:
+            strings, counts = self._run_strings(run, f)
+            ids = np.empty(len(strings), dtype=np.int32)
+            _encode(merged, strings, ids, weights=np.ascontiguousarray(counts, np.int64))
+            local_ids.append(ids)
+            if run.tables is not None:
+                run.tables[f] = None  # freed as soon as merged
+        distinct, totals = _table_strings(merged)
+        del merged
         token_of_distinct = None
         transform = self.transforms[f]
         if transform is not None:  # raw values -> tokens, counts summed per token
@@ -354,37 +364,44 @@ class StreamingEncoder:
         final_of_distinct[kept[order]] = np.arange(1, len(kept) + 1, dtype=np.int32)
         if token_of_distinct is not None:
             final_of_distinct = final_of_distinct[token_of_distinct]
-        return distinct.take(pa.array(kept[order])).to_pylist(), final_of_distinct
+        fd = os.open(lookup_path, os.O_WRONLY)
+        try:
+            for run, ids in zip(runs, local_ids):
+                _write_at(fd, final_of_distinct[ids],
+                          4 * (run.entry_start + int(run.sizes[:f].sum())))
+        finally:
+            os.close(fd)
+        vocabulary = distinct.take(pa.array(kept[order])).to_pylist()
+        _release_free_memory()
+        return vocabulary
 
     def finish(self, x_path: Path, y_path: Path, progress=None) -> EncodedColumns:
-        """Pass 2: choose vocabularies, remap every chunk, write ``x.npy`` and ``y.npy``."""
+        """Pass 2: choose vocabularies, remap every run, write ``x.npy`` and ``y.npy``."""
         for part in self._parts:
+            part.end_run(spill=False)
             part.close()
         rows = self.rows
         if rows == 0:
             raise DataError("no data rows to encode")
         num_fields = len(self.field_names)
-        chunks = self._chunks()
-        ids_path = self.workdir / "distinct-ids.tmp"
-        with open(ids_path, "wb") as handle:
-            handle.truncate(4 * sum(int(c.sizes.sum()) for c in chunks))
-        # read (not memory-map) the dictionaries, so resident memory stays one group's worth
-        sources = [pa.OSFile(str(part.dicts_path)) for part in self._parts]
-        self._count_fds = [os.open(part.counts_path, os.O_RDONLY) for part in self._parts]
+        runs = [run for part in self._parts for run in part.runs]
+        row = entry = 0
+        for run in runs:
+            run.row_start, run.entry_start = row, entry
+            row, entry = row + run.rows, entry + int(run.sizes.sum())
+        lookup_path = self.workdir / "lookups.tmp"
+        with open(lookup_path, "wb") as handle:
+            handle.truncate(4 * entry)
+        # read (not memory-map) the written runs, so resident memory stays one field's worth
+        sources = [pa.OSFile(str(part.runs_path)) for part in self._parts]
         try:
             self._readers = [pa.ipc.open_file(source) for source in sources]
-            # two threads while every field's merge is one group (memory: two groups at most);
-            # one when fields need several groups (memory: one field's distinct values)
-            largest = max(sum(int(c.sizes[f]) for c in chunks) for f in range(num_fields))
-            threads = _THREADS if largest <= self.group_entries else 1
-            with ThreadPoolExecutor(threads) as pool:  # Arrow and numpy release the GIL
-                merged = list(pool.map(lambda f: self._merge_field(f, chunks, ids_path),
-                                       range(num_fields)))
+            with ThreadPoolExecutor(_THREADS) as pool:  # the tables release the GIL
+                vocabularies = list(pool.map(lambda f: self._merge_field(f, runs, lookup_path),
+                                             range(num_fields)))
         finally:
             for source in sources:
                 source.close()
-            for handle in self._count_fds:
-                os.close(handle)
         with open(y_path, "wb") as out:
             out.write(_npy_header((rows,), np.float32))
             for part in self._parts:
@@ -397,36 +414,35 @@ class StreamingEncoder:
             out.truncate(_HEADER_BYTES + rows * row_bytes)
         # remap with plain reads/writes (no memory map: RSS stays bounded)
         fd = os.open(x_path, os.O_WRONLY)
-        vocabularies = [vocabulary for vocabulary, _ in merged]
-        final_of_distinct = [finals for _, finals in merged]
-        ids_fd = os.open(ids_path, os.O_RDONLY)
-        code_fds = {id(part): os.open(part.codes_path, os.O_RDONLY) for part in self._parts}
-
-        def remap(chunk: _Chunk) -> np.ndarray:
-            n = chunk.rows
-            block = _read_into(code_fds[id(chunk.part)], np.empty((n, num_fields), np.int32),
-                               chunk.code_offset)
-            ids = _read_into(ids_fd, np.empty(int(chunk.sizes.sum()), np.int32),
-                             4 * chunk.entry_start)
-            start = 0
-            for f in range(num_fields):
-                size = int(chunk.sizes[f])
-                block[:, f] = final_of_distinct[f][ids[start:start + size]][block[:, f]]
-                start += size
-            _write_at(fd, block, _HEADER_BYTES + chunk.row_start * row_bytes)
-            if progress is not None:
-                progress.update(n)
-            return (block == 0).sum(axis=0)
-
+        lookup_fd = os.open(lookup_path, os.O_RDONLY)
+        code_fds = {part.index: os.open(part.codes_path, os.O_RDONLY) for part in self._parts}
+        oov = np.zeros(num_fields, dtype=np.int64)
         try:
             with ThreadPoolExecutor(_THREADS) as pool:
-                oov = sum(pool.map(remap, chunks))
+                for run in runs:
+                    flat = _read_into(lookup_fd, np.empty(int(run.sizes.sum()), np.int32),
+                                      4 * run.entry_start)
+                    lookups = np.split(flat, np.cumsum(run.sizes)[:-1])
+
+                    def remap_rows(first: int, run: _Run = run, lookups=lookups) -> np.ndarray:
+                        n = min(_REMAP_ROWS, run.rows - first)
+                        block = _read_into(code_fds[run.part.index],
+                                           np.empty((n, num_fields), np.int32),
+                                           (run.part_row + first) * row_bytes)
+                        missing = np.zeros(num_fields, dtype=np.int64)
+                        remap(block, lookups, missing)
+                        _write_at(fd, block, _HEADER_BYTES + (run.row_start + first) * row_bytes)
+                        if progress is not None:
+                            progress.update(n)
+                        return missing
+
+                    oov += sum(pool.map(remap_rows, range(0, run.rows, _REMAP_ROWS)))
         finally:
-            for handle in (fd, ids_fd, *code_fds.values()):
+            for handle in (fd, lookup_fd, *code_fds.values()):
                 os.close(handle)
         for part in self._parts:
             part.remove()
-        ids_path.unlink(missing_ok=True)
+        lookup_path.unlink(missing_ok=True)
         return EncodedColumns(
             x_path=Path(x_path), y_path=Path(y_path), rows=rows,
             vocabularies=vocabularies,

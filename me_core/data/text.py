@@ -42,9 +42,9 @@ from me_core.data.errors import DataError
 from me_core.data.featuremap import FeatureMap
 
 BAD_LINE_POLICIES = ("error", "skip")
-# bytes per parsed block. Larger blocks leave fewer per-block dictionary entries to merge (1M
-# Criteo-format lines: 4.7M entries at 2 MiB, 3.0M at 8 MiB) but Arrow's dictionary parse then
-# holds far more memory (peak RSS at 4M lines: 318 MiB at 2 MiB, 450 at 4 MiB, 797 at 8 MiB)
+# bytes per parsed block: Arrow's parse holds more memory with larger blocks (measured when
+# every column was dictionary-encoded while parsing: peak RSS at 4M lines 318 MiB at 2 MiB, 450
+# at 4 MiB, 797 at 8 MiB)
 BLOCK_SIZE = 2 << 20
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
@@ -269,8 +269,8 @@ def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
               ) -> Iterator[tuple[np.ndarray, list[pa.Array]]]:
     """Yield (labels float32, [values of each of ``fields``]) per block of ``path``.
 
-    Every column comes dictionary-encoded by the parser (string values, each block its own
-    dictionary of distinct values; integer columns checked to be empty or integer); columns not
+    Integer columns come dictionary-encoded by the parser (each block its own dictionary of
+    distinct values, checked to be empty or integer), the others as plain strings; columns not
     in ``fields`` are not converted at all. Parsing and checks run in a background thread,
     overlapping the caller's work. Bad lines are handled by ``on_bad_line`` (see the module
     docstring); the skip report goes into ``bad``.
@@ -400,6 +400,7 @@ def _read_range(path: Path, schema: TextSchema, on_bad_line: str, block_size: in
                 labels = labels[ok]
                 # filtered, and re-encoded so that no dictionary keeps a bad line's values
                 columns = {name: pc.dictionary_encode(values.filter(keep).dictionary_decode())
+                           if pa.types.is_dictionary(values.type) else values.filter(keep)
                            for name, values in columns.items()}
             yield labels, [columns[name] for name in names], wrong_count, bad_rows
         yield np.empty(0, np.float32), [], invalid[0], 0
@@ -472,10 +473,12 @@ def _in_background(items: Iterator, depth: int = 2) -> Iterator:
 
 def _open_reader(stream, schema: TextSchema, block_size: int, on_invalid, header: bool,
                  names: list[str]):
-    """Arrow's streaming CSV reader: the label and ``names`` dictionary-encoded while parsing
-    (cheaper than strings then a hash pass; the label's checks then run on its two or so
-    distinct values), the other columns skipped."""
-    types = {name: pa.dictionary(pa.int32(), pa.string()) for name in [schema.label, *names]}
+    """Arrow's streaming CSV reader: the label and the integer columns dictionary-encoded while
+    parsing (their checks then run once per distinct value of a block), the other ``names`` as
+    plain strings (the encoder's hash table takes them as they are), the other columns skipped."""
+    dictionary = pa.dictionary(pa.int32(), pa.string())
+    types = {name: dictionary if name == schema.label or name in schema.integer_columns
+             else pa.string() for name in [schema.label, *names]}
     return pa_csv.open_csv(
         stream,
         read_options=pa_csv.ReadOptions(column_names=list(schema.columns), block_size=block_size,
@@ -493,7 +496,7 @@ def _validate(batch: pa.RecordBatch, schema: TextSchema
               ) -> tuple[np.ndarray, dict[str, pa.Array], np.ndarray | None]:
     """Vectorised checks of one block: labels 0/1, integer columns empty or integer.
 
-    Every column arrives dictionary-encoded, the label too, so each check runs once per
+    The label and the integer columns arrive dictionary-encoded, so each check runs once per
     distinct value of the block and reaches the rows through the indices.
     """
     label = batch.column(schema.label)

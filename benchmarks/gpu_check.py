@@ -18,6 +18,8 @@ Prints one table and, with ``--out FOLDER``, writes ``gpu_check.json`` there wit
 (git commit, packages, device name, the command). A GPU run's figures belong in
 ``results/gpu-check/``.
 Run: python benchmarks/gpu_check.py [--device cuda] [--lines 4000000] [--epochs 2] [--out DIR]
+(after ``pip install -e .``, which builds me_core's C extension; a bare copy of the tree
+without it stops at the import with that instruction).
 """
 
 from __future__ import annotations

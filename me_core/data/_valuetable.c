@@ -94,7 +94,7 @@ static int grow_slots(ValueTable *t) {
 
 static int reserve_ids(ValueTable *t) {
     if (t->size < t->capacity) return 0;
-    if (t->size >= (int64_t)UINT32_MAX - 1) return -1;
+    if (t->size >= INT32_MAX) return -2;  /* ids are int32 */
     int64_t capacity = t->capacity * 2;
     int64_t *starts = realloc(t->starts, sizeof(int64_t) * (capacity + 1));
     if (starts == NULL) return -1;
@@ -118,7 +118,8 @@ static int reserve_arena(ValueTable *t, int64_t more) {
     return 0;
 }
 
-/* The id of p[0:n] (inserted with count 0 when new); -1 when out of memory. */
+/* The id of p[0:n] (inserted with count 0 when new); -1 when out of memory, -2 when the
+ * table already holds 2^31 - 1 strings. */
 static inline int64_t find_or_add(ValueTable *t, const uint8_t *p, int64_t n, uint64_t h,
                                   const uint8_t *end) {
     uint64_t key8 = load8(p, n, end);
@@ -135,7 +136,9 @@ static inline int64_t find_or_add(ValueTable *t, const uint8_t *p, int64_t n, ui
         }
         j = (j + 1) & t->mask;
     }
-    if (reserve_ids(t) < 0 || reserve_arena(t, n) < 0) return -1;
+    int reserved = reserve_ids(t);
+    if (reserved < 0) return reserved;
+    if (reserve_arena(t, n) < 0) return -1;
     int64_t k = t->size;
     memcpy(t->arena + t->starts[k], p, n);
     t->starts[k + 1] = t->starts[k] + n;
@@ -264,13 +267,17 @@ static PyObject *ValueTable_encode(ValueTable *t, PyObject *args, PyObject *kwds
         if (bad >= 0) break;
         for (Py_ssize_t b = 0; b < m; b++) {
             int64_t k = find_or_add(t, bytes + starts[b], starts[b + 1] - starts[b], hashes[b], end);
-            if (k < 0) { failed = 1; break; }
+            if (k < 0) { failed = (int)k; break; }
             t->counts[k] += w != NULL ? w[i0 + b] : 1;
             out[(i0 + b) * stride] = (int32_t)k;
         }
     }
     Py_END_ALLOW_THREADS
     t->busy = 0;
+    if (failed == -2) {
+        PyErr_SetString(PyExc_OverflowError, "more than 2^31 - 1 distinct strings in one table");
+        goto done;
+    }
     if (failed) { PyErr_NoMemory(); goto done; }
     if (bad >= 0) {
         PyErr_Format(PyExc_ValueError, "offsets %zd..%zd do not lie within the %zd data bytes",

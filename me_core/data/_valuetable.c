@@ -426,8 +426,203 @@ done:
     return result;
 }
 
+/* --- delimited text lines (Criteo, Avazu) --- */
+
+/* Whether p[0:n] is valid UTF-8 as Python's strict decoder sees it (no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+static int valid_utf8(const uint8_t *p, int64_t n) {
+    int64_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c < 0x80) { i++; continue; }
+        int64_t extra;
+        uint8_t lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) extra = 1;
+        else if (c == 0xE0) { extra = 2; lo = 0xA0; }
+        else if (c == 0xED) { extra = 2; hi = 0x9F; }
+        else if (c >= 0xE1 && c <= 0xEF) extra = 2;
+        else if (c == 0xF0) { extra = 3; lo = 0x90; }
+        else if (c == 0xF4) { extra = 3; hi = 0x8F; }
+        else if (c >= 0xF1 && c <= 0xF3) extra = 3;
+        else return 0;
+        if (i + extra >= n) return 0;
+        if (p[i + 1] < lo || p[i + 1] > hi) return 0;
+        for (int64_t k = 2; k <= extra; k++)
+            if (p[i + k] < 0x80 || p[i + k] > 0xBF) return 0;
+        i += extra + 1;
+    }
+    return 1;
+}
+
+/* Empty, or an optional minus sign and at least one digit. */
+static inline int integer_text(const uint8_t *p, int64_t n) {
+    if (n == 0) return 1;
+    if (*p == '-') { p++; n--; }
+    if (n == 0) return 0;
+    for (int64_t k = 0; k < n; k++)
+        if (p[k] < '0' || p[k] > '9') return 0;
+    return 1;
+}
+
+PyDoc_STRVAR(encode_lines_doc,
+"encode_lines(data, tables, field_columns, integer_columns, label_column, delimiter, codes,\n"
+"             labels, stop_at_bad) -> (consumed, rows, bad, first_bad)\n--\n\n"
+"Split the '\\n'-ended lines of data (the last may lack its '\\n') at the one-byte delimiter\n"
+"and encode each good line: labels[row] = its label (column label_column, '0' or '1'),\n"
+"codes[row, f] = the id of column field_columns[f] in tables[f]. A line ends before its '\\n'\n"
+"and any '\\r' before that; an empty line is skipped. A line is bad when it is not UTF-8, has\n"
+"another number of columns than len(integer_columns), a label other than 0/1, or a column\n"
+"flagged in integer_columns (uint8) that is neither empty nor an integer (-?[0-9]+); bad\n"
+"lines are counted, and the first one's byte offset is first_bad (-1: none). Stops when\n"
+"codes (int32, rows x len(tables)) is full, at the end of data, or (stop_at_bad) at the first\n"
+"bad line; consumed: the bytes of data handled.");
+
+static PyObject *encode_lines(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *data_obj, *tables_obj, *fields_obj, *integers_obj, *codes_obj, *labels_obj;
+    Py_ssize_t label_column;
+    int delimiter, stop_at_bad;
+    if (!PyArg_ParseTuple(args, "OOOOniOOp", &data_obj, &tables_obj, &fields_obj, &integers_obj,
+                          &label_column, &delimiter, &codes_obj, &labels_obj, &stop_at_bad))
+        return NULL;
+    Py_buffer data = {0}, fields = {0}, integers = {0}, codes = {0}, labels = {0};
+    PyObject *seq = NULL, *result = NULL;
+    ValueTable **tables = NULL;
+    int64_t *cuts = NULL;
+    Py_ssize_t nfields = 0, marked = 0;
+    if (PyObject_GetBuffer(data_obj, &data, PyBUF_C_CONTIGUOUS) < 0
+        || PyObject_GetBuffer(fields_obj, &fields, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0
+        || PyObject_GetBuffer(integers_obj, &integers, PyBUF_C_CONTIGUOUS) < 0
+        || PyObject_GetBuffer(codes_obj, &codes,
+                              PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0
+        || PyObject_GetBuffer(labels_obj, &labels,
+                              PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0)
+        goto done;
+    seq = PySequence_Fast(tables_obj, "tables must be a sequence");
+    if (seq == NULL) goto done;
+    nfields = PySequence_Fast_GET_SIZE(seq);
+    Py_ssize_t ncolumns = integers.len;
+    if (nfields == 0 || !is_int_format(&fields, 4) || fields.len / 4 != nfields
+        || !is_int_format(&codes, 4) || codes.ndim != 2 || codes.shape[1] != nfields
+        || labels.itemsize != 4 || labels.format == NULL || strchr(labels.format, 'f') == NULL
+        || ncolumns < 1 || label_column < 0 || label_column >= ncolumns
+        || delimiter < 1 || delimiter > 127 || delimiter == '\n' || delimiter == '\r') {
+        PyErr_SetString(PyExc_ValueError, "encode_lines: tables, int32 field columns, an int32 "
+                        "block with one column per table, float32 labels, a column inside the "
+                        "line for the label and an ASCII delimiter");
+        goto done;
+    }
+    Py_ssize_t capacity = codes.shape[0] < labels.len / 4 ? codes.shape[0] : labels.len / 4;
+    const int32_t *field_columns = fields.buf;
+    for (Py_ssize_t f = 0; f < nfields; f++)
+        if (field_columns[f] < 0 || field_columns[f] >= ncolumns) {
+            PyErr_Format(PyExc_ValueError, "encode_lines: field %zd's column %d is not one of "
+                         "the %zd columns", f, field_columns[f], ncolumns);
+            goto done;
+        }
+    tables = PyMem_Calloc(nfields, sizeof(ValueTable *));
+    cuts = PyMem_Calloc(ncolumns + 1, sizeof(int64_t));
+    if (tables == NULL || cuts == NULL) { PyErr_NoMemory(); goto done; }
+    for (; marked < nfields; marked++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, marked);
+        if (!PyObject_TypeCheck(item, &ValueTableType)) {
+            PyErr_SetString(PyExc_TypeError, "encode_lines: tables must be ValueTables");
+            goto done;
+        }
+        tables[marked] = (ValueTable *)item;
+        if (tables[marked]->busy) {
+            PyErr_SetString(PyExc_RuntimeError, "ValueTable is used by another thread");
+            goto done;
+        }
+        tables[marked]->busy = 1;
+    }
+    const uint8_t *start = data.buf, *end = start + data.len, *p = start;
+    const uint8_t *is_integer = integers.buf;
+    int32_t *out = codes.buf;
+    float *label_out = labels.buf;
+    Py_ssize_t rows = 0, bad = 0, first_bad = -1;
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    uint64_t hashes[64];
+    while (p < end && rows < capacity) {
+        const uint8_t *newline = memchr(p, '\n', end - p);
+        const uint8_t *next = newline != NULL ? newline + 1 : end;
+        const uint8_t *stop = newline != NULL ? newline : end;
+        while (stop > p && stop[-1] == '\r') stop--;
+        if (stop == p) { p = next; continue; }  /* an empty line */
+        /* split at the delimiter; cuts[k] = start of column k, cuts[k + 1] - 1 its end */
+        Py_ssize_t found = 0;
+        uint8_t high = 0;
+        cuts[0] = p - start;
+        for (const uint8_t *q = p; q < stop; q++) {
+            high |= *q;
+            if (*q == (uint8_t)delimiter) {
+                found++;
+                if (found < ncolumns) cuts[found] = q + 1 - start;
+            }
+        }
+        found++;
+        int good = found == ncolumns && (!(high & 0x80) || valid_utf8(p, stop - p));
+        if (good) {
+            cuts[ncolumns] = stop + 1 - start;
+            const uint8_t *label = start + cuts[label_column];
+            int64_t label_length = cuts[label_column + 1] - 1 - cuts[label_column];
+            good = label_length == 1 && (*label == '0' || *label == '1');
+            for (Py_ssize_t c = 0; good && c < ncolumns; c++)
+                if (is_integer[c])
+                    good = integer_text(start + cuts[c], cuts[c + 1] - 1 - cuts[c]);
+            if (good) label_out[rows] = *label == '1' ? 1.0f : 0.0f;
+        }
+        if (!good) {
+            bad++;
+            if (first_bad < 0) first_bad = p - start;
+            if (stop_at_bad) break;
+            p = next;
+            continue;
+        }
+        for (Py_ssize_t f0 = 0; f0 < nfields && !failed; f0 += 64) {
+            Py_ssize_t m = nfields - f0 < 64 ? nfields - f0 : 64;
+            for (Py_ssize_t b = 0; b < m; b++) {
+                Py_ssize_t c = field_columns[f0 + b];
+                hashes[b] = hash_bytes(start + cuts[c], cuts[c + 1] - 1 - cuts[c], end);
+                __builtin_prefetch(&tables[f0 + b]->slots[hashes[b] & tables[f0 + b]->mask]);
+            }
+            for (Py_ssize_t b = 0; b < m; b++) {
+                Py_ssize_t c = field_columns[f0 + b];
+                ValueTable *t = tables[f0 + b];
+                int64_t k = find_or_add(t, start + cuts[c], cuts[c + 1] - 1 - cuts[c],
+                                        hashes[b], end);
+                if (k < 0) { failed = (int)k; break; }
+                t->counts[k] += 1;
+                out[rows * nfields + f0 + b] = (int32_t)k;
+            }
+        }
+        if (failed) break;
+        rows++;
+        p = next;
+    }
+    Py_END_ALLOW_THREADS
+    if (failed == -2)
+        PyErr_SetString(PyExc_OverflowError, "more than 2^31 - 1 distinct strings in one table");
+    else if (failed)
+        PyErr_NoMemory();
+    else
+        result = Py_BuildValue("(nnnn)", (Py_ssize_t)(p - start), rows, bad, first_bad);
+done:
+    for (Py_ssize_t f = 0; f < marked; f++) tables[f]->busy = 0;
+    PyMem_Free(tables);
+    PyMem_Free(cuts);
+    Py_XDECREF(seq);
+    if (data.obj != NULL) PyBuffer_Release(&data);
+    if (fields.obj != NULL) PyBuffer_Release(&fields);
+    if (integers.obj != NULL) PyBuffer_Release(&integers);
+    if (codes.obj != NULL) PyBuffer_Release(&codes);
+    if (labels.obj != NULL) PyBuffer_Release(&labels);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"remap", remap, METH_VARARGS, remap_doc},
+    {"encode_lines", encode_lines, METH_VARARGS, encode_lines_doc},
     {NULL, NULL, 0, NULL},
 };
 

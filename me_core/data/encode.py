@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from me_core.data.errors import DataError
 
 try:
-    from me_core.data._valuetable import ValueTable, remap
+    from me_core.data._valuetable import ValueTable, encode_lines, remap
 except ImportError as exc:  # pragma: no cover - an install without its build step
     raise ImportError("me_core's C extension me_core.data._valuetable is not built: reinstall "
                       "with `pip install -e .` (needs a C compiler; `make venv` does it)") from exc
@@ -47,7 +47,8 @@ from me_core.data.featuremap import FeatureMap
 
 NULL_TOKEN = "NULL"
 
-__all__ = ["StreamingEncoder", "EncodedColumns", "canonical_strings", "NULL_TOKEN"]
+__all__ = ["StreamingEncoder", "EncodedColumns", "LineLayout", "canonical_strings",
+           "NULL_TOKEN"]
 
 
 def canonical_strings(values: pa.Array) -> pa.Array:
@@ -89,6 +90,7 @@ _THREADS = 2
 _RELEASE_EVERY = 32  # pass-1 chunks between releases of free heap memory
 _RUN_SCHEMA = pa.schema([("value", pa.large_string()), ("count", pa.int64())])
 _REMAP_ROWS = 1 << 16  # rows per remapped block
+_LINE_ROWS = 1 << 14  # rows per call of encode_lines
 
 
 def _npy_header(shape: tuple[int, ...], dtype) -> bytes:
@@ -178,6 +180,24 @@ def _table_strings(table: ValueTable) -> tuple[pa.Array, np.ndarray]:
     return strings, np.frombuffer(table.counts(), np.int64)
 
 
+@dataclass(frozen=True)
+class LineLayout:
+    """Where the label and the fields lie in one delimited text line (column indices), which
+    columns must hold integers (or nothing), and the one-byte delimiter."""
+
+    columns: int
+    label_column: int
+    field_columns: tuple[int, ...]
+    integer_columns: tuple[int, ...] = ()
+    delimiter: str = "\t"
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """field_columns as int32 and a uint8 integer-column flag per column."""
+        flags = np.zeros(self.columns, dtype=np.uint8)
+        flags[list(self.integer_columns)] = 1
+        return np.asarray(self.field_columns, dtype=np.int32), flags
+
+
 @dataclass
 class _Run:
     """Rows of one part encoded with the same tables: where their codes lie, and where the
@@ -214,6 +234,8 @@ class _Part:
         self.runs_file = pa.ipc.new_file(str(self.runs_path), _RUN_SCHEMA)
         self.tables = [ValueTable() for _ in range(self.fields)]
         self.run_row = 0
+        self.line_codes: np.ndarray | None = None  # add_lines' buffers, made on first use
+        self.line_labels: np.ndarray | None = None
         self.lock = threading.Lock()
 
     def entries(self) -> int:
@@ -322,6 +344,51 @@ class StreamingEncoder:
                 target.end_run(spill=True)
         if next(self._chunks_added) % _RELEASE_EVERY == 0:  # atomic in CPython
             _release_free_memory()
+
+    def add_lines(self, data, layout: LineLayout, part: int = 0, stop_at_bad: bool = True
+                  ) -> tuple[int, int, int]:
+        """Pass 1 on whole lines of delimited text (``data``: bytes-like, ``'\\n'``-ended lines;
+        the last may lack its ``'\\n'`` only at the end of the input), split, checked and
+        hashed in one C loop (:func:`me_core.data._valuetable.encode_lines`; empty lines are
+        skipped, a line's trailing ``'\\r'`` is not part of it).
+
+        Returns (bytes handled, bad lines, offset of the first bad line in ``data`` or -1); bad
+        lines (not UTF-8, another number of columns, a label other than 0/1, a non-integer in an
+        integer column) are skipped, or with ``stop_at_bad`` stop the call at the first one.
+        """
+        if len(layout.field_columns) != len(self.field_names):
+            raise DataError(f"layout has {len(layout.field_columns)} field columns for "
+                            f"{len(self.field_names)} fields")
+        field_columns, integer_flags = layout.arrays()
+        target = self._parts[part]
+        view = memoryview(data).cast("B")
+        done = bad = 0
+        first_bad = -1
+        with target.lock:
+            if target.line_codes is None:
+                target.line_codes = np.empty((_LINE_ROWS, len(self.field_names)), np.int32)
+                target.line_labels = np.empty(_LINE_ROWS, np.float32)
+            codes, labels = target.line_codes, target.line_labels
+            while done < len(view):
+                consumed, rows, found, first = encode_lines(
+                    view[done:], target.tables, field_columns, integer_flags,
+                    layout.label_column, ord(layout.delimiter), codes, labels, stop_at_bad)
+                if first >= 0 and first_bad < 0:
+                    first_bad = done + first
+                bad += found
+                done += consumed
+                if rows:
+                    target.codes.write(memoryview(codes[:rows]))
+                    target.labels.write(memoryview(labels[:rows]))
+                    target.positives += float(labels[:rows].sum())
+                    target.rows += rows
+                    if target.entries() >= self.run_entries:
+                        target.end_run(spill=True)
+                if (stop_at_bad and found) or consumed == 0:
+                    break
+        if next(self._chunks_added) % _RELEASE_EVERY == 0:
+            _release_free_memory()
+        return done, bad, first_bad
 
     def _run_strings(self, run: _Run, f: int) -> tuple[pa.Array, np.ndarray]:
         if run.tables is not None:

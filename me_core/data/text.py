@@ -1,18 +1,21 @@
-"""Delimited text files (Criteo, Avazu): a streaming reader with a bad-line policy, and
-:func:`preprocess_text`, which reads, tokenises and encodes such a file into the cache.
+"""Delimited text files (Criteo, Avazu): :func:`encode_text` reads such a file, checks every
+line and hashes its fields in one C loop per block of lines (:func:`StreamingEncoder.add_lines`),
+with a bad-line policy; :func:`preprocess_text` turns the result into the cache.
 
-Arrow's CSV reader parses the file in blocks (gzip is detected from the magic bytes, not the
-name); each block is validated with vectorised checks. Malformed lines are handled on purpose:
+The file is read in blocks of whole lines (gzip is detected from the magic bytes, not the name;
+a large plain file is read as byte ranges by parallel threads). Malformed lines are handled on
+purpose:
 
 * blank lines (anywhere, including trailing ones) are not data and are ignored;
 * CRLF line ends are accepted (the CR is not part of the last value);
-* a wrong column count (for instance a wrong delimiter), a label that is not 0/1, or a
-  non-integer in an integer column make the line *bad*. With ``on_bad_line="error"`` (default)
+* a line that is not UTF-8 text (binary junk), a wrong column count (for instance a wrong
+  delimiter), a label that is not 0/1, or a non-integer in an integer column make the line
+  *bad*. With ``on_bad_line="error"`` (default)
   reading stops with the file, line number and reason; with ``"skip"`` bad lines are dropped,
   counted, and the first few line numbers are reported.
 
-Line numbers of bad lines are found by a plain per-line rescan, which runs only when a bad line
-exists (Arrow does not report line numbers in its streaming mode).
+Line numbers and reasons of bad lines are found by a plain per-line rescan, which runs only when
+a bad line exists (the C loop only counts them).
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from __future__ import annotations
 import functools
 import gzip
 import io
-import queue
 import re
 import threading
 import zlib
@@ -30,26 +32,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 from tqdm.auto import tqdm
 
 from me_core.data.cache import EncodedDataset, build_cached, fingerprint_file
-from me_core.data.encode import StreamingEncoder
+from me_core.data.encode import LineLayout, StreamingEncoder
 from me_core.data.errors import DataError
 from me_core.data.featuremap import FeatureMap
 
 BAD_LINE_POLICIES = ("error", "skip")
-# bytes per parsed block: Arrow's parse holds more memory with larger blocks (measured when
-# every column was dictionary-encoded while parsing: peak RSS at 4M lines 318 MiB at 2 MiB, 450
-# at 4 MiB, 797 at 8 MiB)
-BLOCK_SIZE = 2 << 20
+BLOCK_SIZE = 4 << 20  # bytes read at a time (a longer line grows the buffer)
 _INTEGER = re.compile(r"^-?[0-9]+$")
 _DELIMITER_NAMES = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe", " ": "space"}
 
-__all__ = ["TextSchema", "BadLines", "read_file", "read_file_parts", "read_blocks", "byte_ranges",
+__all__ = ["TextSchema", "BadLines", "encode_text", "byte_ranges",
            "open_binary", "check_source", "preprocess_text", "Tokeniser", "BAD_LINE_POLICIES"]
 
 
@@ -64,6 +60,17 @@ class TextSchema:
     integer_columns: tuple[str, ...] = ()
     header: bool = False  # a header line with exactly ``columns`` comes first
     how_to_get: str = ""
+
+    def layout(self, fields: list[str]) -> LineLayout:
+        """Where the label, ``fields`` and the integer columns lie in a line of this format."""
+        index = {name: k for k, name in enumerate(self.columns)}
+        missing = [name for name in fields if name not in index]
+        if missing:
+            raise DataError(f"{self.name} has no column(s) {missing}")
+        return LineLayout(columns=len(self.columns), label_column=index[self.label],
+                          field_columns=tuple(index[name] for name in fields),
+                          integer_columns=tuple(index[name] for name in self.integer_columns),
+                          delimiter=self.delimiter)
 
     def line_problem(self, parts: list[str]) -> str | None:
         """Why one split line is bad (None if it is fine): the per-line twin of the block checks."""
@@ -147,52 +154,6 @@ def byte_ranges(path: Path, parts: int, min_bytes: int = 32 << 20) -> list[tuple
     return ranges if len(ranges) > 1 else None
 
 
-class _TextLines(io.RawIOBase):
-    """Bytes of ``inner`` passed through whole lines at a time, minus the lines that are not
-    valid UTF-8 text (binary junk), which are dropped and counted in ``dropped``.
-
-    ASCII blocks (all of Criteo and Avazu) pass with one C-speed check; only a block with other
-    bytes is split into lines in Python. Line numbers of dropped lines come from the per-line
-    rescan that reports bad lines."""
-
-    def __init__(self, inner, chunk: int = 1 << 20) -> None:
-        self.inner, self.chunk = inner, chunk
-        self.tail, self.pending, self.offset = b"", b"", 0
-        self.dropped, self.eof = 0, False
-
-    def readable(self) -> bool:
-        return True
-
-    def _clean(self, data: bytes) -> bytes:
-        lines = data.split(b"\n")
-        kept = [line for line in lines if _is_text(line)]
-        self.dropped += len(lines) - len(kept)
-        return b"\n".join(kept)
-
-    def _fill(self) -> None:
-        while self.offset >= len(self.pending) and not self.eof:
-            chunk = self.inner.read(self.chunk)
-            if not chunk:
-                self.eof, data, self.tail = True, self.tail, b""
-            else:
-                data = self.tail + chunk
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    self.tail = data
-                    continue
-                data, self.tail = data[:cut], data[cut:]
-            if not data.isascii():
-                data = self._clean(data)
-            self.pending, self.offset = memoryview(data), 0  # sliced without copies
-
-    def readinto(self, buffer) -> int:
-        self._fill()
-        n = min(len(buffer), len(self.pending) - self.offset)
-        buffer[:n] = self.pending[self.offset:self.offset + n]
-        self.offset += n
-        return n
-
-
 def _is_text(raw: bytes) -> bool:
     if raw.isascii():
         return True
@@ -263,83 +224,100 @@ def _check_header(path: Path, schema: TextSchema) -> None:
                         f"{schema.delimiter.join(schema.columns)!r}, found {first[:200]!r}")
 
 
-def read_file(path: Path, schema: TextSchema, on_bad_line: str = "error",
-              block_size: int = BLOCK_SIZE, progress=None, report_first: int = 5,
-              bad: BadLines | None = None, fields: list[str] | None = None
-              ) -> Iterator[tuple[np.ndarray, list[pa.Array]]]:
-    """Yield (labels float32, [values of each of ``fields``]) per block of ``path``.
-
-    Integer columns come dictionary-encoded by the parser (each block its own dictionary of
-    distinct values, checked to be empty or integer), the others as plain strings; columns not
-    in ``fields`` are not converted at all. Parsing and checks run in a background thread,
-    overlapping the caller's work. Bad lines are handled by ``on_bad_line`` (see the module
-    docstring); the skip report goes into ``bad``.
-    """
+def encode_text(path: Path, schema: TextSchema, fields: list[str], encoder: StreamingEncoder,
+                ranges: list[tuple[int, int]] | None = None, on_bad_line: str = "error",
+                block_size: int = BLOCK_SIZE, progress=None, report_first: int = 5,
+                bad: BadLines | None = None) -> None:
+    """Pass 1 of ``encoder`` over every line of ``path``: the label and ``fields`` of each good
+    line, part k from byte range k of ``ranges`` (one thread each; see :func:`byte_ranges`), or
+    the whole file as part 0. Bad lines are handled by ``on_bad_line`` (see the module
+    docstring); the skip report goes into ``bad``. The first error in any thread stops all of
+    them and is raised here."""
     path = Path(path)
     _check_policy(on_bad_line)
     check_source(path, schema)
+    layout = schema.layout(fields)
     bad = bad if bad is not None else BadLines()
-    rows = [0]
-    yield from _read_range(path, schema, on_bad_line, block_size, progress, bad, fields,
-                           None, rows, threading.Event())
-    _after_reading(path, schema, bad, rows[0], report_first)
-
-
-def read_file_parts(path: Path, schema: TextSchema, consume, ranges: list[tuple[int, int]],
-                    on_bad_line: str = "error", block_size: int = BLOCK_SIZE, progress=None,
-                    report_first: int = 5, bad: BadLines | None = None,
-                    fields: list[str] | None = None) -> None:
-    """:func:`read_file` over the byte ``ranges`` of a plain file (see :func:`byte_ranges`), one
-    thread per range: ``consume(k, labels, values)`` is called from range k's thread with its
-    blocks in order. The first error in any thread stops all of them and is raised here."""
-    path = Path(path)
-    _check_policy(on_bad_line)
-    check_source(path, schema)
-    bad = bad if bad is not None else BadLines()
+    parts = ranges if ranges is not None else [None]
+    part_bad = [0] * len(parts)
     stop = threading.Event()
-    part_bad = [BadLines() for _ in ranges]
-    rows = [0] * len(ranges)
 
     def run(k: int) -> None:
-        counted = [0]
-        blocks = _read_range(path, schema, on_bad_line, block_size, progress, part_bad[k],
-                             fields, ranges[k], counted, stop)
         try:
-            for labels, values in blocks:
-                if stop.is_set():
-                    return
-                consume(k, labels, values)
+            part_bad[k] = _encode_range(path, schema, layout, encoder, k, parts[k], on_bad_line,
+                                        block_size, progress, stop)
         except BaseException:
             stop.set()
             raise
-        finally:
-            blocks.close()
-            rows[k] = counted[0]
 
-    with ThreadPoolExecutor(len(ranges)) as pool:
-        futures = [pool.submit(run, k) for k in range(len(ranges))]
-        try:
-            wait(futures, return_when=FIRST_EXCEPTION)
-        except BaseException:  # Ctrl-C while waiting: the threads stop at their next block
-            stop.set()
-            raise
-        errors = [f.exception() for f in futures if f.exception() is not None]
-    if errors:
-        raise errors[0]
-    bad.count = sum(b.count for b in part_bad)
-    _after_reading(path, schema, bad, sum(rows), report_first)
-
-
-def read_blocks(path: Path, schema: TextSchema, consume,
-                ranges: list[tuple[int, int]] | None = None, **options) -> None:
-    """Every block of ``path`` through ``consume(k, labels, values)``: over the byte ``ranges``
-    in parallel (:func:`read_file_parts`, k = range), or as one stream (:func:`read_file`,
-    k = 0) when ``ranges`` is None. ``options``: those of :func:`read_file`."""
-    if ranges is None:
-        for labels, values in read_file(path, schema, **options):
-            consume(0, labels, values)
+    if len(parts) == 1:
+        run(0)
     else:
-        read_file_parts(path, schema, consume, ranges, **options)
+        with ThreadPoolExecutor(len(parts)) as pool:
+            futures = [pool.submit(run, k) for k in range(len(parts))]
+            try:
+                wait(futures, return_when=FIRST_EXCEPTION)
+            except BaseException:  # Ctrl-C while waiting: the threads stop at their next block
+                stop.set()
+                raise
+            errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]
+    bad.count = sum(part_bad)
+    _after_reading(path, schema, bad, encoder.rows, report_first)
+
+
+def _encode_range(path: Path, schema: TextSchema, layout: LineLayout,
+                  encoder: StreamingEncoder, part: int, byte_range: tuple[int, int] | None,
+                  on_bad_line: str, block_size: int, progress, stop: threading.Event) -> int:
+    """Feed the whole lines of ``path`` (or of its ``byte_range``) to ``encoder`` as ``part``, in
+    blocks of about ``block_size`` bytes; returns the bad lines skipped."""
+    at_start = byte_range is None or byte_range[0] == 0
+    skip_header = schema.header and at_start
+    buffer = bytearray(max(block_size, 1 << 10))
+    kept = bad = 0  # bytes carried over to the next block (a line's start)
+    try:
+        with open_binary(path, progress, byte_range) as stream:
+            eof = False
+            while not eof and not stop.is_set():
+                if kept == len(buffer):  # one line longer than the buffer
+                    buffer.extend(bytes(len(buffer)))
+                with memoryview(buffer) as view:
+                    got = stream.readinto(view[kept:])
+                eof, size = got == 0, kept + got
+                start = 0
+                if at_start:  # a UTF-8 byte-order mark is not data (as in the header check)
+                    if size < 3 and not eof:
+                        kept = size
+                        continue
+                    start = 3 if buffer.startswith(b"\xef\xbb\xbf") else 0
+                    at_start = False
+                if skip_header:
+                    newline = buffer.find(b"\n", start, size)
+                    if newline < 0 and not eof:
+                        kept = size
+                        continue
+                    start = size if newline < 0 else newline + 1
+                    skip_header = False
+                end = size if eof else buffer.rfind(b"\n", start, size) + 1
+                if end <= start and not eof:
+                    kept = size
+                    continue
+                with memoryview(buffer) as view:
+                    _, found, _ = encoder.add_lines(view[start:end], layout, part,
+                                                    stop_at_bad=on_bad_line == "error")
+                if found:
+                    if on_bad_line == "error":
+                        number, why = (_find_bad_lines(path, schema, 1)
+                                       or [(0, "malformed line")])[0]
+                        raise DataError(f"{path}, line {number}: {why} (to skip bad lines: "
+                                        f"--on-bad-line skip, or on_bad_line='skip' in Python)")
+                    bad += found
+                buffer[:size - end] = buffer[end:size]
+                kept = size - end
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataError(f"{path}: the gzip file is truncated or damaged ({exc})") from None
+    return bad
 
 
 def _check_policy(on_bad_line: str) -> None:
@@ -355,171 +333,6 @@ def _after_reading(path: Path, schema: TextSchema, bad: BadLines, rows: int,
         if bad.count:
             raise DataError(f"{path}: no valid {schema.name} lines ({bad.describe()})")
         raise DataError(f"{path}: the file holds no data lines")
-
-
-def _read_range(path: Path, schema: TextSchema, on_bad_line: str, block_size: int, progress,
-                bad: BadLines, fields: list[str] | None,
-                byte_range: tuple[int, int] | None, rows: list[int], stop: threading.Event
-                ) -> Iterator[tuple[np.ndarray, list[pa.Array]]]:
-    """The blocks of ``path`` (or of its ``byte_range``); counts rows into ``rows[0]``."""
-    invalid = [0]
-
-    def on_invalid(row) -> str:
-        invalid[0] += 1
-        return "skip"
-
-    def fail_or_note(count: int) -> None:
-        bad.count += count
-        if on_bad_line == "error":
-            found = _find_bad_lines(path, schema, 1) or [(0, "malformed line")]
-            number, why = found[0]
-            raise DataError(f"{path}, line {number}: {why} (to skip bad lines: --on-bad-line "
-                            f"skip, or on_bad_line='skip' in Python)")
-
-    names = list(fields) if fields is not None else [c for c in schema.columns
-                                                      if c != schema.label]
-
-    def produce(reader) -> Iterator[tuple[np.ndarray, list[pa.Array], int, int]]:
-        """Parse and validate blocks: (labels, columns, wrong-column-count lines, bad rows)."""
-        while not stop.is_set():
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                break
-            except pa.ArrowInvalid as exc:
-                raise DataError(f"{path}: cannot be read as {schema.name} text ({exc})") from exc
-            wrong_count, invalid[0] = invalid[0], 0
-            if batch.num_rows == 0:
-                yield np.empty(0, np.float32), [], wrong_count, 0
-                continue
-            labels, columns, ok = _validate(batch, schema)
-            bad_rows = 0
-            if ok is not None:
-                bad_rows = int(len(ok) - np.count_nonzero(ok))
-                keep = pa.array(ok)
-                labels = labels[ok]
-                # filtered, and re-encoded so that no dictionary keeps a bad line's values
-                columns = {name: pc.dictionary_encode(values.filter(keep).dictionary_decode())
-                           if pa.types.is_dictionary(values.type) else values.filter(keep)
-                           for name, values in columns.items()}
-            yield labels, [columns[name] for name in names], wrong_count, bad_rows
-        yield np.empty(0, np.float32), [], invalid[0], 0
-
-    header = schema.header and (byte_range is None or byte_range[0] == 0)
-    try:
-        with open_binary(path, progress, byte_range) as stream:
-            lines = _TextLines(stream)
-            try:
-                reader = _open_reader(io.BufferedReader(lines, 1 << 20), schema, block_size,
-                                      on_invalid, header, names)
-            except pa.ArrowInvalid as exc:
-                raise DataError(f"{path}: cannot be read as {schema.name} text ({exc})") from exc
-            blocks = _in_background(produce(reader))
-            dropped = 0
-            try:  # stop the parsing thread before the file closes, however we leave
-                for labels, columns, wrong_count, bad_rows in blocks:
-                    binary, dropped = lines.dropped - dropped, lines.dropped
-                    if wrong_count or bad_rows or binary:
-                        fail_or_note(wrong_count + bad_rows + binary)
-                    rows[0] += len(labels)
-                    if len(labels):
-                        yield labels, columns
-            finally:
-                blocks.close()
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path}: the gzip file is truncated or damaged ({exc})") from None
-
-
-def _in_background(items: Iterator, depth: int = 2) -> Iterator:
-    """Run the iterator ``items`` in a thread, ``depth`` items ahead (Arrow releases the GIL
-    while parsing, so parsing the next block overlaps the caller's work on this one)."""
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def run() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        box.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            box.put((done, None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            box.put((done, exc))
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    try:
-        while True:
-            item, error = box.get()
-            if item is done:
-                if error is not None:
-                    raise error
-                return
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                box.get_nowait()
-            except queue.Empty:
-                worker.join(timeout=0.05)
-
-
-def _open_reader(stream, schema: TextSchema, block_size: int, on_invalid, header: bool,
-                 names: list[str]):
-    """Arrow's streaming CSV reader: the label and the integer columns dictionary-encoded while
-    parsing (their checks then run once per distinct value of a block), the other ``names`` as
-    plain strings (the encoder's hash table takes them as they are), the other columns skipped."""
-    dictionary = pa.dictionary(pa.int32(), pa.string())
-    types = {name: dictionary if name == schema.label or name in schema.integer_columns
-             else pa.string() for name in [schema.label, *names]}
-    return pa_csv.open_csv(
-        stream,
-        read_options=pa_csv.ReadOptions(column_names=list(schema.columns), block_size=block_size,
-                                        skip_rows=1 if header else 0),
-        parse_options=pa_csv.ParseOptions(delimiter=schema.delimiter, quote_char=False,
-                                          ignore_empty_lines=True, invalid_row_handler=on_invalid),
-        convert_options=pa_csv.ConvertOptions(
-            column_types=types,
-            include_columns=[schema.label, *names],
-            strings_can_be_null=False, quoted_strings_can_be_null=False),
-    )
-
-
-def _validate(batch: pa.RecordBatch, schema: TextSchema
-              ) -> tuple[np.ndarray, dict[str, pa.Array], np.ndarray | None]:
-    """Vectorised checks of one block: labels 0/1, integer columns empty or integer.
-
-    The label and the integer columns arrive dictionary-encoded, so each check runs once per
-    distinct value of the block and reaches the rows through the indices.
-    """
-    label = batch.column(schema.label)
-    codes = label.indices.to_numpy(zero_copy_only=False)
-    good_label = pc.is_in(label.dictionary, value_set=pa.array(["0", "1"])).to_numpy(
-        zero_copy_only=False)
-    labels = pc.equal(label.dictionary, "1").to_numpy(zero_copy_only=False).astype(
-        np.float32)[codes]
-    ok = None if good_label.all() else good_label[codes]
-    columns: dict[str, pa.Array] = {}
-    for name in batch.schema.names:
-        if name == schema.label:
-            continue
-        values = batch.column(name)
-        if name in schema.integer_columns:
-            good_entry = pc.or_(pc.equal(values.dictionary, ""),
-                                pc.match_substring_regex(values.dictionary, _INTEGER.pattern))
-            bad_entry = ~good_entry.to_numpy(zero_copy_only=False)
-            if bad_entry.any():
-                good_row = ~bad_entry[values.indices.to_numpy(zero_copy_only=False)]
-                ok = good_row if ok is None else ok & good_row
-        columns[name] = values
-    return labels, columns, (None if ok is None or ok.all() else ok)
 
 
 # --- the driver shared by the text formats: read blocks, tokenise, encode, publish a cache ---
@@ -550,8 +363,8 @@ def preprocess_text(path: Path, schema: TextSchema, fields: list[str], min_count
     source = fingerprint_file(path)
 
     def build(workdir: Path) -> FeatureMap:
-        # a plain file large enough is read as byte ranges, one thread each (Arrow's parser and
-        # hash encoding release the GIL); the rows come out in file order either way
+        # a plain file large enough is read as byte ranges, one thread each (the C loop that
+        # splits and hashes lines releases the GIL); the rows come out in file order either way
         ranges = byte_ranges(path, PARSE_THREADS, min_part_bytes)
         # the official transforms act on each field's distinct raw values once, at the end
         transforms = ([functools.partial(tokenise, name) for name in fields]
@@ -561,10 +374,8 @@ def preprocess_text(path: Path, schema: TextSchema, fields: list[str], min_count
         bad = BadLines()
         with tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
                   desc=f"read {path.name}", disable=not progress, leave=False) as bar:
-            read_blocks(path, schema,
-                        lambda k, labels, tokens: encoder.add_chunk(tokens, labels, k), ranges,
-                        on_bad_line=on_bad_line, block_size=block_size, progress=bar, bad=bad,
-                        fields=fields)
+            encode_text(path, schema, fields, encoder, ranges, on_bad_line=on_bad_line,
+                        block_size=block_size, progress=bar, bad=bad)
         with tqdm(total=encoder.rows, unit="rows", unit_scale=True, desc="encode",
                   disable=not progress, leave=False) as bar:
             encoded = encoder.finish(workdir / "x.npy", workdir / "y.npy", progress=bar)

@@ -197,6 +197,32 @@ def test_encoder_merges_in_groups_and_parts_as_in_one_go(tmp_path):
     np.testing.assert_array_equal(x[:, 0], [lookup.get(t, 0) for t in tokens])
 
 
+def test_line_encoder_with_small_runs_and_two_parts_matches_the_per_line_reference(tmp_path):
+    """add_lines with tables written out every few hundred values (many runs, the last ones
+    kept in memory) and the lines split over two parts gives the per-line implementation's
+    arrays and vocabularies."""
+    path = write_criteo_format(tmp_path / "train.txt", 3000, seed=3)
+    ref_x, ref_y, ref_vocab = per_line_criteo(path, min_count=2)
+    from me_core.data.criteo import FIELDS, SCHEMA, _tokenise
+
+    lines = path.read_bytes()
+    cut = lines.index(b"\n", len(lines) // 3) + 1
+    encoder = StreamingEncoder(list(FIELDS), 2, tmp_path / "work", parts=2, run_entries=300,
+                               transforms=[lambda v, n=name: _tokenise(n, v) for name in FIELDS])
+    layout = SCHEMA.layout(list(FIELDS))
+    for part, piece in enumerate((lines[:cut], lines[cut:])):
+        # several calls per part, each on whole lines
+        bounds = [0] + [piece.rindex(b"\n", 0, at) + 1 for at in range(50_000, len(piece),
+                                                                        50_000)] + [len(piece)]
+        for start, end in zip(bounds, bounds[1:]):
+            assert encoder.add_lines(piece[start:end], layout, part)[1:] == (0, -1)
+    assert sum(len(part.runs) for part in encoder._parts) > 10
+    out = encoder.finish(tmp_path / "x.npy", tmp_path / "y.npy")
+    np.testing.assert_array_equal(np.load(out.x_path), ref_x)
+    np.testing.assert_array_equal(np.load(out.y_path), ref_y)
+    assert out.vocabularies == ref_vocab
+
+
 def test_avazu_header_is_checked(tmp_path):
     path = _write(tmp_path / "train", ["id,label,hour", "1,0,14102100"])
     with pytest.raises(DataError, match=r"line 1 should be the Avazu header"):

@@ -92,3 +92,67 @@ def test_remap_maps_every_column_through_its_lookup_and_counts_zeros():
         remap(block, [np.array([5, 0, 7], np.int32), np.zeros(10, np.int32)], oov)
     with pytest.raises(ValueError, match="one column per lookup"):
         remap(block, [np.zeros(10, np.int32)] * 3, np.zeros(3, np.int64))
+
+
+def test_encode_lines_agrees_with_the_per_line_rules_on_damaged_lines():
+    """Random lines of a small format, many of them damaged (wrong column count, bad labels,
+    non-integers, CR line ends, blank lines, invalid and valid non-ASCII UTF-8): the C loop keeps
+    exactly the lines the Python per-line rules keep, with their labels and values."""
+    from me_core.data._valuetable import encode_lines
+    from me_core.data.text import TextSchema
+
+    schema = TextSchema("demo", ("label", "n", "a", "b"), ",", "label", integer_columns=("n",))
+    fields = ["a", "n", "b"]
+    layout = schema.layout(fields)
+    rng = np.random.default_rng(1)
+    pieces = [b"0", b"1", b"2", b"", b"-", b"-7", b"12", b"x", b"1.5", b"abc", b"abcdefghijk",
+              "é".encode(), "日本".encode(), b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xe2\x82",
+              b"\xf4\x90\x80\x80", "𝄞".encode()]
+    lines = []
+    for _ in range(3000):
+        count = int(rng.choice([4, 4, 4, 3, 5]))
+        columns = [pieces[i] for i in rng.integers(0, len(pieces), count)]
+        if rng.random() < 0.5:
+            columns[0] = (b"0", b"1")[int(rng.integers(0, 2))]
+        line = b",".join(columns) + (b"\r" if rng.random() < 0.2 else b"")
+        lines.append(b"" if rng.random() < 0.05 else line)
+    data = b"\n".join(lines) + b"\n"
+
+    expected = []
+    for raw in lines:
+        if not raw.rstrip(b"\r"):
+            continue
+        try:
+            text = raw.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            expected.append(None)
+            continue
+        parts = text.split(",")
+        if schema.line_problem(parts) is not None:
+            expected.append(None)
+            continue
+        row = dict(zip(schema.columns, parts))
+        expected.append((float(row["label"]), [row[name] for name in fields]))
+
+    tables = [ValueTable() for _ in fields]
+    codes = np.empty((len(lines), len(fields)), np.int32)
+    labels = np.empty(len(lines), np.float32)
+    field_columns, integer_flags = layout.arrays()
+    consumed, rows, bad, first_bad = encode_lines(data, tables, field_columns, integer_flags,
+                                                  layout.label_column, ord(","), codes, labels,
+                                                  False)
+    good = [e for e in expected if e is not None]
+    assert (consumed, rows, bad) == (len(data), len(good), len(expected) - len(good))
+    assert 0 < bad < len(expected) and first_bad >= 0
+    values = [_table_values(table) for table in tables]
+    decoded = [[values[f][codes[r, f]] for f in range(len(fields))] for r in range(rows)]
+    assert decoded == [e[1] for e in good]
+    np.testing.assert_array_equal(labels[:rows], [e[0] for e in good])
+
+    # stop_at_bad: the call ends at the first bad line, whose offset it gives
+    consumed, rows, bad, first_bad = encode_lines(data, [ValueTable() for _ in fields],
+                                                  field_columns, integer_flags,
+                                                  layout.label_column, ord(","), codes, labels,
+                                                  True)
+    assert bad == 1 and consumed == first_bad
+    assert rows == next(i for i, e in enumerate(expected) if e is None)

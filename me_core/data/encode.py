@@ -1,24 +1,27 @@
 """Vectorised, bounded-memory encoding of categorical columns into per-field integer ids.
 
-Two passes over the data, one text parse (the readers hand over Arrow chunks):
+Two passes over the data, one read of it:
 
-1. ``add_chunk``: each column of a chunk goes through its field's hash table
-   (:class:`me_core.data._valuetable.ValueTable`, one C loop per column with the GIL released):
-   every value gets the id of its string (first-seen order) and the string's count grows. The
-   ids go to a temporary codes file. Several *parts* of the input (byte ranges of one text file,
-   read by parallel threads) each have their own tables and files; rows keep the order (part,
-   chunk). The tables persist across chunks, so there are no per-chunk dictionaries to merge;
-   when a part's tables hold ``run_entries`` distinct values they are written out (a *run*: the
-   strings and counts of each field) and start again empty, which bounds memory.
+1. ``add_lines`` (delimited text: one C loop splits, checks and hashes whole lines) or
+   ``add_chunk`` (Arrow columns: one C loop per column): every value goes through its field's
+   hash table (:class:`me_core.data._valuetable.ValueTable`, the GIL released), gets the id of
+   its string (first-seen order), and the string's count grows. The ids go to a codes file.
+   Several *parts* of the input (byte ranges of one text file, read by parallel threads) each
+   have their own tables and files; rows keep the order (part, chunk). The tables persist
+   across chunks, so there are no per-chunk dictionaries to merge; when a part's tables hold
+   ``run_entries`` distinct values they are written out (a *run*: the strings and counts of
+   each field) and start again empty, which bounds memory.
 2. ``finish``: per field, the runs' strings and counts are merged into the field's distinct
    values and total counts (another table, counts as weights); the values seen at least
    ``min_count`` times are kept (ids 1.. in descending frequency, ties by string; id 0 = OOV, see
    :mod:`me_core.data.featuremap`); each run's first-seen ids get a lookup array to final ids,
-   and the codes are remapped into ``x.npy`` in blocks of rows (C loop, two threads).
+   and the codes are remapped into ``x.npy`` in blocks of rows (C loop, two threads). Part 0's
+   codes file is laid out as ``x.npy`` and becomes it, remapped in place.
 
-Memory is bounded by the chunk size, ``run_entries`` and one field's distinct values, never by
-the row count of the data. Integer-typed columns are canonicalised to strings (str(int)), with
-null -> "NULL" (the official Criteo rule for an empty integer value).
+Memory is bounded by the chunk size, ``run_entries``, one field's distinct values (two while
+they are few) and the kept vocabulary, never by the row count of the data. Integer-typed
+columns are canonicalised to strings (str(int)), with null -> "NULL" (the official Criteo rule
+for an empty integer value).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import os
+import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -91,6 +95,7 @@ _RELEASE_EVERY = 32  # pass-1 chunks between releases of free heap memory
 _RUN_SCHEMA = pa.schema([("value", pa.large_string()), ("count", pa.int64())])
 _REMAP_ROWS = 1 << 16  # rows per remapped block
 _LINE_ROWS = 1 << 14  # rows per call of encode_lines
+_MERGE_PAIR_ENTRIES = 1 << 19  # fields merged two at a time up to this many entries each
 
 
 def _npy_header(shape: tuple[int, ...], dtype) -> bytes:
@@ -201,14 +206,14 @@ class LineLayout:
 @dataclass
 class _Run:
     """Rows of one part encoded with the same tables: where their codes lie, and where the
-    tables' strings and counts are (``tables`` while in memory, else batches of the part's runs
-    file from ``batch_start``, one per field)."""
+    tables' strings and counts are (``strings`` in memory, per field, or batches of the part's
+    runs file from ``batch_start``, one per field)."""
 
     part: "_Part"
     part_row: int          # first row within the part
     rows: int
     sizes: np.ndarray      # per field: distinct values in the run's table
-    tables: list[ValueTable] | None = None
+    strings: list[tuple[pa.Array, np.ndarray] | None] | None = None
     batch_start: int = -1
     row_start: int = 0     # first row in x.npy (set by finish)
     entry_start: int = 0   # first entry in the lookup file (set by finish)
@@ -231,6 +236,10 @@ class _Part:
         self.codes_path, self.labels_path = Path(f"{stem}.codes"), Path(f"{stem}.labels")
         self.runs_path = Path(f"{stem}.runs.arrow")
         self.codes, self.labels = open(self.codes_path, "wb"), open(self.labels_path, "wb")
+        # part 0's codes lie where x.npy's rows start (the file becomes x.npy, remapped in
+        # place: no second copy of its pages); other parts' codes start their own file
+        self.codes_offset = _HEADER_BYTES if self.index == 0 else 0
+        self.codes.write(bytes(self.codes_offset))
         self.runs_file = pa.ipc.new_file(str(self.runs_path), _RUN_SCHEMA)
         self.tables = [ValueTable() for _ in range(self.fields)]
         self.run_row = 0
@@ -256,7 +265,9 @@ class _Part:
                 self.batches += 1
             self.tables = [ValueTable() for _ in range(self.fields)]
         else:
-            run.tables, self.tables = self.tables, []
+            # kept as strings and counts (about a third of a table's memory)
+            run.strings = [_table_strings(table) for table in self.tables]
+            self.tables = []
         self.runs.append(run)
         self.run_row = self.rows
 
@@ -391,8 +402,8 @@ class StreamingEncoder:
         return done, bad, first_bad
 
     def _run_strings(self, run: _Run, f: int) -> tuple[pa.Array, np.ndarray]:
-        if run.tables is not None:
-            return _table_strings(run.tables[f])
+        if run.strings is not None:
+            return run.strings[f]
         batch = self._readers[run.part.index].get_batch(run.batch_start + f)
         return batch.column(0), batch.column(1).to_numpy()
 
@@ -410,8 +421,8 @@ class StreamingEncoder:
             ids = np.empty(len(strings), dtype=np.int32)
             _encode(merged, strings, ids, weights=np.ascontiguousarray(counts, np.int64))
             local_ids.append(ids)
-            if run.tables is not None:
-                run.tables[f] = None  # freed as soon as merged
+            if run.strings is not None:
+                run.strings[f] = None  # freed as soon as merged
         distinct, totals = _table_strings(merged)
         del merged
         token_of_distinct = None
@@ -463,7 +474,11 @@ class StreamingEncoder:
         sources = [pa.OSFile(str(part.runs_path)) for part in self._parts]
         try:
             self._readers = [pa.ipc.open_file(source) for source in sources]
-            with ThreadPoolExecutor(_THREADS) as pool:  # the tables release the GIL
+            # two fields at once while the largest field's entries are few (memory: two
+            # merge tables), else one at a time (memory: one field's distinct values)
+            largest = max(sum(int(run.sizes[f]) for run in runs) for f in range(num_fields))
+            threads = _THREADS if largest <= _MERGE_PAIR_ENTRIES else 1
+            with ThreadPoolExecutor(threads) as pool:  # the tables release the GIL
                 vocabularies = list(pool.map(lambda f: self._merge_field(f, runs, lookup_path),
                                              range(num_fields)))
         finally:
@@ -476,13 +491,16 @@ class StreamingEncoder:
                     while block := labels.read(1 << 24):
                         out.write(block)
         row_bytes = 4 * num_fields
-        with open(x_path, "wb") as out:
+        # x.npy is part 0's codes file: header written, grown to all rows, remapped in place
+        x_work = self._parts[0].codes_path
+        with open(x_work, "r+b") as out:
             out.write(_npy_header((rows, num_fields), np.int32))
             out.truncate(_HEADER_BYTES + rows * row_bytes)
         # remap with plain reads/writes (no memory map: RSS stays bounded)
-        fd = os.open(x_path, os.O_WRONLY)
+        fd = os.open(x_work, os.O_RDWR)
         lookup_fd = os.open(lookup_path, os.O_RDONLY)
-        code_fds = {part.index: os.open(part.codes_path, os.O_RDONLY) for part in self._parts}
+        code_fds = {part.index: fd if part.index == 0 else os.open(part.codes_path, os.O_RDONLY)
+                    for part in self._parts}
         oov = np.zeros(num_fields, dtype=np.int64)
         try:
             with ThreadPoolExecutor(_THREADS) as pool:
@@ -495,7 +513,8 @@ class StreamingEncoder:
                         n = min(_REMAP_ROWS, run.rows - first)
                         block = _read_into(code_fds[run.part.index],
                                            np.empty((n, num_fields), np.int32),
-                                           (run.part_row + first) * row_bytes)
+                                           run.part.codes_offset
+                                           + (run.part_row + first) * row_bytes)
                         missing = np.zeros(num_fields, dtype=np.int64)
                         remap(block, lookups, missing)
                         _write_at(fd, block, _HEADER_BYTES + (run.row_start + first) * row_bytes)
@@ -505,8 +524,12 @@ class StreamingEncoder:
 
                     oov += sum(pool.map(remap_rows, range(0, run.rows, _REMAP_ROWS)))
         finally:
-            for handle in (fd, lookup_fd, *code_fds.values()):
+            for handle in {fd, lookup_fd, *code_fds.values()}:
                 os.close(handle)
+        try:
+            os.replace(x_work, x_path)
+        except OSError:  # another file system
+            shutil.move(x_work, x_path)
         for part in self._parts:
             part.remove()
         lookup_path.unlink(missing_ok=True)

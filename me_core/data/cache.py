@@ -173,4 +173,5 @@ def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, 
             feature_map.split = dict(zip(("train", "valid", "test"),
                                          split_sizes(feature_map.rows)))
             (work / "feature_map.json").write_text(feature_map.to_json(), encoding="utf-8")
+            del feature_map  # its vocabularies are read back below: not two copies at once
     return EncodedDataset.open(final)

@@ -321,23 +321,12 @@ static PyObject *ValueTable_counts(ValueTable *t, PyObject *Py_UNUSED(ignored)) 
     return PyBytes_FromStringAndSize((const char *)t->counts, sizeof(int64_t) * t->size);
 }
 
-static PyObject *ValueTable_nbytes(ValueTable *t, void *Py_UNUSED(closure)) {
-    return PyLong_FromLongLong((long long)((t->mask + 1) * sizeof(slot_t)
-                                           + t->capacity * 2 * sizeof(int64_t)
-                                           + t->arena_capacity));
-}
-
 static PyMethodDef ValueTable_methods[] = {
     {"encode", (PyCFunction)(void (*)(void))ValueTable_encode, METH_VARARGS | METH_KEYWORDS,
      encode_doc},
     {"values", (PyCFunction)ValueTable_values, METH_NOARGS, values_doc},
     {"counts", (PyCFunction)ValueTable_counts, METH_NOARGS, counts_doc},
     {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef ValueTable_getset[] = {
-    {"nbytes", (getter)ValueTable_nbytes, NULL, "bytes the table holds", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PySequenceMethods ValueTable_as_sequence = {.sq_length = (lenfunc)ValueTable_len};
@@ -351,7 +340,6 @@ static PyTypeObject ValueTableType = {
     .tp_new = ValueTable_new,
     .tp_dealloc = (destructor)ValueTable_dealloc,
     .tp_methods = ValueTable_methods,
-    .tp_getset = ValueTable_getset,
     .tp_as_sequence = &ValueTable_as_sequence,
 };
 

@@ -247,8 +247,17 @@ class _Part:
         self.line_labels: np.ndarray | None = None
         self.lock = threading.Lock()
 
-    def entries(self) -> int:
-        return sum(len(table) for table in self.tables)
+    def add_rows(self, codes: np.ndarray, labels: np.ndarray, run_entries: int) -> None:
+        """Append encoded rows (first-seen ids, float32 labels); the run ends once the tables
+        hold ``run_entries`` distinct values."""
+        if len(labels) == 0:
+            return
+        self.codes.write(memoryview(codes))  # the arrays' bytes, not copies
+        self.labels.write(memoryview(labels))
+        self.positives += float(labels.sum())
+        self.rows += len(labels)
+        if sum(len(table) for table in self.tables) >= run_entries:
+            self.end_run(spill=True)
 
     def end_run(self, spill: bool) -> None:
         """Close the current run: its tables stay in memory, or (``spill``) are written out."""
@@ -311,7 +320,7 @@ class StreamingEncoder:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._parts = [_Part(self.workdir, k, len(counts)) for k in range(parts)]
-        self._chunks_added = itertools.count(1)
+        self._blocks_added = itertools.count(1)
 
     @property
     def rows(self) -> int:
@@ -347,15 +356,8 @@ class StreamingEncoder:
                     if pa.types.is_dictionary(column.type):
                         column = column.dictionary_decode()
                     _encode(target.tables[f], _strings(column), flat[f:], stride=len(tokens))
-            labels = np.asarray(labels, dtype=np.float32)
-            target.codes.write(memoryview(codes))  # the arrays' bytes, not copies
-            target.labels.write(memoryview(labels))
-            target.positives += float(labels.sum())
-            target.rows += n
-            if target.entries() >= self.run_entries:
-                target.end_run(spill=True)
-        if next(self._chunks_added) % _RELEASE_EVERY == 0:  # atomic in CPython
-            _release_free_memory()
+            target.add_rows(codes, np.asarray(labels, dtype=np.float32), self.run_entries)
+        self._block_done()
 
     def add_lines(self, data, layout: LineLayout, part: int = 0, stop_at_bad: bool = True
                   ) -> tuple[int, int, int]:
@@ -389,18 +391,16 @@ class StreamingEncoder:
                     first_bad = done + first
                 bad += found
                 done += consumed
-                if rows:
-                    target.codes.write(memoryview(codes[:rows]))
-                    target.labels.write(memoryview(labels[:rows]))
-                    target.positives += float(labels[:rows].sum())
-                    target.rows += rows
-                    if target.entries() >= self.run_entries:
-                        target.end_run(spill=True)
+                target.add_rows(codes[:rows], labels[:rows], self.run_entries)
                 if (stop_at_bad and found) or consumed == 0:
                     break
-        if next(self._chunks_added) % _RELEASE_EVERY == 0:
-            _release_free_memory()
+        self._block_done()
         return done, bad, first_bad
+
+    def _block_done(self) -> None:
+        """Every :data:`_RELEASE_EVERY` blocks of pass 1, free heap pages go back to the system."""
+        if next(self._blocks_added) % _RELEASE_EVERY == 0:  # atomic in CPython
+            _release_free_memory()
 
     def _run_strings(self, run: _Run, f: int) -> tuple[pa.Array, np.ndarray]:
         if run.strings is not None:

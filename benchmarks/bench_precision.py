@@ -27,7 +27,7 @@ import torch
 
 from me_core.experiments.runs import data_config, grid
 from me_core.settings import QUICK
-from me_core.stats import effect_verdict, paired_effect, seed_spread
+from me_core.stats import equivalence_verdict, paired_effect, seed_spread
 from me_core.train import RunConfig, read_records, train
 from me_core.train.precision import bf16_speedup, resolve_device, resolve_precision
 
@@ -96,8 +96,10 @@ def main() -> None:
         spread = seed_spread(arms["fp32"][0])
         within = abs(effect.mean) <= spread
         neutral.append(within)
-        verdict = ("n < 2" if effect.n < 2 else "differs" if effect_verdict(
-            effect, every_pair=False)[0] != "inconclusive" else "within noise")
+        verdict = ("n < 2" if effect.n < 2 else {
+            "reproduced": "neutral (95% interval within ±0.001 AUC)",
+            "not reproduced": "differs (beyond ±0.001 AUC)",
+            "inconclusive": "not shown neutral"}[equivalence_verdict(effect, 0.001)[0]])
         kind = "ME" if config.multi_embedding else "SE"
         label = f"{config.model} {kind} x{config.scale}"
         ratio = arms["bf16"][1] / arms["fp32"][1]

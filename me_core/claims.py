@@ -1,7 +1,10 @@
 """What each chapter checks: the paper's claim behind every row of the reproduction-status page.
 
 One :class:`Claim` per ``(chapter, key)``: the figure or table it comes from, the finding in
-words, and what the paper reports (numbers from :mod:`me_core.paper`, labelled as the paper's).
+words, what the paper reports (numbers from :mod:`me_core.paper`, labelled as the paper's) and,
+for the paper's findings, the hypothesis type and the :class:`me_core.stats.Test` of every
+quantity it is judged on: its unit and its minimum meaningful effect with the reason, declared
+here before any data is seen (the minimum effects at the top of the catalogue).
 The chapters compute *our* side (a :class:`me_core.stats.Finding`) and record it against its
 claim with :func:`me_core.report.show_finding`, so a claim is worded once, here, and the status
 page and the chapter say the same thing.
@@ -9,9 +12,10 @@ page and the chapter say the same thing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from me_core import paper
+from me_core.stats import Test
 
 __all__ = ["Claim", "CLAIMS", "claim"]
 
@@ -32,6 +36,21 @@ class Claim:
     data_note: str = ""
     own_data: bool = False
     readings: dict[str, str] = field(default_factory=dict, compare=False)
+    hypothesis: str = ""
+    tests: dict[str, Test] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kind == "paper" and not self.tests:
+            raise ValueError(f"{self.figure}: a paper finding declares its tests (hypothesis "
+                             f"type, quantity, minimum effect and why)")
+
+    def test(self, part: str) -> Test:
+        """The declared test of ``part`` (a KeyError names the claim and the known parts)."""
+        try:
+            return self.tests[part]
+        except KeyError:
+            raise KeyError(f"{self.figure}: no declared test {part!r}; declared: "
+                           f"{sorted(self.tests)}") from None
 
 
 def _se_gains() -> str:
@@ -61,61 +80,122 @@ def _dnn_dcn_se() -> str:
 _R = paper.PARTNER_CORRELATION
 _IPNN_SE = paper.TABLE1["criteo"]["ipnn"][0]
 
+# The minimum meaningful effects, declared before any data: each with why it is what it is.
+AUC = Test(
+    "test AUC, treated minus control (paired by seed)", 0.001,
+    "about the smallest AUC gain the paper reports as a result (Table 1's ME gains are 3e-4 to "
+    "2e-3 on Criteo) and 0.001 is the gain CTR papers call significant; below it a gain is "
+    "within what a seed changes on a strong baseline (the paper's Tables 5 and 6: up to 5e-4)")
+IA = Test(
+    "mean information abundance over fields, treated minus control", 0.05,
+    "5% of the control's IA: at IA 4 to 20 (our tables) that is 0.2 to 1 direction of a table, "
+    "less than a table's IA moves between neighbouring fields", relative=True)
+IA_FAR = Test(
+    "mean information abundance over fields, learned minus a random table of the same shape",
+    0.10, "the paper says 'far lower': at least 10% of the random table's IA", relative=True)
+IA_PER_DIM = Test(
+    "IA / K (the size-normalised IA of Figure 15), larger minus smaller size", 0.05,
+    "5% of the smaller size's IA/K, as for IA", relative=True)
+CORRELATION = Test(
+    "correlation coefficient", 0.1,
+    "a correlation below 0.1 explains under 1% of the variance (Cohen's 'small' effect)")
+SHARE = Test(
+    "share (of fields, of pairs, of a random table's IA)", 0.05, "five percentage points")
+DIVERSITY = Test(
+    "mean set diversity (1 - mean principal-angle cosine), treated minus control", 0.05,
+    "5% of the control's diversity, as for IA", relative=True)
+DROP = Test(
+    "validation AUC lost after the best epoch, regularised minus standard", 0.001,
+    "the same AUC unit and minimum as test AUC")
+RECOVERED = Test(
+    "recovered dimensions of the teacher's truth (sum of squared canonical correlations), mean "
+    "over fields", 1.0,
+    "one dimension of the truth: less is not a different number of directions a table holds")
+RECOVERED_SHARE = Test(
+    "share of a table's room (min(K, truth rank)) above a random table's recovery that the "
+    "learned table fills", 0.05, "five percentage points of the room")
+
+_FALLS = {"sign": -1}
+
+
+def _sv_share(values: int) -> Test:
+    """The share of normalised singular values below 0.1: a count over ``values`` singular
+    values, so one value is its resolution."""
+    return replace(SHARE, quantity="share of normalised singular values below 0.1",
+                   resolution=1 / values)
+
+
 CLAIMS: dict[tuple[str, str], Claim] = {
     ("data_and_modules", "table2"): Claim(
         "Table 2", "ME has higher IA than SE at every data size",
-        "ME beats SE at every data size"),
+        "ME beats SE at every data size", hypothesis="every cell",
+        tests={"ME - SE": IA}),
     ("data_and_modules", "table2_small"): Claim(
         "Table 2", "More data raises the IA of the smallest model",
-        "more data raises IA; data limits IA only for the smallest sizes"),
+        "more data raises IA; data limits IA only for the smallest sizes",
+        hypothesis="direction", tests={"more data": IA}),
     ("data_and_modules", "table2_sizes"): Claim(
-        "Table 2", "More data raises IA more for the smallest model than for the largest "
-        "(each relative to a random table of its size)",
+        "Table 2", "More data raises the smallest model's IA, and more than the largest "
+        "model's (each relative to a random table of its size)",
         "data limits IA only for the smallest sizes; for larger ones interaction-collapse "
-        "dominates"),
+        "dominates", hypothesis="contrast",
+        tests={"small model rises": replace(SHARE, quantity="rise in IA / random IA"),
+               "small - large": replace(SHARE, quantity="rise in IA / random IA")}),
     ("data_and_modules", "table2_large"): Claim(
         "Table 2", "For the largest model, IA is not monotone in data size",
-        "interaction-collapse dominates for large models: IA can fall as data grows"),
+        "interaction-collapse dominates for large models: IA can fall as data grows",
+        hypothesis="not monotone", tests={"step": IA}),
     ("data_and_modules", "table3"): Claim(
         "Table 3", "Scaling the embeddings beats adding or removing cross or MLP layers",
-        "no AUC gain from more cross layers or MLP layers (values not available)"),
+        "no AUC gain from more cross layers or MLP layers (values not available)",
+        hypothesis="every cell", tests={"ME - variant": AUC}),
     ("embedding_collapse", "fig1a"): Claim(
         "Figure 1a", "Enlarging SE embeddings barely raises test AUC", _se_gains(),
+        hypothesis="every cell (no meaningful change)",
+        tests={"SE gain": replace(AUC, kind="equivalence")},
         readings={
-            "reproduced": "As in the paper, no SE model gains beyond its seed noise.",
-            "otherwise": "More SE models gain than in the paper on Criteo (a different data "
-                         "set; this one is far smaller and synthetic)."}),
+            "reproduced": "As in the paper, no SE model's gain leaves the ±0.001 band.",
+            "otherwise": "Some SE models gain more than in the paper on Criteo (a different "
+                         "data set; this one is far smaller and synthetic)."}),
     ("embedding_collapse", "fig1b"): Claim(
         "Figure 1b", "Learned tables of an enlarged model are nearly low-rank",
-        "most normalised singular values are tiny (from the figure)",
+        "most normalised singular values are tiny (from the figure)", hypothesis="contrast",
+        tests={"IA/K, learned - random": replace(IA_PER_DIM, sign=-1, quantity="IA / K, "
+                                                 "learned minus a random table of its shape"),
+               "share below 0.1, learned - random": SHARE,
+               "share below 0.1, minus one half": replace(SHARE, min_effect=0.0)},
         readings={
             "reproduced": "Most of the spectrum is tiny, far more than in a random table: the "
                           "tables are nearly low-rank, as in the paper.",
-            "partly reproduced": "The learned tables use fewer directions than random ones, but "
-                                 "most of their spectrum is not below 0.1.",
-            "otherwise": "The spectra are not robustly below a random table's."}),
+            "otherwise": "The spectra are not robustly below a random table's, or most of "
+                         "their normalised singular values are not tiny."}),
     ("embedding_collapse", "fig2"): Claim(
         "Figure 2", "Learned IA is far below the IA of random tables of the same shape",
-        "learned IA far lower for every field (from the figure)",
+        "learned IA far lower for every field (from the figure)", hypothesis="direction",
+        tests={"learned - random": replace(IA_FAR, **_FALLS)},
         readings={
             "reproduced": "Training collapses the tables below what their shape allows, as in "
                           "the paper.",
-            "otherwise": "The learned tables are not robustly below random ones here."}),
+            "otherwise": "The learned tables are not robustly far below random ones here."}),
     ("embedding_collapse", "fig15"): Claim(
         "Figure 15", "Size-normalised IA falls as the embedding size grows",
-        "normalised IA decreases with size (from the figure)"),
+        "normalised IA decreases with size (from the figure)", hypothesis="every cell",
+        tests={"step": replace(SHARE, quantity="share of a random table's IA/K the learned "
+                               "table keeps, larger minus smaller size", **_FALLS)}),
     ("evidence1_subembeddings", "fig3"): Claim(
         "Figure 3", "A sub-embedding's IA rises with its partner field's IA (co-influence)",
         f"rising column sums; r = {_R['SE']:.2f} for SE DCNv2 (Fig. 9)",
+        hypothesis="direction", tests={"r": CORRELATION},
         readings={
-            "reproduced": "The partner effect rises with the partner's IA in every seed: "
-                          "sub-embeddings projected for a collapsed partner have lower IA, the "
-                          "paper's co-influence.",
+            "reproduced": "The partner effect rises with the partner's IA: sub-embeddings "
+                          "projected for a collapsed partner have lower IA, the paper's "
+                          "co-influence.",
             "otherwise": "The partner effect does not robustly rise with the partner's IA over "
                          "the seeds here."}),
     ("evidence1_subembeddings", "fig14"): Claim(
         "Figure 14", "FFM sub-embeddings' IA depends on the partner field",
         "same co-influence pattern as Figure 3 (from the figure)",
+        hypothesis="direction", tests={"r": CORRELATION},
         readings={
             "reproduced": "Independent sub-embeddings of one field end up with different IA "
                           "depending on the partner, as in the paper's Figure 14.",
@@ -124,79 +204,127 @@ CLAIMS: dict[tuple[str, str], Claim] = {
         "Figure 4", "A low-IA partner field (small D3) makes the trained E1 collapse (lower IA)",
         "IA(E1) clearly lower for small D3 than for large D3 (qualitative, from the figure)",
         data_note="toy data of the paper (random labels), exact setting", own_data=True,
+        hypothesis="direction",
+        tests={"small - large D3": replace(IA, quantity="IA(E1), small minus large D3",
+                                           sign=-1)},
         readings={
-            "reproduced": "The small partner field collapses E1, in every seed, as the paper "
-                          "reports.",
+            "reproduced": "The small partner field collapses E1, as the paper reports.",
             "otherwise": "The paper's effect did not show robustly in this run."}),
     ("evidence3_regularization", "fig5a"): Claim(
         "Figure 5a", "Regularised DCNv2 does not scale better in AUC",
-        "regularised DCNv2 AUC no better (or worse) across sizes"),
+        "regularised DCNv2 AUC no better (or worse) across sizes",
+        hypothesis="no meaningful change (one side)",
+        tests={"gain difference": replace(AUC, kind="noninferior", sign=-1, quantity="AUC gain "
+                                          "base to largest, regularised minus standard")}),
     ("evidence3_regularization", "fig5b"): Claim(
         "Figure 5b", "The regulariser raises the embedding tables' information abundance",
-        "higher IA with the regulariser"),
+        "higher IA with the regulariser", hypothesis="every cell",
+        tests={"regularised - standard": IA}),
     ("evidence3_regularization", "fig5c"): Claim(
-        "Figure 5c", "The regularised model over-fits more (validation AUC falls further after "
-        "its best epoch)", "over-fitting of the regularised model over epochs"),
+        "Figure 5c", "In the epoch after its best one (all that early stopping with patience 1 "
+        "shows), the regularised model's validation AUC falls further",
+        "over-fitting of the regularised model over epochs", hypothesis="direction",
+        tests={"drop difference": DROP}),
     ("evidence3_regularization", "fig16"): Claim(
-        "Figure 16", "Regularised DCNv2 tables have higher IA (sub-embeddings shown as "
-        "enforced)", "higher IA throughout with the regulariser (from the figure)"),
+        "Figure 16", "The regularised model's sub-embeddings keep more of their table's IA",
+        "higher IA throughout with the regulariser, sub-embeddings included (from the figure)",
+        hypothesis="direction",
+        tests={"regularised - standard": replace(SHARE, quantity="median IA(E_i->j) / "
+                                                 "IA(E_i), regularised minus standard")}),
     ("evidence4_dnn", "fig6a"): Claim(
-        "Figure 6 (IA)", "DNN tables have higher IA than DCNv2's", "DNN IA higher"),
+        "Figure 6 (IA)", "DNN tables have higher IA than DCNv2's", "DNN IA higher",
+        hypothesis="every cell", tests={"DNN - DCNv2": IA}),
     ("evidence4_dnn", "fig6b"): Claim(
-        "Figure 6 (AUC)", "DNN AUC falls with size while DCNv2 holds", _dnn_dcn_se()),
+        "Figure 6 (AUC)", "DNN AUC falls with size while DCNv2 holds", _dnn_dcn_se(),
+        hypothesis="contrast",
+        tests={"DNN falls": replace(AUC, **_FALLS),
+               "DCNv2 holds": replace(AUC, kind="noninferior"),
+               "DNN gain - DCNv2 gain": replace(AUC, **_FALLS)}),
     ("evidence4_dnn", "fig17b"): Claim(
         "Figure 17b", "ME makes the DNN scale where SE-DNN does not",
         f"Criteo, DNN base -> 10x: ME {_criteo_auc('dnn', 'ME', 10):.5f}, SE "
-        f"{_criteo_auc('dnn', 'SE', 10):.5f} (base {_criteo_auc('dnn', 'SE', 1):.5f})"),
+        f"{_criteo_auc('dnn', 'SE', 10):.5f} (base {_criteo_auc('dnn', 'SE', 1):.5f})",
+        hypothesis="contrast",
+        tests={"ME gain": AUC, "ME - SE": AUC,
+               "SE does not gain": replace(AUC, kind="noninferior", sign=-1)}),
     ("me_results", "table1"): Claim(
         "Table 1 / Figures 8a, 12, 13",
-        "ME scales (AUC rises with size) and beats SE for every model", _me_above_se()),
+        "ME scales (AUC rises with size) and beats SE for every model", _me_above_se(),
+        hypothesis="every cell", tests={"ME gain": AUC, "ME - SE": AUC}),
     ("me_results", "ipnn"): Claim(
         "Table 1 (IPNN)", "SE IPNN does not scale (the paper's flat row)",
         f"SE IPNN flat ({_IPNN_SE[0]:.5f} at base, {_IPNN_SE[-1]:.5f} at 10x, Criteo); the "
-        f"official code builds it with K = 10 at every size"),
+        f"official code builds it with K = 10 at every size",
+        hypothesis="no meaningful change", tests={"SE gain": replace(AUC, kind="equivalence")}),
     ("me_results", "fig8b"): Claim(
         "Figure 8b", "ME raises IA, most for high-cardinality fields",
-        "ME higher for every field, most for large fields (10x)"),
+        "ME higher for every field, most for large fields (10x)", hypothesis="contrast",
+        tests={"ME - SE": IA,
+               "gain rises with cardinality": replace(
+                   CORRELATION, quantity="Spearman's rho of the per-field IA gain (ME - SE) "
+                                         "with the field's cardinality")}),
     ("me_results", "table7"): Claim(
         "Table 7", "ME AutoInt scales, SE does not",
-        f"ME {paper.AUTOINT_ME_GAIN_4X:+.4f} AUC at 4x; SE flat (Criteo)"),
+        f"ME {paper.AUTOINT_ME_GAIN_4X:+.4f} AUC at 4x; SE flat (Criteo)",
+        hypothesis="contrast",
+        tests={"ME gain": AUC, "SE does not gain": replace(AUC, kind="noninferior", sign=-1)}),
     ("me_results", "fig17a"): Claim(
         "Figure 17a", "Regularised ME still scales, below plain ME",
-        "ME + regulariser rises with size, below plain ME"),
+        "ME + regulariser rises with size, below plain ME", hypothesis="contrast",
+        tests={"regularised gain": AUC, "plain - regularised gain": AUC}),
     ("me_mechanism", "fig9"): Claim(
         "Figure 9", "SE sub-embeddings depend on the partner field (r > 0); ME less so",
-        f"r = {_R['SE']} (SE) vs {_R['ME']} (ME), 10x DCNv2",
+        f"r = {_R['SE']} (SE) vs {_R['ME']} (ME), 10x DCNv2", hypothesis="contrast",
+        tests={"SE r": CORRELATION, "ME r - SE r": replace(CORRELATION, **_FALLS)},
         readings={
             "reproduced": "The SE partner dependence is positive and weaker under ME, as in the "
                           "paper."}),
     ("me_mechanism", "fig10a"): Claim(
         "Figure 10a", "ME embedding sets are more diverse than blocks of an SE table",
         "ME much more diverse (lower similarity) than SE (from the figure)",
+        hypothesis="direction", tests={"ME - SE blocks": DIVERSITY},
         readings={
             "reproduced": "ME's sets are more diverse than the blocks of an SE table, as in the "
                           "paper.",
             "otherwise": "ME's sets are not robustly more diverse than SE's blocks here."}),
     ("me_mechanism", "fig10b"): Claim(
         "Figure 10b", "Different sets learn different interaction patterns",
-        "patterns differ across sets (from the figure)",
+        "patterns differ across sets (from the figure)", hypothesis="contrast",
+        tests={"learned": replace(CORRELATION, quantity="agreement of the patterns of runs "
+                                  "with different seeds, trained minus initial"),
+               "sets of one model vs of different seeds": replace(
+                   CORRELATION, kind="noninferior", sign=-1,
+                   quantity="between-set pattern correlation within one model minus between "
+                            "sets of models trained with other seeds")},
         readings={
-            "reproduced": "The patterns are learned, and the sets' are less alike than when "
-                          "they are pushed together: each set learns its own interaction."}),
+            "reproduced": "The patterns are learned, and the sets of one model are no more "
+                          "alike than sets of independently trained models: each set learns "
+                          "its own interaction."}),
     ("me_mechanism", "fig10c"): Claim(
         "Figure 10c", "Shared or aligned interaction loses ME's scalability",
-        "both variants scale worse than ME"),
+        "both variants scale worse than ME", hypothesis="every cell",
+        tests={"ME - variant": AUC}),
     ("me_mechanism", "fig10d"): Claim(
         "Figure 10d", "Aligned interaction patterns make the embedding sets less diverse",
-        "aligned and shared variants less diverse than ME"),
+        "aligned and shared variants less diverse than ME", hypothesis="every cell",
+        tests={"variant - ME": replace(DIVERSITY, **_FALLS),
+               "pattern correlation, aligned - ME": CORRELATION}),
     ("text_models", "fig11"): Claim(
         "Figure 11", "A pretrained text model's token embedding collapses less than DCNv2's",
         "T5 has larger normalised singular values and fewer tiny ones",
         data_note="all-MiniLM-L6-v2 (in place of T5, which no registry package ships)",
+        hypothesis="contrast",
+        tests={"IA/K of random kept, text - CTR": replace(
+                   SHARE, quantity="share of a random table's IA/K (each against a random "
+                                   "table of its own shape), text minus CTR"),
+               "excess tiny share, CTR - text": replace(
+                   SHARE, quantity="share of normalised singular values below 0.1 beyond a "
+                                   "random table's of the same shape, CTR minus text")},
         readings={
-            "reproduced": "The text model keeps a flatter spectrum at a much larger K, as the "
-                          "paper found for T5.",
-            "otherwise": "The text model's spectrum is not robustly flatter here."}),
+            "reproduced": "Each against a random table of its own shape, the text model keeps "
+                          "a flatter spectrum, as the paper found for T5.",
+            "otherwise": "Each against a random table of its own shape, the text model's "
+                         "spectrum is not robustly flatter here."}),
     ("appendix_proofs", "linear"): Claim(
         "Appendix (linear interaction)",
         "With linear interaction ME equals SE up to permutation/scale/special case",

@@ -158,21 +158,6 @@ def test_no_parameters_cell_repeats_a_protocol_setting():
             assert declared["protocol"] == "quick", source.name
 
 
-def test_effect_verdict_needs_a_margin_and_says_inconclusive_within_noise():
-    from me_core.stats import effect_verdict
-
-    present = paired_effect({0: 0.81, 1: 0.82, 2: 0.815}, {0: 0.80, 1: 0.805, 2: 0.80})
-    assert effect_verdict(present)[0] == "reproduced"
-    assert effect_verdict(present, expected_sign=-1)[0] == "not reproduced"
-    null = paired_effect({0: 0.801, 1: 0.799, 2: 0.800}, {0: 0.800, 1: 0.800, 2: 0.8005})
-    verdict, reason = effect_verdict(null)
-    assert verdict == "inconclusive" and "within 2 standard errors" in reason
-    mixed = paired_effect({0: 0.9, 1: 0.9, 2: 0.89, 3: 0.799}, {0: 0.8, 1: 0.8, 2: 0.8, 3: 0.8})
-    assert effect_verdict(mixed)[0] == "inconclusive"  # one seed disagrees
-    assert effect_verdict(mixed, every_pair=False)[0] == "reproduced"
-    assert effect_verdict(paired_effect({0: 1.0}, {0: 0.0}))[0] == "inconclusive"
-
-
 def test_autoint_records_keep_their_attention_entropy(tmp_path):
     record = train(_config(model="autoint", max_epochs=1), cache_dir=tmp_path).record
     entropy = record["attention_entropy"]
@@ -186,15 +171,3 @@ def test_p_values_read_as_bounds_at_the_permutation_floor():
     from me_core.stats import p_text
 
     assert p_text(0.0004998) == "p < 0.001" and p_text(0.0421) == "p = 0.042"
-
-
-def test_combined_verdicts_need_every_part():
-    from me_core.stats import combine_verdicts
-
-    yes, no, unsure = ("reproduced", "a"), ("not reproduced", "b"), ("inconclusive", "c")
-    assert combine_verdicts({"2x": yes, "4x": yes})[0] == "reproduced"
-    assert combine_verdicts({"2x": yes, "4x": unsure})[0] == "partly reproduced"
-    assert combine_verdicts({"2x": no, "4x": unsure})[0] == "not reproduced"
-    verdict, reason = combine_verdicts({"2x": unsure, "4x": unsure})
-    assert verdict == "inconclusive" and reason == "2x: inconclusive (c); 4x: inconclusive (c)"
-    assert combine_verdicts({})[0] == "inconclusive"

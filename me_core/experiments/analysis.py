@@ -235,7 +235,8 @@ def unlisted(values: list) -> np.ndarray:
     return np.array(values, dtype=float)
 
 
-def model_analyses(model: nn.Module, block_sets: int | None = None) -> dict:
+def model_analyses(model: nn.Module, block_sets: int | None = None,
+                   tables_only: bool = False) -> dict:
     """Every weight analysis the chapters read from one trained model, as JSON-ready lists,
     so that a run record can carry them and a finding can read them for every seed:
 
@@ -246,6 +247,8 @@ def model_analyses(model: nn.Module, block_sets: int | None = None) -> dict:
     * ``set_diversity`` (ME) or ``block_diversity`` (SE split into ``block_sets`` blocks):
       :func:`set_diversity` per field, None where a field is skipped (Fig. 10a, 10d);
     * ``interaction_patterns``: :func:`interaction_patterns` of an ME DCNv2 (Fig. 10b, 10d).
+
+    ``tables_only``: only what the embedding tables alone give (IA, spectra, diversity).
     """
     fields = field_abundance(model)
     out: dict = {"field_ia": _listed(fields.ia.to_numpy()),
@@ -253,9 +256,9 @@ def model_analyses(model: nn.Module, block_sets: int | None = None) -> dict:
                  "width": int(fields.width.iloc[0]),
                  "spectra": [_listed(normalized_singular_values(
                      torch.cat(_tables(model, f), dim=1))) for f in range(model.num_fields)]}
-    if hasattr(model, "sub_embeddings"):
+    if hasattr(model, "sub_embeddings") and not tables_only:
         out["sub_embedding_ia"] = _listed(sub_embedding_abundance(model))
-    if hasattr(model, "projection"):
+    if hasattr(model, "projection") and not tables_only:
         out["projection_ia_per_dim"] = _listed(projection_abundance(model))
     sets = len(model.field_embeddings(0))
     if sets > 1 or (block_sets or 0) > 1:
@@ -263,6 +266,6 @@ def model_analyses(model: nn.Module, block_sets: int | None = None) -> dict:
         per_field = np.full(model.num_fields, np.nan)
         per_field[diversity.field.to_numpy(dtype=int)] = diversity.diversity.to_numpy()
         out["set_diversity" if sets > 1 else "block_diversity"] = _listed(per_field)
-    if hasattr(model, "interaction_pattern") and sets > 1:
+    if hasattr(model, "interaction_pattern") and sets > 1 and not tables_only:
         out["interaction_patterns"] = _listed(interaction_patterns(model))
     return out

@@ -9,17 +9,12 @@ rows (:func:`me_core.train.records.record_row`): ``model``, ``embedding`` ("SE"/
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from me_core.experiments.table1 import by_seed
-from me_core.stats import (
-    Finding,
-    PairedEffect,
-    combine_verdicts,
-    effect_verdict,
-    paired_effect,
-    pooled_effect,
-)
+from me_core.claims import claim
+from me_core.experiments.table1 import by_seed, gate
+from me_core.stats import Finding, PairedEffect, judge, not_learned, not_monotone, paired_effect
 
 __all__ = ["table2_cells", "module_table", "share_of_random", "distance_from_init",
            "me_above_se_at_every_size", "data_raises_small_model_ia", "data_helps_small_more",
@@ -46,12 +41,15 @@ def module_table(modules: pd.DataFrame) -> pd.DataFrame:
                         test_auc=table.test_auc.round(4), sd=table.sd.round(4))
 
 
-def share_of_random(frame: pd.DataFrame, random_ia: dict[int, float]) -> pd.DataFrame:
+def share_of_random(frame: pd.DataFrame, random_ia: dict[int, dict[int, float]]
+                    ) -> pd.DataFrame:
     """Mean field IA of every (scale, SE/ME, fraction) cell, averaged over seeds, beside the
-    mean field IA of a random table of the same width (``random_ia``: scale -> IA, the
-    initialisation's own IA) and their ratio: how far training moved the tables from it."""
+    mean field IA of a random table of the same width (``random_ia``: scale -> seed -> IA, each
+    seed's initialisation; averaged over seeds here) and their ratio: how far training moved
+    the tables from it."""
     cells = frame.groupby(["scale", "embedding", "fraction"]).mean_field_ia.mean().reset_index()
-    cells["random_ia"] = cells.scale.map(random_ia)
+    cells["random_ia"] = cells.scale.map({k: float(np.mean(list(v.values())))
+                                          for k, v in random_ia.items()})
     cells["share_of_random"] = cells.mean_field_ia / cells.random_ia
     return cells
 
@@ -73,97 +71,119 @@ def _cell(frame: pd.DataFrame, embedding: str, scale: int, fraction: float) -> d
     return by_seed(frame, "mean_field_ia", embedding=embedding, scale=scale, fraction=fraction)
 
 
+def _test(key: str, part: str):
+    return claim("data_and_modules", key).test(part)
+
+
+def _steps(frame: pd.DataFrame, scale: int, fractions) -> str:
+    """How many optimiser steps the runs of one size took per data fraction (median over
+    seeds): every fraction trains to its own early stop, so less data also means fewer steps."""
+    part = frame[(frame.embedding == "SE") & (frame.scale == scale)]
+    if "steps" not in part:
+        return ""
+    return ("; optimiser steps (median over seeds) " + ", ".join(
+        f"{f:.0%}: {int(part[part.fraction == f].steps.median()):,}" for f in fractions)
+            + " (each fraction trains to its own early stop, so less data also means fewer "
+              "steps: the rows are confounded with training length)")
+
+
 def me_above_se_at_every_size(frame: pd.DataFrame) -> Finding:
     """Table 2: ME tables keep a higher mean field IA than SE tables of the same size at every
-    data size. ME - SE is paired by seed in every (enlarged size, fraction) cell; the verdict
-    rests on the cells' mean per seed (:func:`me_core.stats.pooled_effect`): ``reproduced``
-    when it is robustly positive and no cell is robustly negative, ``partly reproduced`` when
-    some cell is."""
+    data size: ME - SE paired by seed in every (enlarged size, fraction) cell, each judged by
+    the declared test; every cell must pass (intersection)."""
+    if why := gate(frame):
+        return not_learned(why)
+    test = _test("table2", "ME - SE")
     effects = {f"{s}x, {f:.0%}": paired_effect(_cell(frame, "ME", s, f), _cell(frame, "SE", s, f))
                for s in sorted(frame[frame.embedding == "ME"].scale.unique())
                for f in sorted(frame.fraction.unique())}
-    overall = pooled_effect(effects)
-    verdict, reason = effect_verdict(overall)
-    cells = {k: effect_verdict(e)[0] for k, e in effects.items()}
-    reversed_ = [k for k, v in cells.items() if v == "not reproduced"]
-    if verdict == "reproduced" and reversed_:
-        verdict = "partly reproduced"
-        reason += f"; robustly reversed in {', '.join(reversed_)}"
-    robust = sum(v == "reproduced" for v in cells.values())
-    ours = (f"ME - SE mean field IA, mean over the {len(effects)} (size, data) cells "
-            f"{overall.text(2)}; robustly positive in {robust} of them; "
+    parts = [judge(e, test, k) for k, e in effects.items()]
+    robust = sum(p.verdict == "reproduced" for p in parts)
+    ours = (f"ME - SE mean field IA, robustly above the minimum effect in {robust} of the "
+            f"{len(parts)} (size, data) cells: "
             + "; ".join(f"{k}: {e.text(2)}" for k, e in effects.items()))
-    return Finding(verdict, ours, reason, {"ME - SE (cell mean)": overall, **effects})
+    return Finding.of_parts(parts, ours)
 
 
 def data_raises_small_model_ia(frame: pd.DataFrame) -> Finding:
     """Table 2: at the smallest size, more data raises IA (all data minus the smallest
     fraction, SE, paired by seed)."""
+    if why := gate(frame):
+        return not_learned(why)
     scale, fractions = int(frame.scale.min()), sorted(frame.fraction.unique())
     effect = paired_effect(_cell(frame, "SE", scale, fractions[-1]),
                            _cell(frame, "SE", scale, fractions[0]))
-    verdict, reason = effect_verdict(effect)
     ours = (f"SE {scale}x mean field IA, {fractions[-1]:.0%} minus {fractions[0]:.0%} of the "
             f"data: {effect.text(2)}")
-    return Finding(verdict, ours, reason, {"more data": effect})
+    return Finding.of_parts([judge(effect, _test("table2_small", "more data"), "more data")],
+                            ours, _steps(frame, scale, fractions).lstrip("; "))
 
 
-def data_helps_small_more(frame: pd.DataFrame, random_ia: dict[int, float]) -> Finding:
+def data_helps_small_more(frame: pd.DataFrame, random_ia: dict[int, dict[int, float]]
+                          ) -> Finding:
     """Table 2's contrast between sizes ("data limits IA only for the smallest sizes"): the
     rise in IA from the smallest to the largest fraction of the data, as a share of a random
-    table's IA of the same width (``random_ia``: scale -> mean field IA), is larger for the
-    smallest SE model than for the largest; paired by seed. Dividing by the random table's IA
-    puts both sizes on one scale, and both arms train on the same fractions (the same steps),
-    so what fewer steps do to IA cancels in the difference."""
+    table's IA of the same width (``random_ia``: scale -> seed -> mean field IA of that seed's
+    random table), must be positive for the smallest SE model **and** larger than for the
+    largest; both paired by seed. Dividing by the random table's IA puts both sizes on one
+    scale; both sizes train on the same fractions to their own early stops."""
+    if why := gate(frame):
+        return not_learned(why)
     small, large = int(frame.scale.min()), int(frame.scale.max())
     fractions = sorted(frame.fraction.unique())
 
     def rise(scale: int) -> dict[int, float]:
         more, less = (_cell(frame, "SE", scale, f) for f in (fractions[-1], fractions[0]))
-        return {s: (more[s] - less[s]) / random_ia[scale] for s in set(more) & set(less)}
+        return {s: (more[s] - less[s]) / random_ia[scale][s]
+                for s in set(more) & set(less) & set(random_ia[scale])}
 
-    effect = paired_effect(rise(small), rise(large))
-    verdict, reason = effect_verdict(effect)
+    rises = {scale: rise(scale) for scale in (small, large)}
+    effects = {"small model rises": paired_effect(rises[small], {s: 0.0 for s in rises[small]}),
+               "small - large": paired_effect(rises[small], rises[large])}
+    parts = [judge(e, _test("table2_sizes", k), k) for k, e in effects.items()]
     ours = (f"rise in IA / random IA from {fractions[0]:.0%} to {fractions[-1]:.0%} of the "
-            f"data, SE {small}x minus SE {large}x: {effect.text(3)}")
-    return Finding(verdict, ours, reason, {"small - large": effect})
+            f"data: SE {small}x {effects['small model rises'].text(3)}, SE {large}x "
+            f"{paired_effect(rises[large], {s: 0.0 for s in rises[large]}).text(3)}; small "
+            f"minus large {effects['small - large'].text(3)}")
+    return Finding.of_parts(parts, ours, _steps(frame, small, fractions).lstrip("; "))
 
 
 def large_model_ia_not_monotone(frame: pd.DataFrame) -> Finding:
-    """Table 2's headline: for the largest SE model, IA is not monotone in data size.
-
-    Each step between consecutive fractions is a paired effect. ``reproduced`` when some step
-    robustly lowers IA (2-standard-error rule, every seed); ``not reproduced`` when every step
-    robustly raises it (IA monotone in data); otherwise ``inconclusive``."""
+    """Table 2's headline: for the largest SE model, IA is not monotone in data size: some step
+    between consecutive fractions robustly rises **and** some step robustly falls
+    (:func:`me_core.stats.not_monotone`); every step robustly one way is monotone (not
+    reproduced)."""
+    if why := gate(frame):
+        return not_learned(why)
     scale, fractions = int(frame.scale.max()), sorted(frame.fraction.unique())
     steps = {f"{a:.0%} -> {b:.0%}": paired_effect(_cell(frame, "SE", scale, b),
                                                   _cell(frame, "SE", scale, a))
              for a, b in zip(fractions, fractions[1:])}
-    falls = {k: effect_verdict(e, expected_sign=-1) for k, e in steps.items()}
-    rises = {k: effect_verdict(e, expected_sign=+1) for k, e in steps.items()}
-    verdict = ("reproduced" if any(v == "reproduced" for v, _ in falls.values()) else
-               "not reproduced" if steps and all(v == "reproduced" for v, _ in rises.values())
-               else "inconclusive")
-    reason = "; ".join(f"{k}: falls {falls[k][0]}, rises {rises[k][0]}" for k in steps)
+    verdict, reason, parts = not_monotone(steps, _test("table2_large", "step"))
     ours = (f"SE {scale}x mean field IA per data step: "
             + "; ".join(f"{k}: {e.text(2)}" for k, e in steps.items()))
-    return Finding(verdict, ours, reason, steps)
+    return Finding(verdict, ours, reason + _steps(frame, scale, fractions), dict(steps),
+                   tuple(parts))
 
 
 def embeddings_beat_other_modules(modules: pd.DataFrame, embeddings: pd.DataFrame) -> Finding:
     """Table 3: scaling the embeddings (ME, largest size) beats every deeper or shallower
     cross network or MLP of the base model: AUC(ME largest) - AUC(variant), paired by seed,
-    per variant. ``modules`` has one row per (variant, seed) with ``test_auc``; ``embeddings``
-    the ME runs of the same seeds (and the base, which is variant "default")."""
+    per variant, every variant must pass. ``modules`` has one row per (variant, seed) with
+    ``test_auc``; ``embeddings`` the ME runs of the same seeds (and the base, which is variant
+    "default")."""
+    if why := gate(modules, embeddings):
+        return not_learned(why)
     me = embeddings[embeddings.embedding == "ME"]
     largest = int(me.scale.max())
     top = by_seed(me, "test_auc", scale=largest)
     effects = {v: paired_effect(top, by_seed(modules, "test_auc", variant=v))
                for v in modules.variant.unique()}
-    verdict, reason = combine_verdicts({k: effect_verdict(e) for k, e in effects.items()})
+    test = _test("table3", "ME - variant")
+    parts = [judge(e, test, f"ME - {k}") for k, e in effects.items()]
     best = max(effects, key=lambda v: float(pd.Series(by_seed(modules, "test_auc",
                                                               variant=v)).mean()))
     gain = effects.get("default", PairedEffect())
     ours = (f"ME {largest}x over the base: {gain.text()}; over the best other-module variant "
             f"({best}): {effects[best].text()}")
-    return Finding(verdict, ours, reason, effects)
+    return Finding.of_parts(parts, ours)

@@ -11,11 +11,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from me_core.claims import claim
 from me_core.experiments.analysis import unlisted
-from me_core.experiments.table1 import by_seed
-from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effect, pooled_effect
+from me_core.experiments.table1 import by_seed, gate
+from me_core.stats import (
+    Finding,
+    effect_verdict,
+    judge,
+    not_learned,
+    paired_effect,
+)
 
-__all__ = ["mechanism_by_seed", "regulariser_enforced", "mechanism_table", "mechanism_reading",
+__all__ = ["mechanism_by_seed", "regulariser_enforced", "sub_embeddings_keep_more",
+           "mechanism_table", "mechanism_reading",
            "sub_embedding_share_higher", "fig16_panels", "auc_gains",
            "regularised_scales_no_better", "regulariser_raises_table_ia", "validation_drop",
            "regularised_overfits", "regularised_me_scales_below_plain"]
@@ -29,37 +37,38 @@ def auc_gains(frame: pd.DataFrame, variant: str) -> dict[int, float]:
     return {s: top[s] - bottom[s] for s in sorted(set(top) & set(bottom))}
 
 
+def _test(key: str, part: str):
+    return claim("evidence3_regularization", key).test(part)
+
+
 def regularised_scales_no_better(frame: pd.DataFrame) -> Finding:
     """Figure 5a: the regularised model's AUC gain from the base to the largest size is no
-    better, or worse, than the standard model's. The effect is the gain difference
-    (regularised - standard) per seed, expected negative. A difference within the noise is
-    ``inconclusive``: it does not contradict "no better", but a null result cannot show it."""
+    better than the standard model's: the gain difference (regularised - standard) per seed
+    must stay below the minimum effect (a one-sided test, :data:`me_core.claims.CLAIMS`)."""
+    if why := gate(frame):
+        return not_learned(why)
     effect = paired_effect(auc_gains(frame, "regularised"), auc_gains(frame, "standard"))
-    verdict, reason = effect_verdict(effect, expected_sign=-1)
-    if verdict == "inconclusive" and effect.n > 1 and abs(effect.mean) <= 2 * effect.sem:
-        reason += " (no better within the noise, as the paper says, but not shown worse)"
     scales = sorted(frame.scale.unique())
     ours = (f"AUC gain {scales[0]}x -> {scales[-1]}x, regularised minus standard: "
             f"{effect.text()}")
-    return Finding(verdict, ours, reason, {"gain difference": effect})
+    return Finding.of_parts([judge(effect, _test("fig5a", "gain difference"),
+                                   "gain difference")], ours)
 
 
-def regulariser_raises_table_ia(frame: pd.DataFrame, scales: list[int] | None = None) -> Finding:
-    """Figure 5b (and the table half of Figure 16 with ``scales=[largest]``): the regularised
-    model's embedding tables have higher mean field IA than the standard model's. Paired by
-    seed per size; the verdict rests on the sizes' mean per seed
-    (:func:`me_core.stats.pooled_effect`)."""
-    scales = sorted(scales or frame.scale.unique())
+def regulariser_raises_table_ia(frame: pd.DataFrame) -> Finding:
+    """Figure 5b: the regularised model's embedding tables have a higher mean field IA than
+    the standard model's at every size (paired by seed per size; every size must pass)."""
+    if why := gate(frame):
+        return not_learned(why)
+    test = _test("fig5b", "regularised - standard")
     effects = {f"{s}x": paired_effect(
         by_seed(frame, "mean_field_ia", variant="regularised", scale=s),
-        by_seed(frame, "mean_field_ia", variant="standard", scale=s)) for s in scales}
-    overall = pooled_effect(effects)
-    verdict, reason = effect_verdict(overall)
+        by_seed(frame, "mean_field_ia", variant="standard", scale=s))
+        for s in sorted(frame.scale.unique())}
     ours = ("mean field IA, regularised minus standard: "
-            + "; ".join(f"{k}: {e.text(2)}" for k, e in effects.items()))
-    if len(effects) > 1:
-        ours += f"; mean over sizes {overall.text(2)}"
-    return Finding(verdict, ours, reason, {"regularised - standard": overall, **effects})
+            + "; ".join(f"{k}: {e.text(2)} ({e.mean / e.reference:+.1%})"
+                        for k, e in effects.items()))
+    return Finding.of_parts([judge(e, test, k) for k, e in effects.items()], ours)
 
 
 def validation_drop(history: list[dict]) -> float:
@@ -69,37 +78,42 @@ def validation_drop(history: list[dict]) -> float:
 
 
 def regularised_overfits(frame: pd.DataFrame) -> Finding:
-    """Figure 5c: the regularised model over-fits more than the standard one at the largest
-    size: its validation AUC falls further after its best epoch (paired by seed). Early
-    stopping ends every run shortly after its best epoch, so only the difference between the
-    variants is read, not either drop alone."""
+    """Figure 5c, worded as what early stopping lets us see: at the largest size, in the epochs
+    after its best one (one epoch with patience 1), the regularised model's validation AUC
+    falls further than the standard model's (paired by seed)."""
+    if why := gate(frame):
+        return not_learned(why)
     largest = int(frame.scale.max())
     top = frame[frame.scale == largest].assign(
-        drop=lambda f: [validation_drop(h) for h in f.history])
+        drop=lambda f: [validation_drop(h) for h in f.history],
+        after=lambda f: [len(h) - int(np.argmax([e["valid_auc"] for e in h])) - 1
+                         for h in f.history])
     effect = paired_effect(by_seed(top, "drop", variant="regularised"),
                            by_seed(top, "drop", variant="standard"))
-    verdict, reason = effect_verdict(effect)
     ours = (f"validation AUC drop from the best to the last epoch at {largest}x, regularised "
-            f"minus standard: {effect.text()}")
-    return Finding(verdict, ours, reason, {"drop difference": effect})
+            f"minus standard: {effect.text()}; epochs seen after the best: "
+            f"{int(top.after.min())} to {int(top.after.max())}")
+    return Finding.of_parts([judge(effect, _test("fig5c", "drop difference"),
+                                   "drop difference")], ours)
 
 
 def regularised_me_scales_below_plain(frame: pd.DataFrame) -> Finding:
     """Appendix Figure 17a: ME DCNv2 with the Evidence III regulariser still gains AUC from the
     base to the largest size, but less than plain ME. ``frame`` has ``variant`` "ME" and
-    "ME + regulariser", each with its own base (scale 1) runs. Two paired effects: the
-    regularised gain (expected positive) and plain gain minus regularised gain (expected
-    positive); ``reproduced`` when both are."""
+    "ME + regulariser", each with its own base (scale 1) runs. Two paired effects, both
+    needed: the regularised gain and plain gain minus regularised gain."""
+    if why := gate(frame):
+        return not_learned(why)
+    said = claim("me_results", "fig17a")
     reg, plain = auc_gains(frame, "ME + regulariser"), auc_gains(frame, "ME")
     rises = paired_effect(reg, {s: 0.0 for s in reg})
     below = paired_effect(plain, reg)
-    verdict, reason = combine_verdicts({"rises": effect_verdict(rises),
-                                        "below plain ME": effect_verdict(below)})
     scales = sorted(frame.scale.unique())
     ours = (f"AUC gain {scales[0]}x -> {scales[-1]}x of ME + regulariser {rises.text()}; "
             f"plain ME minus it {below.text()}")
-    return Finding(verdict, ours, reason, {"regularised gain": rises,
-                                           "plain - regularised gain": below})
+    return Finding.of_parts([judge(rises, said.test("regularised gain"), "regularised gain"),
+                             judge(below, said.test("plain - regularised gain"),
+                                   "plain - regularised gain")], ours)
 
 
 def mechanism_by_seed(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
@@ -126,7 +140,24 @@ def regulariser_enforced(mechanism: pd.DataFrame) -> tuple[str, str]:
     robustly closer to orthogonal."""
     effect = paired_effect(by_seed(mechanism, "projection_ia_per_dim", variant="regularised"),
                            by_seed(mechanism, "projection_ia_per_dim", variant="standard"))
-    return effect_verdict(effect)
+    return effect_verdict(effect, min_effect=ENFORCED_MIN)
+
+
+#: how much closer to orthogonal (median IA(W_i->j) / K, in [1/K, 1]) the regularised blocks
+#: must be to count as enforced: five points of the unit interval
+ENFORCED_MIN = 0.05
+
+
+def sub_embeddings_keep_more(mechanism: pd.DataFrame) -> Finding:
+    """Figure 16's sub-embedding half: the regularised model's sub-embeddings E_i->j keep a
+    larger share of their table's IA (median over pairs i != j of IA(E_i->j) / IA(E_i),
+    :func:`mechanism_by_seed`), regularised minus standard, paired by seed."""
+    effect = paired_effect(by_seed(mechanism, "sub_over_table_ia", variant="regularised"),
+                           by_seed(mechanism, "sub_over_table_ia", variant="standard"))
+    ours = (f"median IA(E_i->j) / IA(E_i) over pairs i != j, regularised minus standard: "
+            f"{effect.text(3)} (standard {effect.reference:.2f})")
+    return Finding.of_parts([judge(effect, _test("fig16", "regularised - standard"),
+                                   "regularised - standard")], ours)
 
 
 MECHANISM_COLUMNS = {"projection_ia_per_dim": "median IA(W_i->j)/K",

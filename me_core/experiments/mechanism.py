@@ -12,30 +12,36 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from me_core.experiments.table1 import by_seed
+from me_core.claims import claim
+from me_core.experiments.table1 import by_seed, gate
 from me_core.experiments.weights import per_seed
-from me_core.stats import Finding, combine_verdicts, effect_verdict, paired_effect
+from me_core.stats import Finding, judge, not_learned, paired_effect
 
 __all__ = ["variants_scale_worse", "me_less_partner_dependence", "mean_diversity",
            "diversity_by_seed",
            "me_sets_more_diverse", "between_set_correlation", "cross_seed_agreement",
+           "cross_model_correlation",
            "sets_learn_own_patterns", "aligned_less_diverse"]
+
+
+def _test(key: str, part: str):
+    return claim("me_mechanism", key).test(part)
 
 
 def variants_scale_worse(frame: pd.DataFrame, reference: str = "ME") -> Finding:
     """Figure 10c: at the largest size, plain ME beats every variant in test AUC, paired by
-    seed (AUC(ME) - AUC(variant), expected positive); ``reproduced`` when it does for every
-    variant, ``partly reproduced`` for some."""
+    seed (AUC(ME) - AUC(variant)); every variant must pass."""
+    if why := gate(frame):
+        return not_learned(why)
     largest = int(frame.scale.max())
     top = frame[frame.scale == largest]
     me = by_seed(top, "test_auc", variant=reference)
     effects = {v: paired_effect(me, by_seed(top, "test_auc", variant=v))
                for v in top.variant.unique() if v != reference}
-    verdict, reason = combine_verdicts({f"ME - {k}": effect_verdict(e)
-                                        for k, e in effects.items()})
+    test = _test("fig10c", "ME - variant")
     ours = f"test AUC at {largest}x, ME minus: " + "; ".join(f"{k} {e.text()}"
                                                            for k, e in effects.items())
-    return Finding(verdict, ours, reason, effects)
+    return Finding.of_parts([judge(e, test, f"ME - {k}") for k, e in effects.items()], ours)
 
 
 def me_less_partner_dependence(se_reads: dict[int, dict], me_reads: dict[int, dict]
@@ -46,13 +52,10 @@ def me_less_partner_dependence(se_reads: dict[int, dict], me_reads: dict[int, di
     me = {s: r["pearson_partner"] for s, r in me_reads.items()}
     effects = {"SE r": paired_effect(se, {s: 0.0 for s in se}),
                "ME r - SE r": paired_effect(me, se)}
-    verdict, reason = combine_verdicts({"SE r > 0": effect_verdict(effects["SE r"]),
-                                        "ME r below SE r": effect_verdict(
-                                            effects["ME r - SE r"], expected_sign=-1)})
     ours = (f"partner correlation r: SE {np.mean(list(se.values())):+.2f}, ME "
             f"{np.mean(list(me.values())):+.2f} (means over {len(se)} seeds); ME - SE "
             f"{effects['ME r - SE r'].text(2)}")
-    return Finding(verdict, ours, reason, effects)
+    return Finding.of_parts([judge(e, _test("fig9", k), k) for k, e in effects.items()], ours)
 
 
 def mean_diversity(analyses: dict, key: str = "set_diversity") -> float:
@@ -65,18 +68,21 @@ def diversity_by_seed(frame: pd.DataFrame, key: str = "set_diversity") -> list[f
     return list(per_seed(frame, lambda analyses: mean_diversity(analyses, key)).values())
 
 
-def me_sets_more_diverse(me: pd.DataFrame, se: pd.DataFrame, random: dict) -> Finding:
+def me_sets_more_diverse(me: pd.DataFrame, se: pd.DataFrame) -> Finding:
     """Figure 10a: the mean diversity of ME's sets exceeds that of the SE table of the same
-    width split into as many blocks, paired by seed; ``random`` (a random table of the SE
-    shape, split alike) is the no-training reference quoted beside them."""
+    width split into as many blocks, paired by seed; each run's random initialisation split
+    alike (stored with its analyses) is the no-training reference quoted beside them."""
+    if why := gate(me, se):
+        return not_learned(why)
     me_div = per_seed(me, mean_diversity)
     se_div = per_seed(se, lambda a: mean_diversity(a, "block_diversity"))
+    random = per_seed(se, lambda a: mean_diversity(a["initial"], "block_diversity"))
     effect = paired_effect(me_div, se_div)
-    verdict, reason = effect_verdict(effect)
     ours = (f"mean diversity ME sets {np.mean(list(me_div.values())):.3f}, SE split into "
-            f"blocks {np.mean(list(se_div.values())):.3f}, random table split "
-            f"{mean_diversity(random, 'block_diversity'):.3f}; ME - SE {effect.text(3)}")
-    return Finding(verdict, ours, reason, {"ME - SE blocks": effect})
+            f"blocks {np.mean(list(se_div.values())):.3f}, its random initialisation split "
+            f"{np.mean(list(random.values())):.3f}; ME - SE {effect.text(3)}")
+    return Finding.of_parts([judge(effect, _test("fig10a", "ME - SE blocks"),
+                                   "ME - SE blocks")], ours)
 
 
 def _mean(values: dict[int, float]) -> float:
@@ -107,41 +113,55 @@ def cross_seed_agreement(frame: pd.DataFrame, key: str = "interaction_patterns"
     return {n: float(np.corrcoef(means[a], means[b])[0, 1]) for n, (a, b) in enumerate(pairs)}
 
 
-def sets_learn_own_patterns(me: pd.DataFrame, aligned: pd.DataFrame) -> Finding:
-    """Figure 10b: the sets of ME learn interaction patterns ||W^(m)_{i->j}||_F, and not one
-    shared pattern. Two parts, both needed:
+def cross_model_correlation(frame: pd.DataFrame, key: str = "interaction_patterns"
+                            ) -> dict[int, float]:
+    """Per seed, the mean Pearson correlation between each of its sets' patterns and each set
+    pattern of the runs with the other seeds: how alike sets of *independently trained* models
+    are, the reference for sets of one model (:func:`between_set_correlation`)."""
+    patterns = {int(s): np.asarray(a[key], dtype=float).reshape(len(a[key]), -1)
+                for s, a in zip(frame.seed, frame.analyses)}
+    out = {}
+    for seed, mine in patterns.items():
+        values = [np.corrcoef(a, b)[0, 1] for other, theirs in patterns.items()
+                  if other != seed for a in mine for b in theirs]
+        out[seed] = float(np.mean(values)) if values else float("nan")
+    return out
+
+
+def sets_learn_own_patterns(me: pd.DataFrame) -> Finding:
+    """Figure 10b: the sets of ME learn interaction patterns ||W^(m)_{i->j}||_F of their own.
+    Two parts, both needed, paired by seed:
 
     * *learned*: the set-averaged patterns of runs with different seeds agree more than their
-      initialisations do (paired over pairs of seeds); otherwise ``inconclusive``, so an
-      untrained model cannot pass;
-    * *their own* (the verdict): the between-set correlation of the trained patterns is lower
-      for ME than for the aligned-pattern variant, trained alike with a penalty that pushes the
-      sets' patterns together (paired by seed)."""
+      initialisations do (paired over pairs of seeds), so an untrained model cannot pass;
+    * *their own*: the sets of one model are no more alike than sets of models trained with
+      other seeds (between-set correlation within a model minus across models, one-sided: it
+      must stay below the minimum effect). Sets pushed together by a shared signal would
+      correlate more within a model than across models."""
+    if why := gate(me):
+        return not_learned(why)
     learned = paired_effect(cross_seed_agreement(me),
                             cross_seed_agreement(me, "initial_interaction_patterns"))
-    me_corr = per_seed(me, lambda a: between_set_correlation(a["interaction_patterns"]))
-    aligned_corr = per_seed(aligned, lambda a: between_set_correlation(a["interaction_patterns"]))
-    own = paired_effect(me_corr, aligned_corr)
-    learned_verdict, learned_reason = effect_verdict(learned)
-    verdict, reason = effect_verdict(own, -1)
-    reason = f"between-set correlation, ME - aligned: {reason}"
-    if learned_verdict != "reproduced":  # nothing shown to be learned: the sets say nothing
-        verdict = "inconclusive"
-        reason = (f"the patterns are not shown to be learned (agreement across seeds, trained "
-                  f"- initial: {learned_reason}); {reason}")
-    ours = (f"between-set correlation of the trained patterns: ME {_mean(me_corr):.2f}, aligned "
-            f"{_mean(aligned_corr):.2f} ({len(me_corr)} seeds), ME - aligned {own.text(2)}; "
-            f"agreement of ME's patterns across seeds, trained minus initial "
-            f"{learned.text(2)}")
-    return Finding(verdict, ours, reason, {"ME - aligned": own, "learned": learned})
+    within = per_seed(me, lambda a: between_set_correlation(a["interaction_patterns"]))
+    across = cross_model_correlation(me)
+    own = paired_effect(within, across)
+    ours = (f"between-set correlation of the trained patterns within one ME model "
+            f"{_mean(within):.2f}, between sets of models with other seeds {_mean(across):.2f} "
+            f"({len(within)} seeds), within - across {own.text(2)}; agreement of ME's patterns "
+            f"across seeds, trained minus initial {learned.text(2)}")
+    name = "sets of one model vs of different seeds"
+    return Finding.of_parts([judge(learned, _test("fig10b", "learned"), "learned"),
+                             judge(own, _test("fig10b", name), name)], ours)
 
 
 def aligned_less_diverse(me: pd.DataFrame, aligned: pd.DataFrame, shared: pd.DataFrame
                          ) -> Finding:
     """Figure 10d: the variants whose sets interact alike have less diverse sets than ME
-    (mean diversity, variant - ME, paired by seed). The aligned variant tests the claim only
-    if its penalty aligned the patterns (between-set correlation of the trained patterns
-    above ME's, paired by seed); otherwise its part is ``inconclusive``."""
+    (mean diversity, variant - ME, paired by seed, each variant must pass); the aligned
+    variant tests the claim only if its penalty aligned the patterns, so that is a third part
+    (between-set pattern correlation, aligned - ME)."""
+    if why := gate(me, aligned, shared):
+        return not_learned(why)
     me_div = per_seed(me, mean_diversity)
     alignment = paired_effect(
         per_seed(aligned, lambda a: between_set_correlation(a["interaction_patterns"])),
@@ -149,15 +169,14 @@ def aligned_less_diverse(me: pd.DataFrame, aligned: pd.DataFrame, shared: pd.Dat
     effects = {"aligned - ME": paired_effect(per_seed(aligned, mean_diversity), me_div),
                "shared - ME": paired_effect(per_seed(shared, mean_diversity), me_div),
                "pattern correlation, aligned - ME": alignment}
-    aligned_ok = effect_verdict(alignment)[0] == "reproduced"
-    parts = {"shared - ME": effect_verdict(effects["shared - ME"], expected_sign=-1),
-             "aligned - ME": effect_verdict(effects["aligned - ME"], expected_sign=-1)
-             if aligned_ok else ("inconclusive", "the penalty did not align the patterns ("
-                                 f"correlation, aligned - ME {alignment.text(2)})")}
-    verdict, reason = combine_verdicts(parts)
+    test = _test("fig10d", "variant - ME")
+    parts = [judge(effects["aligned - ME"], test, "aligned - ME"),
+             judge(effects["shared - ME"], test, "shared - ME"),
+             judge(alignment, _test("fig10d", "pattern correlation, aligned - ME"),
+                   "pattern correlation, aligned - ME")]
     base = _mean(me_div)
     ours = (f"mean diversity, variant - ME: aligned {effects['aligned - ME'].text(3)} "
             f"({effects['aligned - ME'].mean / base:+.1%} of ME's {base:.3f}), shared "
             f"{effects['shared - ME'].text(3)} ({effects['shared - ME'].mean / base:+.1%}); "
             f"pattern correlation, aligned - ME {alignment.text(2)}")
-    return Finding(verdict, ours, reason, effects)
+    return Finding.of_parts(parts, ours)

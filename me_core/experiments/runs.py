@@ -41,7 +41,7 @@ from me_core.runtime import configure_threads
 from me_core.settings import protocol_settings
 from me_core.stats import Finding
 from me_core.train.config import RunConfig
-from me_core.train.records import read_records, record_row, records_frame
+from me_core.train.records import optimiser_steps, read_records, record_row, records_frame
 from me_core.train.trainer import load_run_model, open_data, train
 
 __all__ = ["Run", "Chapter", "Collected", "Analysed", "chapter", "chapter_of", "planted_pairs",
@@ -315,14 +315,17 @@ class Chapter:
             key = config.key()
             if key in runs:
                 result, source = analyse_config(config, runs[key].model), "this build"
+                test_auc = runs[key].record["test"]["auc"]
+                steps = optimiser_steps(runs[key].record)
                 if key in stored:
                     differences[key] = largest_difference(result, stored[key]["analyses"])
             else:
                 result, source = stored[key]["analyses"], "record"
+                test_auc, steps = stored[key]["test"]["auc"], stored[key].get("steps", -1)
             rows.append({"key": key, "model": config.model,
                          "embedding": "ME" if config.multi_embedding else "SE",
                          "scale": config.scale, "seed": config.seed, "source": source,
-                         "analyses": result})
+                         "test_auc": test_auc, "steps": steps, "analyses": result})
         root = resolve(".")
         used = sorted(str(p.relative_to(root)) if p.is_relative_to(root) else str(p)
                       for p in paths if p.exists()

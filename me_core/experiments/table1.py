@@ -14,15 +14,23 @@ from typing import Sequence
 
 import pandas as pd
 
-from me_core.stats import Finding, PairedEffect, effect_verdict, paired_effect
+from me_core.claims import claim
+from me_core.stats import (
+    Finding,
+    PairedEffect,
+    judge,
+    learning_gate,
+    not_learned,
+    paired_effect,
+)
 
-FULL_SEEDS = 3  # the paper's "mean of 3 runs"; fewer seeds are marked
+FULL_SEEDS = 5  # the book's seeds per cell (the paper's tables are means of 3); fewer are marked
 # attention entropy as a share of log N below which a run counts as clearly non-uniform:
 # exp(0.9 log N) = N^0.9 fields attended alike, e.g. 15 of AutoInt's 20 synthetic fields
 UNIFORM_CLEARLY_BELOW = 0.9
 
-__all__ = ["FULL_SEEDS", "seed_cells", "cell_rows", "by_seed", "values_by_seed", "paired_gains",
-           "gain_verdicts", "table1_cells", "ipnn_exception", "autoint_table7",
+__all__ = ["FULL_SEEDS", "gate", "seed_cells", "cell_rows", "by_seed", "values_by_seed",
+           "paired_gains", "gain_verdicts", "table1_cells", "ipnn_exception", "autoint_table7",
            "official_ipnn_rows", "seed_list", "me_minus_se_at_largest", "me_scales_and_beats_se"]
 
 
@@ -31,8 +39,17 @@ def seed_list(seeds) -> str:
     return ", ".join(str(int(s)) for s in sorted(set(seeds)))
 
 
+def gate(*frames: pd.DataFrame) -> str:
+    """:func:`me_core.stats.learning_gate` over every run of ``frames`` (run rows with
+    ``test_auc`` and ``steps``): empty when the models learned, else why not."""
+    aucs = [a for f in frames if f is not None and "test_auc" in f for a in f.test_auc]
+    steps = [s for f in frames if f is not None and "steps" in f for s in f.steps]
+    return learning_gate(aucs, steps)
+
+
 def _with_base(frame: pd.DataFrame) -> pd.DataFrame:
-    base = frame[frame.scale == 1]
+    """``frame`` plus its SE base runs once more as ME's base (one model shared by both)."""
+    base = frame[(frame.scale == 1) & (frame.embedding == "SE")]
     return pd.concat([frame, base.assign(embedding="ME")], ignore_index=True)
 
 
@@ -109,8 +126,10 @@ def paired_gains(frame: pd.DataFrame, model: str, value: str = "test_auc"
 
 def gain_verdicts(frame: pd.DataFrame, models: list[str] | None = None) -> pd.DataFrame:
     """One row per model: the paired ME gain, SE gain and ME - SE at the largest size, each as
-    text with n, and the verdicts of "ME scales" (ME gain > 0) and "ME beats SE" (ME - SE > 0 at
-    the largest size), by the rule of :func:`me_core.stats.effect_verdict`."""
+    text with its 95% interval and n, and the verdicts of "ME scales" (ME gain) and "ME beats
+    SE" (ME - SE at the largest size) under Table 1's declared tests
+    (:data:`me_core.claims.CLAIMS`)."""
+    said = claim("me_results", "table1")
     rows = []
     for model in models or sorted(frame.model.unique()):
         gains = paired_gains(frame, model)
@@ -118,36 +137,35 @@ def gain_verdicts(frame: pd.DataFrame, models: list[str] | None = None) -> pd.Da
         top = gains[beats[-1]] if beats else PairedEffect()
         me = gains.get("ME gain", PairedEffect())
         se = gains.get("SE gain", PairedEffect())
+        scales = judge(me, said.test("ME gain"), f"{model}: ME gain")
+        beat = judge(top, said.test("ME - SE"), f"{model}: ME - SE at the largest size")
         rows.append({"model": model, "ME gain": me.text(), "SE gain": se.text(),
                      "ME - SE at largest": top.text(),
-                     "ME scales": effect_verdict(me)[0], "ME beats SE": effect_verdict(top)[0],
+                     "ME scales": scales.verdict, "ME beats SE": beat.verdict,
                      "seeds": min(me.n, top.n) if me.n and top.n else max(me.n, top.n),
-                     "me_gain": me.mean, "se_gain": se.mean, "me_minus_se": top.mean})
+                     "me_gain": me.mean, "se_gain": se.mean, "me_minus_se": top.mean,
+                     "parts": (scales, beat)})
     return pd.DataFrame(rows).set_index("model")
 
 
 def me_scales_and_beats_se(frame: pd.DataFrame, models: Sequence[str]) -> Finding:
     """Table 1 / Fig. 8a: for every model, ME's AUC rises from base to the largest size and ME
-    beats SE there, each paired by seed (:func:`gain_verdicts`). ``reproduced`` when both hold
-    for every model, ``partly reproduced`` when either holds for some, ``not reproduced`` when
-    more than half of the models go robustly the other way on either, else ``inconclusive``."""
+    beats SE there, each paired by seed and judged by its declared test
+    (:func:`gain_verdicts`); every model's two parts are combined as an intersection
+    (:func:`me_core.stats.combine`), so one robust reversal makes it not reproduced."""
+    part = frame[frame.model.isin(list(models))]
+    if why := gate(part):
+        return not_learned(why)
     verdicts = gain_verdicts(frame, list(models))
+    parts = [p for pair in verdicts.parts for p in pair]
     n_scale = int((verdicts["ME scales"] == "reproduced").sum())
     n_beat = int((verdicts["ME beats SE"] == "reproduced").sum())
-    n_against = int(((verdicts["ME scales"] == "not reproduced")
-                     | (verdicts["ME beats SE"] == "not reproduced")).sum())
     n = len(verdicts)
-    verdict = ("reproduced" if n_scale == n_beat == n else
-               "partly reproduced" if n_scale + n_beat > 0 else
-               "not reproduced" if n_against > n / 2 else "inconclusive")
     ours = (f"paired by seed ({int(verdicts.seeds.min())} to {int(verdicts.seeds.max())} seeds "
-            f"per model): ME AUC rises from base to the largest size beyond 2 standard errors "
-            f"for {n_scale} of {n} models, and ME beats SE at the largest size for {n_beat} of "
-            f"{n}; {n_against} model(s) go robustly the other way on either")
-    reason = "; ".join(f"{m}: ME scales {v['ME scales']}, ME beats SE {v['ME beats SE']}"
-                       for m, v in verdicts.iterrows()
-                       if "reproduced" != v["ME scales"] or "reproduced" != v["ME beats SE"])
-    return Finding(verdict, ours, reason, me_minus_se_at_largest(frame, list(models)))
+            f"per model): ME AUC rises from base to the largest size by more than the minimum "
+            f"effect for {n_scale} of {n} models, and ME beats SE at the largest size for "
+            f"{n_beat} of {n}")
+    return Finding.of_parts(parts, ours)
 
 
 def official_ipnn_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -170,27 +188,31 @@ def table1_cells(frame: pd.DataFrame) -> pd.DataFrame:
 def ipnn_exception(frame: pd.DataFrame) -> Finding:
     """Table 1's IPNN row: the paper's SE IPNN is flat. Ours widens SE IPNN (K = 10 x scale);
     the official code builds every SE IPNN with K = 10, whose gain is 0 by construction. The
-    paper's direction is "no gain", so a robust SE gain (paired by seed) contradicts it."""
+    claim is "no meaningful gain" (an equivalence test on the SE gain, paired by seed)."""
     if "ipnn" not in set(frame.model):
         return Finding("not run", "no IPNN runs in the records", "", {})
+    if why := gate(frame[frame.model == "ipnn"]):
+        return not_learned(why)
     gains = paired_gains(frame, "ipnn")
     se_gain, me_gain = gains["SE gain"], gains["ME gain"]
     top = gains[[k for k in gains if k.startswith("ME - SE")][-1]]
-    verdict, reason = effect_verdict(se_gain, expected_sign=-1)
+    part = judge(se_gain, claim("me_results", "ipnn").test("SE gain"), "SE gain")
     ours = (f"IPNN, paired by seed: widened SE IPNN (K = 10 x scale, ours) gains "
             f"{se_gain.text()} from base to the largest size, ME IPNN {me_gain.text()}; ME - SE "
             f"at the largest size {top.text()}")
-    if se_gain.mean > 0:
-        reason += ("; the paper's flat SE IPNN row is what the official code's unwidened model "
-                   "gives (its gain is 0 by construction); a really widened SE IPNN scales here "
-                   "and " + ("beats" if top.mean < 0 else "does not beat") + " ME")
-    return Finding(verdict, ours, reason, {"SE gain": se_gain})
+    extra = ""
+    if part.verdict == "not reproduced" and se_gain.mean > 0:
+        extra = ("the paper's flat SE IPNN row is what the official code's unwidened model "
+                 "gives (its gain is 0 by construction); a really widened SE IPNN scales here "
+                 "and " + ("beats" if top.mean < 0 else "does not beat") + " ME")
+    return Finding.of_parts([part], ours, extra)
 
 
 def autoint_table7(frame: pd.DataFrame, input_norm: pd.DataFrame | None = None) -> Finding:
-    """Table 7: ME AutoInt scales (ME gain base -> largest size, paired by seed), with what a
-    reader needs to judge the model: base AutoInt minus base DNN (paired) and the attention
-    entropy of every run as a share of log N (uniform attention at 100%).
+    """Table 7: ME AutoInt scales (ME gain base -> largest size) and SE does not (no meaningful
+    SE gain), each paired by seed under its declared test, with what a reader needs to judge
+    the model: base AutoInt minus base DNN (paired) and the attention entropy of every run as a
+    share of log N (uniform attention at 100%).
 
     ``input_norm``: runs of base SE AutoInt with ``input_norm=true`` (a LayerNorm on the
     embeddings before the attention; not the official design). When given, the reason adds how
@@ -199,22 +221,27 @@ def autoint_table7(frame: pd.DataFrame, input_norm: pd.DataFrame | None = None) 
     autoint = frame[frame.model == "autoint"]
     if autoint.empty:
         return Finding("not run", "no AutoInt runs in the records", "", {})
+    if why := gate(autoint):
+        return not_learned(why)
+    said = claim("me_results", "table7")
     gains = paired_gains(autoint, "autoint")
-    me_gain = gains["ME gain"]
+    me_gain, se_gain = gains["ME gain"], gains["SE gain"]
     vs_dnn = paired_effect(by_seed(frame, "test_auc", model="autoint", scale=1),
                            by_seed(frame, "test_auc", model="dnn", scale=1))
     entropy = autoint.attention_entropy_share
     ours = (f"AutoInt, paired by seed: ME gain base->largest {me_gain.text()}, SE gain "
-            f"{gains['SE gain'].text()}; base AutoInt - base DNN {vs_dnn.text()}; lowest attention "
+            f"{se_gain.text()}; base AutoInt - base DNN {vs_dnn.text()}; lowest attention "
             f"entropy per run {entropy.min():.1%} to {entropy.max():.1%} of log N")
-    verdict, reason = effect_verdict(me_gain)
+    extra = []
     if entropy.min() > 0.99:
-        reason += ("; the attention is uniform, so the AUC comes from the MLP branch: the "
-                   "official design projects the tiny initial embeddings with a bias, so the "
-                   "tokens entering the first layer are nearly identical and stay so")
+        extra.append("the attention is uniform, so the AUC comes from the MLP branch: the "
+                     "official design projects the tiny initial embeddings with a bias, so the "
+                     "tokens entering the first layer are nearly identical and stay so")
     if input_norm is not None and not input_norm.empty:
-        reason += "; " + _input_norm_reading(autoint, input_norm)
-    return Finding(verdict, ours, reason, {"ME gain": me_gain})
+        extra.append(_input_norm_reading(autoint, input_norm))
+    parts = [judge(me_gain, said.test("ME gain"), "ME gain"),
+             judge(se_gain, said.test("SE does not gain"), "SE does not gain")]
+    return Finding.of_parts(parts, ours, "; ".join(extra))
 
 
 def _input_norm_reading(autoint: pd.DataFrame, input_norm: pd.DataFrame) -> str:

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from me_core.claims import claim
 from me_core.metrics import information_abundance
-from me_core.stats import Finding, effect_verdict, paired_effect
+from me_core.stats import Finding, judge, paired_effect
 
 __all__ = [
     "ToyData",
@@ -206,10 +207,10 @@ def small_partner_collapses(curves: pd.DataFrame) -> Finding:
     small, large = int(last.D3.min()), int(last.D3.max())
     arm = {d: dict(zip(last[last.D3 == d].seed, last[last.D3 == d].ia)) for d in (small, large)}
     effect = paired_effect(arm[small], arm[large])
-    verdict, reason = effect_verdict(effect, expected_sign=-1)
     start = curves[curves.iteration == 0].ia.mean()
     ours = (f"IA(E1) after {int(last.iteration.iloc[0])} iterations: "
             f"{np.mean(list(arm[small].values())):.2f} (D3 = {small}) vs "
             f"{np.mean(list(arm[large].values())):.2f} (D3 = {large}), from {start:.2f} at "
             f"initialisation; small minus large {effect.text(3)}")
-    return Finding(verdict, ours, reason, {"IA(E1) small - large D3": effect})
+    test = claim("evidence2_toy", "figure4").test("small - large D3")
+    return Finding.of_parts([judge(effect, test, "IA(E1) small - large D3")], ours)

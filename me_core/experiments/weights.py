@@ -22,7 +22,7 @@ from me_core.experiments.analysis import model_analyses, random_twin
 from me_core.experiments.table1 import cell_rows
 from me_core.train.config import RunConfig
 from me_core.train.provenance import git_commit
-from me_core.train.records import append_record, read_records, recorded_keys
+from me_core.train.records import append_record, optimiser_steps, read_records, recorded_keys
 
 __all__ = ["analyse_config", "initial_model", "per_seed", "large_fields", "analyse_runs",
            "read_analyses", "finished_runs", "largest_difference", "STORED_DIGITS"]
@@ -36,12 +36,18 @@ def initial_model(config: RunConfig, field_dims):
 
 def analyse_config(config: RunConfig, model) -> dict[str, Any]:
     """:func:`model_analyses` of ``config``'s trained ``model``; an SE model is also split into
-    ``scale`` blocks, the reference of Fig. 10a for ME with ``scale`` sets. An ME model with
-    interaction patterns also gets those of its initialisation (``initial_interaction_patterns``:
-    what training changed in each set's pattern is the difference, Fig. 10b)."""
-    out = model_analyses(model, block_sets=None if config.multi_embedding else config.scale)
+    ``scale`` blocks, the reference of Fig. 10a for ME with ``scale`` sets. ``initial`` holds
+    the same table analyses of the run's own initialisation (:func:`initial_model`: a random
+    table of the same shape drawn with the run's seed, the per-seed null of Fig. 1b, 2, 10a, 11
+    and 15); an ME model with interaction patterns also gets those of its initialisation
+    (``initial_interaction_patterns``: what training changed in each set's pattern is the
+    difference, Fig. 10b)."""
+    blocks = None if config.multi_embedding else config.scale
+    out = model_analyses(model, block_sets=blocks)
+    start = initial_model(config, model.field_dims)
+    initial = model_analyses(start, block_sets=blocks, tables_only=True)
+    out["initial"] = initial
     if "interaction_patterns" in out:
-        start = initial_model(config, model.field_dims)
         out["initial_interaction_patterns"] = model_analyses(start)["interaction_patterns"]
     return out
 
@@ -88,7 +94,8 @@ def analyse_runs(run_dirs: Iterable[Path | str], out: Path | str, *,
         config = RunConfig.from_dict(record["config"])
         model = load_run_model(config, run_dir, cache_dir=cache_dir)
         line = {"key": record["key"], "config": record["config"], "test": record["test"],
-                "label": config.label(), "run_commit": record["provenance"]["git_commit"],
+                "steps": optimiser_steps(record), "label": config.label(),
+                "run_commit": record["provenance"]["git_commit"],
                 "analysis_commit": git_commit(), "analyses": analyse_config(config, model)}
         appended += append_record(out, line, unless_recorded=True)
     return appended, skipped
@@ -107,6 +114,8 @@ def read_analyses(paths: Iterable[Path | str]) -> dict[str, dict[str, Any]]:
 
 
 def _flat(value) -> list[float]:
+    if isinstance(value, dict):  # nested analyses (the run's initialisation): by key
+        return [x for key in sorted(value) for x in _flat(value[key])]
     if isinstance(value, (list, tuple)):
         return [x for item in value for x in _flat(item)]
     return [float("nan") if value is None else float(value)]

@@ -9,6 +9,7 @@ number of record files into one pandas table (one row per run) that the chapters
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -19,8 +20,8 @@ from me_core.files import atomic_write_text, file_lock
 
 _REQUIRED = ("key", "config", "test")
 
-__all__ = ["append_record", "read_records", "recorded_keys", "records_frame", "record_row",
-           "summarize"]
+__all__ = ["optimiser_steps", "append_record", "read_records", "recorded_keys", "records_frame",
+           "record_row", "summarize"]
 
 
 def append_record(path: Path | str, record: dict[str, Any], *, unless_recorded: bool = False
@@ -94,6 +95,14 @@ def records_frame(paths) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def optimiser_steps(r: dict[str, Any]) -> int:
+    """The optimiser steps a run took: epochs x batches per epoch of its training rows."""
+    rows = r.get("data", {}).get("train_rows")
+    if rows is None:
+        return -1  # unknown (a record without its data block)
+    return len(r["history"]) * math.ceil(rows / r["config"]["batch_size"])
+
+
 def record_row(r: dict[str, Any]) -> dict[str, Any]:
     """One run record as a flat row: config columns, test metrics, epochs, sizes, IA,
     provenance."""
@@ -106,6 +115,7 @@ def record_row(r: dict[str, Any]) -> dict[str, Any]:
         "seed": config["seed"], "fraction": config["fraction"],
         "test_auc": test["auc"], "test_logloss": test["logloss"],
         "best_epoch": r["best_epoch"], "epochs": len(r["history"]), "history": r["history"],
+        "steps": optimiser_steps(r),
         "embedding_params": r["parameters"]["embedding"],
         "other_params": r["parameters"]["other"],
         "mean_field_ia": float(np.mean(ia)) if ia else float("nan"),

@@ -1,5 +1,6 @@
 """Spectral metrics of embedding tables (information abundance, Definition 1; the similarity of
-embedding sets behind Fig. 10).
+embedding sets behind Fig. 10), and where a table's information is known, how much of it a
+table holds (:func:`recovered_dimensions`).
 
 Everything here is computed in float64 and takes numpy arrays or torch tensors (CPU or GPU).
 A table ``E`` is a ``D x K`` matrix: one row per categorical value, one column per embedding
@@ -8,6 +9,7 @@ dimension. Nothing in this module imports the rest of ``me_core``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence, Union
 
 import numpy as np
@@ -34,6 +36,9 @@ __all__ = [
     "principal_angle_cosines",
     "embedding_set_similarity",
     "embedding_set_diversity",
+    "canonical_correlations",
+    "Recovery",
+    "recovered_dimensions",
 ]
 
 
@@ -210,3 +215,81 @@ def embedding_set_similarity(A: ArrayLike, B: ArrayLike) -> float:
 def embedding_set_diversity(A: ArrayLike, B: ArrayLike) -> float:
     """Diversity = 1 - embedding_set_similarity(A, B) (section 5.2 of the paper)."""
     return 1.0 - embedding_set_similarity(A, B)
+
+
+def _dense(E: ArrayLike) -> np.ndarray:
+    return E.to(torch.float64).cpu().numpy() if _is_torch(E) else np.asarray(E, np.float64)
+
+
+def canonical_correlations(A: ArrayLike, B: ArrayLike, weights: Any = None) -> np.ndarray:
+    """Canonical correlations between the column spaces of A (D x K) and B (D x r), descending.
+
+    Rows are the same D values on both sides; ``weights`` (D, non-negative, e.g. how often each
+    value occurs) weight them, rows of weight 0 drop out. Both sides are centred with the
+    weighted mean (a constant column is what a bias absorbs). The correlations are the cosines
+    of the principal angles between the weighted, centred column spaces; they do not change
+    when either side is multiplied by an invertible matrix. Numerically zero directions (the
+    rank rule of :func:`principal_angle_cosines`) do not count; there are min(rank A, rank B).
+    """
+    return _cca(A, B, weights)[0]
+
+
+def _cca(A: ArrayLike, B: ArrayLike, weights: Any) -> tuple[np.ndarray, int]:
+    """(canonical correlations, rank of the weighted centred B)."""
+    A, B = _dense(_check_table(A, "A")), _dense(_check_table(B, "B"))
+    if A.shape[0] != B.shape[0]:
+        raise ValueError(f"A and B must have the same rows (the same values), got "
+                         f"{A.shape[0]} and {B.shape[0]}")
+    w = np.ones(A.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (A.shape[0],) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"weights must be {A.shape[0]} finite non-negative numbers, not all 0")
+    keep = w > 0
+    w = w[keep] / w[keep].sum()
+    root = np.sqrt(w)[:, None]
+    A = root * (A[keep] - w @ A[keep])
+    B = root * (B[keep] - w @ B[keep])
+    UA, UB = _orthonormal_basis(A, "A (centred)"), _orthonormal_basis(B, "B (centred)")
+    return np.clip(np.linalg.svd(UA.T @ UB, compute_uv=False), 0.0, 1.0), UB.shape[1]
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How much of a known truth (D x r) a learned table (D x K) holds.
+
+    ``correlations``: the canonical correlations (:func:`canonical_correlations`);
+    ``recovered``: their sum of squares, the number of the truth's dimensions the table holds
+    (a direction half-held counts 0.25); ``above_half``: how many correlations exceed 0.5;
+    ``room``: min(K, rank of the truth on the weighted rows), the most the table could
+    hold."""
+
+    correlations: np.ndarray
+    width: int
+    truth_rank: int
+
+    @property
+    def recovered(self) -> float:
+        return float(np.sum(self.correlations ** 2))
+
+    @property
+    def above_half(self) -> int:
+        return int(np.sum(self.correlations > 0.5))
+
+    @property
+    def room(self) -> int:
+        return min(self.width, self.truth_rank)
+
+
+def recovered_dimensions(table: Union[ArrayLike, Sequence[ArrayLike]], truth: ArrayLike,
+                         weights: Any = None) -> Recovery:
+    """How many of the truth's dimensions a learned table holds: the canonical correlations
+    between the table's column space and the truth's (rows the same values; ``weights`` e.g.
+    their frequencies), summed as squares (:class:`Recovery`).
+
+    A table equal to the truth up to an invertible map recovers all of it (rank r); a table of
+    K columns at most K; a random D x K table about K r / D (chance); a rank-1 table at most 1.
+    The score is scale-free per direction: it says which directions a table holds, however
+    small their singular values, while information abundance says how evenly it weights them.
+    A list of tables is a field's embedding sets, concatenated."""
+    table = _as_table(table)
+    correlations, rank = _cca(table, truth, weights)
+    return Recovery(correlations, int(table.shape[1]), int(rank))

@@ -26,11 +26,11 @@ A finding of several parts (every model, every cell, a contrast and its arms) is
 reversed part makes it **not reproduced**, and a part that is shown negligible makes it **no
 meaningful effect**; **partly reproduced** only when some parts pass and the rest are
 inconclusive (a part against the paper at 95% that is not beyond the several-parts margin makes
-the finding inconclusive, never partly reproduced). The reversal and "some part passes" checks use a Bonferroni interval over the m
-parts (level 1 - 0.05 / m), so a finding whose parts are all null is called reversed, or
-partly reproduced, at most 5% of the time however many parts it has (checked by simulation in
-the tests and on the status page, :func:`simulated_rates`). :func:`not_monotone` needs a robust
-rise and a robust fall.
+the finding inconclusive, never partly reproduced). The reversal and "some part passes" checks
+use a Bonferroni interval over the m parts (level 1 - 0.05 / m), so a finding whose parts are
+all null is called reversed, or partly reproduced, at most 5% of the time however many parts
+it has (checked by simulation in the tests and on the status page, :func:`simulated_rates`).
+:func:`not_monotone` needs a robust rise and a robust fall.
 
 Discrete quantities (a count of singular values, a share of fields) declare their resolution:
 the interval is never narrower than one step, so identical counts over seeds are not certainty.

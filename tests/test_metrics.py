@@ -134,3 +134,49 @@ def test_appendix_identity_for_two_isometric_sets():
         expected = (np.sqrt(1 + cos) + np.sqrt(1 - cos)).sum() / np.sqrt(1 + cos[0])
         assert M.information_abundance([U1, U2]) == pytest.approx(expected, rel=1e-6)
         assert K - 1e-6 <= M.information_abundance([U1, U2]) <= 2 * K + 1e-6
+
+
+# --- recovered dimensions of a known truth (the synthetic benchmark's ground truth) -------
+def _truth(D: int = 400, r: int = 12, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((D, r))
+
+
+def test_a_table_equal_to_the_truth_up_to_an_invertible_map_recovers_everything():
+    from me_core.metrics import recovered_dimensions
+
+    truth = _truth()
+    mixed = truth @ np.random.default_rng(1).standard_normal((12, 12)) + 5.0  # and a shift
+    score = recovered_dimensions(mixed, truth)
+    assert score.recovered == pytest.approx(12.0, abs=1e-8) and score.above_half == 12
+    assert score.room == 12 and score.truth_rank == 12
+    # K < r: the first K directions of the truth, all of them held
+    part = recovered_dimensions(truth[:, :5] @ np.diag([10, 1, 0.1, 0.01, 0.001]), truth)
+    assert part.recovered == pytest.approx(5.0, abs=1e-8) and part.room == 5
+
+
+def test_random_and_rank_one_tables_recover_little():
+    from me_core.metrics import recovered_dimensions
+
+    truth = _truth(D=2000, r=20)
+    chance = [recovered_dimensions(np.random.default_rng(s).standard_normal((2000, 10)),
+                                   truth).recovered for s in range(20)]
+    assert np.mean(chance) == pytest.approx(10 * 20 / 2000, rel=0.35)  # about K r / D
+    rank_one = np.outer(truth @ np.ones(20), np.ones(8))
+    assert recovered_dimensions(rank_one, truth).recovered <= 1.0 + 1e-9
+
+
+def test_recovery_weights_rows_and_refuses_bad_input():
+    from me_core.metrics import recovered_dimensions
+
+    truth = _truth(D=300, r=4)
+    table = truth.copy()
+    table[200:] = np.random.default_rng(3).standard_normal((100, 4))  # wrong rows ...
+    weights = np.r_[np.ones(200), np.zeros(100)]  # ... that weigh nothing
+    assert recovered_dimensions(table, truth, weights).recovered == pytest.approx(4.0)
+    assert recovered_dimensions(table, truth).recovered < 4.0
+    sets = [truth[:, :2], truth[:, 2:]]  # a field's embedding sets, concatenated
+    assert recovered_dimensions(sets, truth).recovered == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="same rows"):
+        recovered_dimensions(truth[:10], truth)
+    with pytest.raises(ValueError, match="weights"):
+        recovered_dimensions(truth, truth, -np.ones(300))

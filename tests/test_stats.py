@@ -12,7 +12,6 @@ import pytest
 
 from me_core.stats import (
     PairedEffect,
-    Test as Declared,
     combine,
     effect_verdict,
     equivalence_verdict,
@@ -23,6 +22,9 @@ from me_core.stats import (
     simulated_rates,
     smallest_resolved,
     t_quantile,
+)
+from me_core.stats import (
+    Test as Declared,
 )
 
 DIRECTION = Declared("a quantity, sd 1 between seeds", 0.5, "half the seed spread")

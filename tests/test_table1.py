@@ -8,7 +8,6 @@ import pytest
 
 from me_core.experiments import table1 as T
 
-
 SEEDS = (0, 1, 2, 3, 4)
 
 

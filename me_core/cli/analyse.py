@@ -24,6 +24,9 @@ def add_to(commands) -> None:
     an.add_argument("--run-root", type=Path, default=None,
                     help="every finished run folder under this folder")
     an.add_argument("--out", type=Path, required=True, help="JSON-lines file to append to")
+    an.add_argument("--truth-only", action="store_true",
+                    help="only the fields' IA and, on synthetic data, the ground-truth scores "
+                         "(fast: for every run of a sweep)")
     an.add_argument("--cache-dir", type=Path, default=None,
                     help="data cache (default: $ME_CORE_CACHE or ~/.cache/me_core)")
     an.set_defaults(func=run)
@@ -42,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         return fail("analyse", f"{missing[0]}: not a finished run folder (no best.pt)")
     try:
-        appended, skipped = analyse_runs(run_dirs, args.out, cache_dir=args.cache_dir)
+        appended, skipped = analyse_runs(run_dirs, args.out, cache_dir=args.cache_dir,
+                                         truth_only=args.truth_only)
     except (ValueError, OSError) as exc:
         return fail("analyse", exc)
     print(f"{appended} run(s) analysed, {skipped} already in {args.out}")

@@ -24,12 +24,13 @@ from me_core.metrics import (
     embedding_set_similarity,
     information_abundance,
     normalized_singular_values,
+    recovered_dimensions,
 )
 
 __all__ = ["field_spectra", "field_abundance", "random_twin", "sub_embedding_abundance",
            "partner_effects", "co_influence", "projection_abundance", "set_diversity",
            "interaction_patterns",
-           "model_analyses", "unlisted"]
+           "model_analyses", "unlisted", "ground_truth"]
 
 
 def _tables(model: nn.Module, field: int) -> list[torch.Tensor]:
@@ -268,4 +269,34 @@ def model_analyses(model: nn.Module, block_sets: int | None = None,
         out["set_diversity" if sets > 1 else "block_diversity"] = _listed(per_field)
     if hasattr(model, "interaction_pattern") and sets > 1 and not tables_only:
         out["interaction_patterns"] = _listed(interaction_patterns(model))
+    return out
+
+
+def ground_truth(models: dict[str, nn.Module], data, train_rows: np.ndarray) -> dict:
+    """Each model's tables scored against the synthetic teacher's truth
+    (:func:`me_core.metrics.recovered_dimensions`), per field: the kept values (ids >= 1)
+    weighted by how often each occurs in the run's training rows (``train_rows``, indices into
+    ``data``, the encoded data set); ``models`` maps a name (e.g.
+    ``learned``, ``initial``) to a model. Returns per field the truth's rank on those rows,
+    the kept values, and per model the recovered dimensions and the count of canonical
+    correlations above 0.5. Empty for data without a known truth."""
+    from me_core.data.synthetic import field_truth
+
+    fmap = data.feature_map
+    if not fmap.details.get("synthetic") or "teacher" not in fmap.details:
+        return {}
+    train = np.sort(np.asarray(train_rows))
+    out: dict = {"truth_rank": [], "kept": [],
+                 **{name: {"recovered": [], "above_half": []} for name in models}}
+    for f in range(fmap.num_fields):
+        weights = np.bincount(np.asarray(data.x[train, f]), minlength=fmap.cardinalities[f])
+        weights = weights.astype(np.float64)
+        weights[0] = 0.0  # the OOV id stands for many values: no single truth
+        truth = field_truth(fmap, f)
+        for name, model in models.items():
+            score = recovered_dimensions(_tables(model, f), truth, weights)
+            out[name]["recovered"].append(float(f"{score.recovered:.7g}"))
+            out[name]["above_half"].append(score.above_half)
+        out["truth_rank"].append(score.truth_rank)
+        out["kept"].append(int((weights > 0).sum()))
     return out

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from me_core.experiments.analysis import model_analyses, random_twin
+from me_core.experiments.analysis import ground_truth, model_analyses, random_twin
 from me_core.experiments.table1 import cell_rows
 from me_core.train.config import RunConfig
 from me_core.train.provenance import git_commit
@@ -34,19 +34,34 @@ def initial_model(config: RunConfig, field_dims):
     return random_twin(config, field_dims, seed=config.seed)
 
 
-def analyse_config(config: RunConfig, model) -> dict[str, Any]:
+def analyse_config(config: RunConfig, model, data=None, *, truth_only: bool = False
+                   ) -> dict[str, Any]:
     """:func:`model_analyses` of ``config``'s trained ``model``; an SE model is also split into
     ``scale`` blocks, the reference of Fig. 10a for ME with ``scale`` sets. ``initial`` holds
     the same table analyses of the run's own initialisation (:func:`initial_model`: a random
     table of the same shape drawn with the run's seed, the per-seed null of Fig. 1b, 2, 10a, 11
     and 15); an ME model with interaction patterns also gets those of its initialisation
     (``initial_interaction_patterns``: what training changed in each set's pattern is the
-    difference, Fig. 10b)."""
+    difference, Fig. 10b). On synthetic data with a known teacher, ``ground_truth`` scores the
+    learned and the initial tables against the truth (:func:`ground_truth`; ``data``, the
+    run's encoded data, is opened when not given). ``truth_only``: only the fields' IA (learned
+    and initial) and the ground truth, for every run of a sweep."""
+    from me_core.train.trainer import open_data
+
     blocks = None if config.multi_embedding else config.scale
-    out = model_analyses(model, block_sets=blocks)
     start = initial_model(config, model.field_dims)
-    initial = model_analyses(start, block_sets=blocks, tables_only=True)
-    out["initial"] = initial
+    if truth_only:
+        learned = model_analyses(model, tables_only=True)
+        out = {k: learned[k] for k in ("field_ia", "cardinalities", "width")}
+        out["initial"] = {"field_ia": model_analyses(start, tables_only=True)["field_ia"]}
+    else:
+        out = model_analyses(model, block_sets=blocks)
+        out["initial"] = model_analyses(start, block_sets=blocks, tables_only=True)
+    data = data or open_data(config)
+    train = data.split("train", seed=config.split_seed, fraction=config.fraction)
+    truth = ground_truth({"learned": model, "initial": start}, data, train)
+    if truth:
+        out["ground_truth"] = truth
     if "interaction_patterns" in out:
         out["initial_interaction_patterns"] = model_analyses(start)["interaction_patterns"]
     return out
@@ -75,9 +90,11 @@ def finished_runs(run_root: Path | str) -> Iterator[Path]:
 
 
 def analyse_runs(run_dirs: Iterable[Path | str], out: Path | str, *,
-                 cache_dir: Path | str | None = None) -> tuple[int, int]:
+                 cache_dir: Path | str | None = None, truth_only: bool = False
+                 ) -> tuple[int, int]:
     """Append the analyses of every finished run in ``run_dirs`` not yet in ``out`` (each line
-    atomically, so an interrupted call resumes); returns (appended, already there)."""
+    atomically, so an interrupted call resumes); returns (appended, already there).
+    ``truth_only``: the light analyses of :func:`analyse_config`."""
     from me_core.train.trainer import load_run_model
 
     done = recorded_keys(out) if Path(out).exists() else set()
@@ -96,7 +113,8 @@ def analyse_runs(run_dirs: Iterable[Path | str], out: Path | str, *,
         line = {"key": record["key"], "config": record["config"], "test": record["test"],
                 "steps": optimiser_steps(record), "label": config.label(),
                 "run_commit": record["provenance"]["git_commit"],
-                "analysis_commit": git_commit(), "analyses": analyse_config(config, model)}
+                "analysis_commit": git_commit(),
+                "analyses": analyse_config(config, model, truth_only=truth_only)}
         appended += append_record(out, line, unless_recorded=True)
     return appended, skipped
 

@@ -1,6 +1,7 @@
 """Chapter summaries for the reproduction-status page.
 
-Each chapter calls :func:`record_finding` once per finding it checks; the book pipeline points
+Each chapter reports a finding once (``Chapter.report``, which calls :func:`show_finding`, which
+records it with :func:`record_finding`); the book pipeline points
 ``ME_CORE_SUMMARY_DIR`` at one folder per build and the status page collects every record with
 :func:`load_findings`. Records are written atomically, so a crashed chapter never leaves half a
 file behind.
@@ -19,13 +20,12 @@ import pandas as pd
 
 from me_core.claims import claim
 from me_core.files import atomic_write_text, user_cache_root
-from me_core.stats import Finding
+from me_core.stats import VERDICTS, Finding, smallest_resolved
 
 SUMMARY_DIR_ENV = "ME_CORE_SUMMARY_DIR"
 RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # trained runs the chapters share (me_core.experiments.runs)
 PROFILE_ENV = "ME_CORE_PROFILE"
 FINDING_KINDS = ("paper", "illustration")
-VERDICTS = ("reproduced", "partly reproduced", "inconclusive", "not reproduced", "not run")
 
 __all__ = ["summary_dir", "current_profile", "record_finding", "show_finding", "glue_text",
            "load_findings", "resolve", "evidence_summary", "status_view",
@@ -57,22 +57,44 @@ def current_profile() -> str:
     return os.environ.get(PROFILE_ENV, "interactive")
 
 
+def _num(value: float) -> str:
+    return f"{value:+.3g}" if value == value else "nan"
+
+
 def evidence_summary(evidence: Any) -> tuple[int | None, str]:
-    """(n seeds, margin text) of a finding's evidence: a :class:`me_core.stats.Finding` (its
-    paired effects), a dict of named ``PairedEffect``, one ``PairedEffect``, or None (no
-    paired statistic). n is the smallest seed count among the effects."""
+    """(n seeds, text) of a finding's evidence for the status page: per judged part of a
+    :class:`me_core.stats.Finding`, the mean paired effect, its 95% interval, the declared
+    minimum effect and the smallest effect this n and spread resolve
+    (:func:`me_core.stats.smallest_resolved`); for bare effects (a dict of named
+    ``PairedEffect``, one ``PairedEffect``) the mean and interval. None when there is no
+    paired statistic. n is the smallest seed count among the effects."""
     if evidence is None:
         return None, ""
+    parts = getattr(evidence, "parts", ())
+    if parts:
+        judged = [p for p in parts if p.effect.n]
+        if not judged:
+            return None, ""
+        texts = []
+        for p in judged:
+            interval = (f" [{_num(p.interval[0])}, {_num(p.interval[1])}]"
+                        if p.effect.n > 1 else "")
+            resolved = smallest_resolved(p.effect)
+            texts.append(f"{p.name + ': ' if p.name else ''}{_num(p.effect.mean)}{interval}; "
+                         f"min effect {p.threshold:.3g}"
+                         + (f", resolves {resolved:.2g}" if resolved == resolved else ""))
+        return min(p.effect.n for p in judged), " · ".join(texts)
     effects = evidence if isinstance(evidence, dict) else getattr(evidence, "effects", None)
     effects = effects if effects is not None else {"": evidence}
     effects = {name: e for name, e in effects.items() if getattr(e, "n", 0)}
     if not effects:
         return None, ""
-    parts = []
+    texts = []
     for name, effect in effects.items():
-        spread = f" ± {effect.sem:.2g}" if effect.sem == effect.sem else ""
-        parts.append(f"{name + ': ' if name else ''}{effect.mean:+.3g}{spread}")
-    return min(e.n for e in effects.values()), "; ".join(parts)
+        lo, hi = effect.interval()
+        interval = f" [{_num(lo)}, {_num(hi)}]" if effect.n > 1 else ""
+        texts.append(f"{name + ': ' if name else ''}{_num(effect.mean)}{interval}")
+    return min(e.n for e in effects.values()), " · ".join(texts)
 
 
 def record_finding(
@@ -82,9 +104,10 @@ def record_finding(
     """Store one finding of ``chapter`` (one JSON file per chapter and key).
 
     ``evidence``: the paired effects behind the verdict (a ``stats.Finding`` or
-    ``PairedEffect``); the status page shows their seed count and margin (mean ± standard
-    error). ``kind``: ``paper`` (a finding of the paper, tallied) or ``illustration`` (a
-    constructed example, an identity, the reader's own data or model: shown, not tallied).
+    ``PairedEffect``); the status page shows their seed count, 95% intervals, minimum effects
+    and the smallest effects their n resolves (:func:`evidence_summary`). ``kind``: ``paper``
+    (a finding of the paper, tallied) or ``illustration`` (a constructed example, an
+    identity, the reader's own data or model: shown, not tallied).
     """
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")

@@ -52,7 +52,7 @@ __all__ = ["LEVEL", "VERDICTS", "TEST_KINDS", "PairedEffect", "paired_effect", "
            "seed_spread", "Test", "Part", "judge", "effect_verdict", "equivalence_verdict",
            "combine", "combine_verdicts", "not_monotone", "learning_gate", "MIN_LEARNED_AUC",
            "MIN_STEPS", "threshold_verdict", "Finding", "not_learned", "p_text",
-           "t_quantile", "smallest_resolved", "simulated_rates"]
+           "t_quantile", "smallest_resolved", "simulated_rates", "calibration_table"]
 
 #: the confidence level of every interval
 LEVEL = 0.95
@@ -454,3 +454,34 @@ def simulated_rates(rule: Callable[[list[PairedEffect]], str], n: int, parts: in
         counts[verdict] = counts.get(verdict, 0) + 1
     names = [v for v in VERDICTS if v != "not run"] + [k for k in counts if k not in VERDICTS]
     return {v: counts.get(v, 0) / draws for v in names}
+
+
+def calibration_table(draws: int = 2000, seed: int = 0):
+    """The error rates of every rule, simulated through :func:`judge`, :func:`combine` and
+    :func:`not_monotone` (seed differences N(effect, 1), minimum effect 0.5 = half the seed
+    spread): one row per (rule, n, true effect) with the share of each verdict. What the status
+    page shows under "How to read the verdicts"."""
+    import pandas as pd
+
+    direction = Test("simulated", 0.5, "half the seed spread")
+    band = replace(direction, kind="equivalence", min_effect=1.0)
+
+    def every(effects):
+        return combine([judge(e, direction, str(i)) for i, e in enumerate(effects)])[0]
+
+    cases = [
+        ("direction", 1, 0.0, lambda e: judge(e[0], direction).verdict),
+        ("direction", 1, 2.0, lambda e: judge(e[0], direction).verdict),
+        ("every cell, 6 cells", 6, 0.0, every),
+        ("equivalence, band ± 1 sd", 1, 0.0, lambda e: judge(e[0], band).verdict),
+        ("equivalence, band ± 1 sd", 1, 1.0, lambda e: judge(e[0], band).verdict),
+        ("not monotone, 2 steps", 2, 0.0,
+         lambda e: not_monotone({str(i): x for i, x in enumerate(e)}, direction)[0]),
+    ]
+    rows = []
+    for name, parts, effect, rule in cases:
+        for n in (3, 5):
+            rates = simulated_rates(rule, n, parts, effect, draws, seed)
+            rows.append({"rule": name, "seeds": n, "true effect (seed sd)": effect,
+                         **{v: rates.get(v, 0.0) for v in VERDICTS if v != "not run"}})
+    return pd.DataFrame(rows)

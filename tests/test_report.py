@@ -10,17 +10,22 @@ from me_core.report import evidence_summary, load_findings, record_finding, stat
 from me_core.stats import Finding, paired_effect
 
 
-def test_evidence_summary_gives_seeds_and_margin():
+def test_evidence_summary_gives_seeds_intervals_and_minimum_effects():
+    from me_core.stats import Test, judge
+
     effect = paired_effect({0: 0.012, 1: 0.010, 2: 0.014}, {0: 0.0, 1: 0.0, 2: 0.0})
-    assert evidence_summary(effect) == (3, "+0.012 ± 0.0012")
+    assert evidence_summary(effect) == (3, "+0.012 [+0.00703, +0.017]")
     two = paired_effect({0: 1.0, 1: 2.0}, {0: 0.0, 1: 0.0})
     finding = Finding("reproduced", "ours", "why", {"a": effect, "b": two})
     n, margin = evidence_summary(finding)
-    assert n == 2 and margin.startswith("a: +0.012") and "b: +1.5 ± 0.5" in margin
-    assert evidence_summary({"x": two}) == (2, "x: +1.5 ± 0.5")
+    assert n == 2 and margin.startswith("a: +0.012") and "b: +1.5 [" in margin
     assert evidence_summary(None) == (None, "")
-    one = paired_effect({0: 0.3}, {0: 0.1})  # one seed: no standard error to show
+    one = paired_effect({0: 0.3}, {0: 0.1})  # one seed: no interval to show
     assert evidence_summary(one) == (1, "+0.2")
+    judged = Finding.of_parts([judge(effect, Test("AUC", 0.001, "why"), "gain")], "ours")
+    n, text = evidence_summary(judged)
+    assert n == 3 and text.startswith("gain: +0.012 [+0.00703, +0.017]; min effect 0.001, "
+                                      "resolves 0.0")
 
 
 def test_findings_round_trip_and_kinds_are_checked(tmp_path, monkeypatch):
@@ -33,7 +38,7 @@ def test_findings_round_trip_and_kinds_are_checked(tmp_path, monkeypatch):
         record_finding("a_chapter", "x", verdict="reproduced", **common, kind="anecdote")
     frame = load_findings(tmp_path)
     assert list(frame.key) == ["z", "y"]  # the order they were recorded, not file names
-    assert frame.n.iloc[0] == 2 and frame.margin.iloc[0] == "+2 ± 1"
+    assert frame.n.iloc[0] == 2 and frame.margin.iloc[0] == "+2 [-10.7, +14.7]"
     assert pd.isna(frame.n.iloc[1]) and frame.kind.tolist() == ["paper", "illustration"]
 
 

@@ -182,6 +182,24 @@ CLAIMS: dict[tuple[str, str], Claim] = {
         "normalised IA decreases with size (from the figure)", hypothesis="every cell",
         tests={"step": replace(SHARE, quantity="share of a random table's IA/K the learned "
                                "table keeps, larger minus smaller size", **_FALLS)}),
+    ("embedding_collapse", "truth"): Claim(
+        "Figures 1b, 2, 15 (ground truth)",
+        "Learned tables hold fewer of the truth's dimensions than they have room for, and fill "
+        "less of their room as they grow",
+        "collapse: tables use few directions, fewer the larger the table (Fig. 1b, 2, 15)",
+        hypothesis="contrast",
+        data_note="scored against the synthetic teacher's truth (needs a known truth)",
+        tests={"learned - random table": replace(RECOVERED, quantity="recovered dimensions, "
+                                                 "learned minus the run's random table"),
+               "room left": replace(RECOVERED, quantity="room minus recovered dimensions "
+                                    "(learned)"),
+               "filled share, largest - smallest": replace(RECOVERED_SHARE, **_FALLS)},
+        readings={
+            "reproduced": "Measured against what the teacher planted, the tables leave most of "
+                          "their room unused, and more so the wider they are: collapse, not a "
+                          "poor truth.",
+            "otherwise": "Against the teacher's truth the collapse reading does not hold "
+                         "robustly in every part here."}),
     ("evidence1_subembeddings", "fig3"): Claim(
         "Figure 3", "A sub-embedding's IA rises with its partner field's IA (co-influence)",
         f"rising column sums; r = {_R['SE']:.2f} for SE DCNv2 (Fig. 9)",
@@ -200,6 +218,16 @@ CLAIMS: dict[tuple[str, str], Claim] = {
             "reproduced": "Independent sub-embeddings of one field end up with different IA "
                           "depending on the partner, as in the paper's Figure 14.",
             "otherwise": "The partner dependence is not robust over the seeds here."}),
+    ("evidence1_subembeddings", "truth"): Claim(
+        "Evidence I (ground truth)",
+        "Fields whose planted partners are low-rank recover less of their truth",
+        "a field interacting with collapsed (low-IA) fields collapses (Evidence I, Fig. 3)",
+        hypothesis="contrast",
+        data_note="scored against the synthetic teacher's truth (needs a known truth)",
+        tests={"low-rank partners - high-rank partners": replace(
+            RECOVERED_SHARE, quantity="share of the room above a random table filled, fields "
+                                      "with low-rank partners minus fields with high-rank "
+                                      "ones", **_FALLS)}),
     ("evidence2_toy", "figure4"): Claim(
         "Figure 4", "A low-IA partner field (small D3) makes the trained E1 collapse (lower IA)",
         "IA(E1) clearly lower for small D3 than for large D3 (qualitative, from the figure)",
@@ -263,6 +291,12 @@ CLAIMS: dict[tuple[str, str], Claim] = {
                "gain rises with cardinality": replace(
                    CORRELATION, quantity="Spearman's rho of the per-field IA gain (ME - SE) "
                                          "with the field's cardinality")}),
+    ("me_results", "fig8b_truth"): Claim(
+        "Figure 8b (ground truth)", "ME recovers more of the truth than SE at equal size",
+        "ME keeps more information per field (Fig. 8b)", hypothesis="direction",
+        data_note="scored against the synthetic teacher's truth (needs a known truth)",
+        tests={"ME - SE": replace(RECOVERED, quantity="recovered dimensions, ME minus SE at "
+                                  "equal size, mean over fields")}),
     ("me_results", "table7"): Claim(
         "Table 7", "ME AutoInt scales, SE does not",
         f"ME {paper.AUTOINT_ME_GAIN_4X:+.4f} AUC at 4x; SE flat (Criteo)",

@@ -259,17 +259,63 @@ def test_text_model_flatter_than_the_ctr_tables_each_against_its_random_table():
         "not reproduced"
 
 
-# --- ground truth on the synthetic benchmark ------------------------------------------------
-def test_planted_ground_truth_ranks_and_the_partner_correlation():
-    dims = [5, 50, 80, 200, 500, 1000]
-    planted = [(1, 2), (2, 3)]
-    random_ia = np.full(6, 8.0)
-    interacting = pd.DataFrame({"seed": list(SEEDS), "field_ia": [
-        [4.0, 6.0 - 0.1 * s, 4.0, 6.0, 7.8, 7.9] for s in SEEDS]})
-    truth, rho = C.planted_ground_truth(interacting, random_ia, dims, K, planted, 16)
-    assert list(truth.planted_partners) == [0, 1, 2, 1, 0, 0]
-    assert list(truth.teacher_rank) == [1, 17, 17, 17, 1, 1]  # at most D_i, 1 without partner
-    assert rho.n == 5 and rho.mean < -0.8
-    rng = np.random.default_rng(0)
-    unrelated = interacting.assign(field_ia=[list(7 + rng.random(6)) for _ in SEEDS])
-    assert abs(C.planted_ground_truth(unrelated, random_ia, dims, K, planted, 16)[1].mean) < 0.7
+# --- ground truth on the synthetic benchmark (teacher B1's shape) ---------------------------
+TRUTH_DIMS = [5, 8, 300, 400, 500, 600]  # two small (full-rank) fields, four that can miss
+PLANTED = [(0, 2), (1, 2), (0, 4), (1, 4), (3, 5)]  # 2 and 4: low-rank partners; 3, 5: high
+TRUTH_RANK = [4, 7, 30, 30, 30, 30]
+
+
+def _truth(width: int, filled: list[float], seed: int, scale: int = 1) -> dict:
+    """Analyses of one run with ground-truth scores: a random table recovers a quarter of the
+    room, the learned one ``filled`` of what is left, per field (a little noise per seed)."""
+    room = np.minimum(width, TRUTH_RANK)
+    initial = 0.25 * room
+    wiggle = 0.01 * (seed - 2)
+    learned = initial + (np.asarray(filled) + wiggle) * (room - initial)
+    return {"cardinalities": TRUTH_DIMS, "width": width, "field_ia": [3.0] * 6,
+            "initial": {"field_ia": [5.0] * 6},
+            "ground_truth": {"truth_rank": TRUTH_RANK, "kept": TRUTH_DIMS,
+                             "learned": {"recovered": list(learned), "above_half": [0] * 6},
+                             "initial": {"recovered": list(initial), "above_half": [0] * 6}}}
+
+
+def _truth_frame(filled_by_scale: dict[int, list[float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"seed": s, "scale": scale,
+                          "analyses": _truth(10 * scale, filled, s, scale)}
+                         for scale, filled in filled_by_scale.items() for s in SEEDS])
+
+
+def test_collapse_against_the_truth_present_absent_and_reversed():
+    collapsing = _truth_frame({1: [1, 1, 0.6, 0.6, 0.6, 0.6], 4: [1, 1, 0.3, 0.3, 0.3, 0.3]})
+    finding = C.collapse_against_truth(collapsing)
+    assert finding.verdict == "reproduced" and "4 fields whose truth" in finding.ours
+    nothing = _truth_frame({1: [0] * 6, 4: [0] * 6})  # learned = random: nothing learned
+    assert C.collapse_against_truth(nothing).verdict != "reproduced"
+    filling = _truth_frame({1: [1, 1, 0.3, 0.3, 0.3, 0.3], 4: [1, 1, 0.6, 0.6, 0.6, 0.6]})
+    assert C.collapse_against_truth(filling).verdict == "not reproduced"
+    table = C.truth_table(collapsing[collapsing.scale == 4], PLANTED)
+    assert list(table.planted_partners) == [2, 2, 2, 1, 2, 1]
+    assert table.eligible.tolist() == [False, False, True, True, True, True]
+
+
+def test_me_recovers_more_of_the_truth():
+    def frame(filled: float) -> pd.DataFrame:
+        return pd.DataFrame([{"seed": s, "analyses": _truth(40, [1, 1] + [filled] * 4, s)}
+                             for s in SEEDS])
+    assert C.me_recovers_more(frame(0.5), frame(0.2)).verdict == "reproduced"
+    assert C.me_recovers_more(frame(0.2), frame(0.2)).verdict == "no meaningful effect"
+    assert C.me_recovers_more(frame(0.2), frame(0.5)).verdict == "not reproduced"
+
+
+def test_fields_with_low_rank_partners_recover_less():
+    def frame(low: float, high: float) -> pd.DataFrame:  # fields 2, 4 low; 3, 5 high
+        return pd.DataFrame([{"seed": s, "analyses": _truth(10, [1, 1, low, high, low, high],
+                                                            s + 3 * (s % 2))}
+                             for s in SEEDS])
+    ranks = E.partner_truth_ranks(_truth(10, [0] * 6, 0), PLANTED)
+    assert list(ranks) == [30, 30, 5.5, 30, 5.5, 30]
+    assert E.low_rank_partners_recover_less(frame(0.2, 0.5), PLANTED).verdict == "reproduced"
+    assert E.low_rank_partners_recover_less(frame(0.3, 0.3), PLANTED).verdict == \
+        "no meaningful effect"
+    assert E.low_rank_partners_recover_less(frame(0.5, 0.2), PLANTED).verdict == \
+        "not reproduced"

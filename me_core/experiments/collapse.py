@@ -12,7 +12,7 @@ construction), paired by seed and judged by the claim's declared test
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,8 @@ from me_core.stats import Finding, PairedEffect, judge, not_learned, paired_effe
 
 __all__ = ["random_field_ia", "learned_vs_random", "normalised_ia_by_size", "me_raises_ia",
            "spectra_low_rank", "se_gains", "se_gains_flat", "text_model_flatter",
-           "random_gaussian_spectrum", "planted_ground_truth"]
+           "random_gaussian_spectrum", "truth_fields", "truth_scores",
+           "collapse_against_truth", "me_recovers_more", "truth_table"]
 
 
 def random_field_ia(model) -> np.ndarray:
@@ -259,34 +260,110 @@ def random_gaussian_spectrum(rows: int, columns: int, seed: int) -> np.ndarray:
     return normalized_singular_values(table)
 
 
-def planted_ground_truth(runs: pd.DataFrame, random_ia: np.ndarray, cardinalities: Sequence[int],
-                         width: int, planted: Sequence[Sequence[int]], latent_rank: int
-                         ) -> tuple[pd.DataFrame, PairedEffect]:
-    """What IA means on the synthetic benchmark, where the teacher is known: per field, the
-    number of planted partners, the rank the teacher's signal for that field spans (1 for its
-    first-order weight, plus its latent of rank ``latent_rank`` when it has a planted partner;
-    at most D_i), the learned IA (mean and sd over the seeds of ``runs``, rows with a
-    ``field_ia`` list) and the IA of a random table of the same shape. The effect, per seed, is
-    Spearman's rho between the share of the random table's IA a field keeps and its number of
-    planted partners, over the fields with D_i > K: negative when fields that interact lose
-    more of their random IA (their tables concentrate on the teacher's few directions), so high
-    IA there means "untouched by training", not "rich"."""
-    dims = np.asarray(cardinalities)
-    partners = np.zeros(len(dims), dtype=int)
+def truth_fields(analyses: dict) -> np.ndarray:
+    """Mask of the fields whose truth a table can miss: the truth's rank is below the number
+    of kept values (otherwise any table spans part of it by construction) and there are more
+    kept values than the table has columns."""
+    truth = analyses["ground_truth"]
+    kept, rank = np.asarray(truth["kept"]), np.asarray(truth["truth_rank"])
+    return (rank < kept - 1) & (kept > analyses["width"])
+
+
+def truth_scores(analyses: dict) -> pd.DataFrame:
+    """Per field of one run: the truth's rank, the room (min(K, rank)), the recovered
+    dimensions of the learned table and of the run's random initialisation, and the share of
+    the room above the random table that the learned table fills."""
+    truth = analyses["ground_truth"]
+    width = int(analyses["width"])
+    rank = np.asarray(truth["truth_rank"])
+    learned = np.asarray(truth["learned"]["recovered"], dtype=float)
+    initial = np.asarray(truth["initial"]["recovered"], dtype=float)
+    room = np.minimum(width, rank)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        filled = np.where(room - initial > 1e-9, (learned - initial) / (room - initial), np.nan)
+    return pd.DataFrame({"field": np.arange(len(rank)), "cardinality": analyses["cardinalities"],
+                         "truth_rank": rank, "room": room, "recovered": learned,
+                         "recovered_random": initial, "filled": filled,
+                         "eligible": truth_fields(analyses)})
+
+
+def _truth_mean(column: str) -> Callable[[dict], float]:
+    def value(analyses: dict) -> float:
+        scores = truth_scores(analyses)
+        return float(scores[scores.eligible][column].mean())
+    return value
+
+
+def _room_left(analyses: dict) -> float:
+    scores = truth_scores(analyses)[lambda f: f.eligible]
+    return float((scores.room - scores.recovered).mean())
+
+
+def collapse_against_truth(frame: pd.DataFrame) -> Finding:
+    """The collapse findings (Fig. 1b, 2, 15) against the synthetic teacher's truth, over the
+    fields whose truth a table can miss (:func:`truth_fields`), for one model at several sizes
+    (rows of an ``Analysed`` frame with ground-truth scores): the learned tables hold more of
+    the truth than their random initialisation (the null: learning found something), fewer
+    dimensions than their room (min(K, truth rank)) at the largest size, and fill a smaller
+    share of their room above the random table at the largest size than at the smallest."""
+    if why := gate(frame):
+        return not_learned(why)
+    said = claim("embedding_collapse", "truth")
+    small, large = int(frame.scale.min()), int(frame.scale.max())
+    top, bottom = frame[frame.scale == large], frame[frame.scale == small]
+    learned = per_seed(top, _truth_mean("recovered"))
+    random = per_seed(top, _truth_mean("recovered_random"))
+    left = per_seed(top, _room_left)
+    filled = {k: per_seed(part, _truth_mean("filled")) for k, part in
+              (("large", top), ("small", bottom))}
+    effects = {"learned - random table": paired_effect(learned, random),
+               "room left": paired_effect(left, {s: 0.0 for s in left}),
+               "filled share, largest - smallest": paired_effect(filled["large"],
+                                                                 filled["small"])}
+    first = top.analyses.iloc[0]
+    room = float(truth_scores(first)[lambda f: f.eligible].room.mean())
+    ours = (f"{int(truth_fields(first).sum())} fields whose truth a table can miss; at "
+            f"{large}x (K = {first['width']}, room {room:.1f} per field) the learned tables "
+            f"recover {np.mean(list(learned.values())):.1f} dimensions, a random table "
+            f"{np.mean(list(random.values())):.1f}; share of the room above random filled: "
+            f"{np.mean(list(filled['small'].values())):.1%} at {small}x, "
+            f"{np.mean(list(filled['large'].values())):.1%} at {large}x")
+    return Finding.of_parts([judge(e, said.test(k), k) for k, e in effects.items()], ours)
+
+
+def me_recovers_more(me: pd.DataFrame, se: pd.DataFrame) -> Finding:
+    """Figure 8b against the truth: at equal size, ME's tables (sets concatenated) recover more
+    of the teacher's truth than SE's, mean over the fields whose truth a table can miss,
+    paired by seed."""
+    if why := gate(me, se):
+        return not_learned(why)
+    effect = paired_effect(per_seed(me, _truth_mean("recovered")),
+                           per_seed(se, _truth_mean("recovered")))
+    random = per_seed(se, _truth_mean("recovered_random"))
+    first = se.analyses.iloc[0]
+    ours = (f"K = {first['width']}, {int(truth_fields(first).sum())} fields: recovered "
+            f"dimensions ME - SE {effect.text(2)} (SE {effect.reference:.2f}, a random table "
+            f"{np.mean(list(random.values())):.2f})")
+    return Finding.of_parts([judge(effect, claim("me_results", "fig8b_truth").test("ME - SE"),
+                                   "ME - SE")], ours)
+
+
+def truth_table(frame: pd.DataFrame, planted: Sequence[Sequence[int]]) -> pd.DataFrame:
+    """What IA means on the synthetic benchmark, field by field, over the seeds of one model
+    and size (rows of an ``Analysed`` frame): cardinality, planted partners, the truth's rank,
+    the room, recovered dimensions (learned and random, mean ± sd over seeds), the share of
+    the room above random filled, and learned and random IA."""
+    scores = pd.concat([truth_scores(a).assign(seed=s, ia=a["field_ia"],
+                                               ia_random=a["initial"]["field_ia"])
+                        for s, a in zip(frame.seed, frame.analyses)])
+    partners = np.zeros(len(scores.field.unique()), dtype=int)
     for i, j in planted:
         partners[i] += 1
         partners[j] += 1
-    needed = np.minimum(dims, 1 + latent_rank * (partners > 0))
-    learned = np.array([np.asarray(ia, dtype=float) for ia in runs.field_ia])
-    sd = learned.std(axis=0, ddof=1) if len(learned) > 1 else np.zeros(len(dims))
-    tidy = pd.DataFrame({"field": np.arange(len(dims)), "cardinality": dims,
-                         "planted_partners": partners, "teacher_rank": needed,
-                         "ia_learned": learned.mean(axis=0), "ia_learned_sd": sd,
-                         "ia_random": np.asarray(random_ia),
-                         "learned IA (mean ± sd)": [f"{m:.2f} ± {d:.2f}" for m, d in
-                                                    zip(learned.mean(axis=0), sd)]})
-    large = _large(dims, width)
-    rho = {int(s): float(stats.spearmanr(np.asarray(ia)[large] / np.asarray(random_ia)[large],
-                                         partners[large])[0])
-           for s, ia in zip(runs.seed, runs.field_ia)}
-    return tidy, paired_effect(rho, {s: 0.0 for s in rho})
+    stats_ = scores.groupby("field").agg(
+        cardinality=("cardinality", "first"), truth_rank=("truth_rank", "first"),
+        room=("room", "first"), recovered=("recovered", "mean"),
+        recovered_sd=("recovered", "std"), recovered_random=("recovered_random", "mean"),
+        filled=("filled", "mean"), ia=("ia", "mean"), ia_random=("ia_random", "mean"),
+        eligible=("eligible", "first"))
+    return stats_.assign(planted_partners=partners[stats_.index])

@@ -17,10 +17,19 @@ import pandas as pd
 
 from me_core.claims import claim
 from me_core.experiments.analysis import co_influence, unlisted
-from me_core.experiments.table1 import cell_rows
-from me_core.stats import Finding, PairedEffect, effect_verdict, judge, p_text, paired_effect
+from me_core.experiments.table1 import cell_rows, gate
+from me_core.stats import (
+    Finding,
+    PairedEffect,
+    effect_verdict,
+    judge,
+    not_learned,
+    p_text,
+    paired_effect,
+)
 
-__all__ = ["partner_reads", "co_influence_over_seeds", "planted_contrast",
+__all__ = ["partner_reads", "co_influence_over_seeds", "partner_truth_ranks",
+           "low_rank_partners_recover_less", "planted_contrast",
            "planted_contrast_difference", "planted_me_vs_se", "describe"]
 
 
@@ -90,3 +99,51 @@ def describe(read: dict) -> str:
         text += (f"; over the {read['partners_large']} partners with D_j > K: "
                  f"{read['pearson_partner_large']:+.2f} ({p_text(read['p_value_large'])})")
     return text
+
+
+def partner_truth_ranks(analyses: dict, planted: Sequence[Sequence[int]]) -> np.ndarray:
+    """Per field, the mean truth rank of its planted partners (0 for a field without one)."""
+    rank = np.asarray(analyses["ground_truth"]["truth_rank"], dtype=float)
+    total, count = np.zeros(len(rank)), np.zeros(len(rank))
+    for i, j in planted:
+        total[i] += rank[j]
+        total[j] += rank[i]
+        count[i] += 1
+        count[j] += 1
+    return np.divide(total, count, out=np.zeros(len(rank)), where=count > 0)
+
+
+def low_rank_partners_recover_less(frame: pd.DataFrame, planted: Sequence[Sequence[int]]
+                                   ) -> Finding:
+    """Evidence I against the truth: among the fields whose truth a table can miss, those whose
+    planted partners have low-rank truths (below the median partner rank) fill a smaller share
+    of their room above a random table than those with high-rank partners; per seed the
+    difference of the two groups' means (rows of an ``Analysed`` frame of one model). An
+    untrained model fills nothing in either group, so its contrast is 0."""
+    from me_core.experiments.collapse import truth_scores
+
+    if why := gate(frame):
+        return not_learned(why)
+
+    def contrast(analyses: dict) -> float:
+        scores = truth_scores(analyses)
+        ranks = partner_truth_ranks(analyses, planted)
+        eligible = scores.eligible.to_numpy() & (ranks > 0)
+        low = eligible & (ranks < np.median(ranks[eligible]))
+        high = eligible & ~low
+        return float(scores.filled[low].mean() - scores.filled[high].mean())
+
+    first = frame.analyses.iloc[0]
+    ranks = partner_truth_ranks(first, planted)
+    eligible = truth_scores(first).eligible.to_numpy() & (ranks > 0)
+    low = eligible & (ranks < np.median(ranks[eligible]))
+    values = {int(s): contrast(a) for s, a in zip(frame.seed, frame.analyses)}
+    effect = paired_effect(values, {s: 0.0 for s in values})
+    ours = (f"{int(low.sum())} fields with low-rank partners (mean partner truth rank "
+            f"{ranks[low].mean():.0f}), {int((eligible & ~low).sum())} with high-rank ones "
+            f"({ranks[eligible & ~low].mean():.0f}); share of the room above random filled, "
+            f"low minus high: {effect.text(3)}")
+    test = claim("evidence1_subembeddings", "truth").test("low-rank partners - high-rank "
+                                                          "partners")
+    return Finding.of_parts([judge(effect, test, "low-rank partners - high-rank partners")],
+                            ours)

@@ -80,7 +80,7 @@ def test_cli_on_a_state_dict_and_on_a_run_folder(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "item.weight" in result.stdout and (tmp_path / "p.png").stat().st_size > 1000
     config = RunConfig(model="dcnv2", data_options={"rows": 3000, "cardinalities": [5, 40, 300],
-                                                    "interacting_pairs": 1},
+                                                    "teacher": "A3", "interacting_pairs": 1},
                        max_epochs=1, batch_size=256)
     train(config, run_dir=tmp_path / "run", cache_dir=tmp_path / "cache")
     tables = load_tables(tmp_path / "run" / "best.pt")

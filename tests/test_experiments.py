@@ -19,7 +19,7 @@ from me_core.models import build
 from me_core.plots import figure_widget
 
 ROOT = Path(__file__).resolve().parents[1]
-SMALL = {"rows": 6000, "cardinalities": [4, 30, 60, 200, 500], "interacting_pairs": 3}
+SMALL = {"rows": 6000, "cardinalities": [4, 30, 60, 200, 500], "small_fields": 1}
 
 
 @pytest.fixture()

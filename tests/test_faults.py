@@ -25,7 +25,7 @@ from me_core.train import RunConfig, records_frame, summarize, train
 from me_core.train.checkpoint import CheckpointError, load_checkpoint
 from me_core.train.trainer import RunWarning, check_classes
 
-TINY = {"rows": 4000, "cardinalities": [5, 10, 20, 50], "interacting_pairs": 2}
+TINY = {"rows": 4000, "cardinalities": [5, 10, 20, 50], "teacher": "A3", "interacting_pairs": 2}
 
 
 def _config(**kwargs) -> RunConfig:

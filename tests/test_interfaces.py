@@ -17,7 +17,7 @@ from me_core.data.table import read_table
 from me_core.metrics import information_abundance
 from me_core.train import RunConfig, train
 
-TINY = {"rows": 3000, "cardinalities": [5, 10, 20, 50], "interacting_pairs": 2}
+TINY = {"rows": 3000, "cardinalities": [5, 10, 20, 50], "teacher": "A3", "interacting_pairs": 2}
 
 
 def test_train_leaves_the_callers_thread_count_alone(tmp_path):

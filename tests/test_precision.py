@@ -17,7 +17,7 @@ from me_core.train import ConfigError, RunConfig, train
 from me_core.train import precision as P
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {"rows": 4_000, "cardinalities": [5, 10, 20, 40], "interacting_pairs": 2}
+TINY = {"rows": 4_000, "cardinalities": [5, 10, 20, 40], "teacher": "A3", "interacting_pairs": 2}
 
 
 def _config(**kwargs) -> RunConfig:

@@ -25,7 +25,7 @@ from me_core.train.sweep import SweepSpec, load_spec, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"rows": 30_000, "cardinalities": [5, 10, 20, 50, 100, 200, 300, 500],
-         "interacting_pairs": 4}
+         "small_fields": 2}
 
 
 def _config(**kwargs) -> RunConfig:

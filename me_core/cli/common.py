@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from me_core.catalog import with_default_teacher
+
 __all__ = ["add_command", "fail", "key_values", "model_options", "synthetic_options",
            "run_settings", "data_settings", "encoding_line", "add_training_flags"]
 
@@ -89,6 +91,7 @@ def data_settings(args: argparse.Namespace, dataset: str) -> dict:
         out["data_path"] = str(args.data_path)
     options = synthetic_options(args) if dataset == "synthetic" else {}
     options.update(key_values(getattr(args, "data_option", None), "--data-option"))
+    options = with_default_teacher(dataset, options)
     if options:
         out["data_options"] = options
     return out

@@ -68,14 +68,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from me_core.catalog import DEFAULT_TEACHER, TEACHERS
 from me_core.data.errors import DataError
 from me_core.known import check_known_fields
 
 A3_CARDINALITIES = (5, 8, 12, 20, 30, 50, 80, 120, 200, 300, 500, 800, 1200, 2000, 3000, 5000,
                     8000, 12000, 20000, 50000)
-TEACHERS = ("B1", "A3")
-#: the teacher of a SyntheticConfig that names none
-DEFAULT_TEACHER = "A3"
 
 __all__ = ["SyntheticConfig", "SyntheticData", "Teacher", "make_synthetic_ctr",
            "make_teacher", "preprocess_synthetic", "field_truth", "A3_CARDINALITIES",
@@ -112,7 +110,8 @@ class SyntheticConfig:
             "cardinalities": n >= 2 and min(self.cardinalities) >= 1,
             "latent_rank": self.latent_rank >= 1,
             "interacting_pairs": 0 <= self.interacting_pairs <= n * (n - 1) // 2,
-            "small_fields": self.teacher != "B1" or 1 <= self.small_fields <= n - 2,
+            # B1 needs two fields in group H (the other fields split into L and H)
+            "small_fields": self.teacher != "B1" or 1 <= self.small_fields <= n - 4,
             "high_pair_rank": self.high_pair_rank >= 1,
             "noise_std": self.noise_std >= 0,
             "ctr": 0 < self.ctr < 1,

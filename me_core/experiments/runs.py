@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from me_core.catalog import with_default_teacher
 from me_core.experiments.table1 import seed_list
 from me_core.experiments.weights import (
     STORED_DIGITS,
@@ -88,6 +89,7 @@ def data_config(dataset: str = "synthetic", data_path: str | None = None,
     options = ({"rows": int(rows)} if dataset == "synthetic" and rows
                and int(rows) != SyntheticConfig.rows else {})
     options.update({k: v for k, v in (data_options or {}).items() if v is not None})
+    options = with_default_teacher(dataset, options)
     return RunConfig(dataset=dataset, data_path=str(data_path) if data_path else None,
                      data_options=options, **settings)
 

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from me_core.catalog import BACKENDS, SWEEP_DEFAULTS
+from me_core.catalog import BACKENDS, SWEEP_DEFAULTS, with_default_teacher
 from me_core.files import keyed_lock
 from me_core.known import check_known_fields
 from me_core.train.config import ConfigError, RunConfig
@@ -61,9 +61,12 @@ class SweepSpec:
                 self.datasets, self.models, self.scales, self.embeddings, self.seeds,
                 self.fractions):
             multi = kind == "me" and scale > 1
+            data = dict(self.data.get(dataset, {}))
+            options = with_default_teacher(dataset, data.pop("data_options", None))
+            if options:
+                data["data_options"] = options
             config = RunConfig(model=model, dataset=dataset, scale=scale, multi_embedding=multi,
-                               seed=seed, fraction=fraction, **self.data.get(dataset, {}),
-                               **self.settings)
+                               seed=seed, fraction=fraction, **data, **self.settings)
             if config.key() not in seen:
                 seen.add(config.key())
                 out.append(config)

@@ -319,3 +319,11 @@ def test_fields_with_low_rank_partners_recover_less():
         "no meaningful effect"
     assert E.low_rank_partners_recover_less(frame(0.5, 0.2), PLANTED).verdict == \
         "not reproduced"
+
+
+def test_truth_findings_say_they_need_a_known_truth():
+    real = pd.DataFrame([{"seed": s, "analyses": {"field_ia": [1.0]}} for s in SEEDS])
+    for finding in (C.collapse_against_truth(real), C.me_recovers_more(real, real),
+                    E.low_rank_partners_recover_less(real, None)):
+        assert finding.verdict == "not run" and "needs a known truth" in finding.ours
+    assert C.truth_table(real, None).empty

@@ -34,7 +34,9 @@ def add_to(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from me_core.experiments.weights import analyse_runs, finished_runs
+    from me_core.runtime import configure_threads
 
+    configure_threads()
     if not args.run_dirs and args.run_root is None:
         return fail("analyse", "give run folders or --run-root")
     if args.run_root is not None and not args.run_root.is_dir():

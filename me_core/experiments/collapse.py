@@ -27,7 +27,8 @@ from me_core.stats import Finding, PairedEffect, judge, not_learned, paired_effe
 __all__ = ["random_field_ia", "learned_vs_random", "normalised_ia_by_size", "me_raises_ia",
            "spectra_low_rank", "se_gains", "se_gains_flat", "text_model_flatter",
            "random_gaussian_spectrum", "truth_fields", "truth_scores",
-           "collapse_against_truth", "me_recovers_more", "truth_table"]
+           "collapse_against_truth", "me_recovers_more", "truth_table", "has_truth",
+           "NEEDS_TRUTH"]
 
 
 def random_field_ia(model) -> np.ndarray:
@@ -260,6 +261,16 @@ def random_gaussian_spectrum(rows: int, columns: int, seed: int) -> np.ndarray:
     return normalized_singular_values(table)
 
 
+#: the finding of a claim judged against the synthetic teacher, on data without a known truth
+NEEDS_TRUTH = Finding("not run", "needs a known truth (the synthetic teacher's)",
+                      "real data has no known truth to score the tables against", {})
+
+
+def has_truth(frame: pd.DataFrame) -> bool:
+    """Whether every row of an ``Analysed`` frame carries ground-truth scores."""
+    return not frame.empty and all("ground_truth" in a for a in frame.analyses)
+
+
 def truth_fields(analyses: dict) -> np.ndarray:
     """Mask of the fields whose truth a table can miss: the truth's rank is below the number
     of kept values (otherwise any table spans part of it by construction) and there are more
@@ -306,6 +317,8 @@ def collapse_against_truth(frame: pd.DataFrame) -> Finding:
     the truth than their random initialisation (the null: learning found something), fewer
     dimensions than their room (min(K, truth rank)) at the largest size, and fill a smaller
     share of their room above the random table at the largest size than at the smallest."""
+    if not has_truth(frame):
+        return NEEDS_TRUTH
     if why := gate(frame):
         return not_learned(why)
     said = claim("embedding_collapse", "truth")
@@ -335,6 +348,8 @@ def me_recovers_more(me: pd.DataFrame, se: pd.DataFrame) -> Finding:
     """Figure 8b against the truth: at equal size, ME's tables (sets concatenated) recover more
     of the teacher's truth than SE's, mean over the fields whose truth a table can miss,
     paired by seed."""
+    if not (has_truth(me) and has_truth(se)):
+        return NEEDS_TRUTH
     if why := gate(me, se):
         return not_learned(why)
     effect = paired_effect(per_seed(me, _truth_mean("recovered")),
@@ -348,16 +363,18 @@ def me_recovers_more(me: pd.DataFrame, se: pd.DataFrame) -> Finding:
                                    "ME - SE")], ours)
 
 
-def truth_table(frame: pd.DataFrame, planted: Sequence[Sequence[int]]) -> pd.DataFrame:
+def truth_table(frame: pd.DataFrame, planted: Sequence[Sequence[int]] | None) -> pd.DataFrame:
     """What IA means on the synthetic benchmark, field by field, over the seeds of one model
     and size (rows of an ``Analysed`` frame): cardinality, planted partners, the truth's rank,
     the room, recovered dimensions (learned and random, mean ± sd over seeds), the share of
-    the room above random filled, and learned and random IA."""
+    the room above random filled, and learned and random IA. Empty without a known truth."""
+    if not has_truth(frame):
+        return pd.DataFrame()
     scores = pd.concat([truth_scores(a).assign(seed=s, ia=a["field_ia"],
                                                ia_random=a["initial"]["field_ia"])
                         for s, a in zip(frame.seed, frame.analyses)])
     partners = np.zeros(len(scores.field.unique()), dtype=int)
-    for i, j in planted:
+    for i, j in planted or []:
         partners[i] += 1
         partners[j] += 1
     stats_ = scores.groupby("field").agg(

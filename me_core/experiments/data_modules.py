@@ -16,7 +16,8 @@ from me_core.claims import claim
 from me_core.experiments.table1 import by_seed, gate
 from me_core.stats import Finding, PairedEffect, judge, not_learned, not_monotone, paired_effect
 
-__all__ = ["table2_cells", "module_table", "share_of_random", "distance_from_init",
+__all__ = ["table2_cells", "truth_cells", "random_ia", "module_table", "share_of_random",
+           "distance_from_init",
            "me_above_se_at_every_size", "data_raises_small_model_ia", "data_helps_small_more",
            "large_model_ia_not_monotone", "embeddings_beat_other_modules"]
 
@@ -29,6 +30,46 @@ def table2_cells(frame: pd.DataFrame) -> pd.DataFrame:
     text = stats.apply(lambda r: f"{r['mean']:.2f}" + (f" ± {r['std']:.2f}" if r["count"] > 1
                                                         else ""), axis=1)
     return text.unstack("fraction").rename(columns=lambda f: f"{f:.0%} of the data")
+
+
+def truth_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Table 2 against the synthetic teacher's truth: per (scale, SE/ME, fraction), the mean
+    over the fields whose truth a table can miss of the recovered dimensions, learned (mean ±
+    std over seeds) and of the runs' random tables (``frame``: an ``Analysed`` frame of the
+    Table 2 runs with ground-truth scores and their ``fraction``)."""
+    from me_core.experiments.collapse import truth_scores
+
+    rows = []
+    for scale, kind, fraction, analyses in zip(frame.scale, frame.embedding, frame.fraction,
+                                               frame.analyses):
+        scores = truth_scores(analyses)[lambda f: f.eligible]
+        rows.append({"scale": scale, "embedding": kind, "fraction": fraction,
+                     "learned": scores.recovered.mean(),
+                     "random": scores.recovered_random.mean()})
+    stats_ = pd.DataFrame(rows).groupby(["scale", "embedding", "fraction"]).agg(
+        learned=("learned", "mean"), sd=("learned", "std"), random=("random", "mean"))
+    text = stats_.apply(lambda r: f"{r['learned']:.2f} ± {r['sd']:.2f} (random "
+                                  f"{r['random']:.2f})", axis=1)
+    return text.unstack("fraction").rename(columns=lambda f: f"{f:.0%} of the data")
+
+
+def random_ia(config, field_dims, scales, seeds) -> dict[int, dict[int, float]]:
+    """The mean field IA of each run's random initialisation, per scale and seed (the model of
+    ``config`` rebuilt with the run's seed, :func:`me_core.experiments.weights.initial_model`):
+    the per-seed random tables Table 2 is read against."""
+    from dataclasses import replace as _replace
+
+    from me_core.experiments.weights import initial_model
+    from me_core.metrics import information_abundance
+
+    out: dict[int, dict[int, float]] = {}
+    for scale in scales:
+        for seed in seeds:
+            model = initial_model(_replace(config, scale=int(scale), seed=int(seed)), field_dims)
+            out.setdefault(int(scale), {})[int(seed)] = float(np.mean(
+                [information_abundance([t.float() for t in model.field_embeddings(f)])
+                 for f in range(model.num_fields)]))
+    return out
 
 
 def module_table(modules: pd.DataFrame) -> pd.DataFrame:
@@ -105,9 +146,21 @@ def me_above_se_at_every_size(frame: pd.DataFrame) -> Finding:
     return Finding.of_parts(parts, ours)
 
 
-def data_raises_small_model_ia(frame: pd.DataFrame) -> Finding:
+def _reading(frame: pd.DataFrame, scale: int, fractions,
+             random_ia: dict[int, dict[int, float]] | None) -> str:
+    """What a Table 2 row needs beside its verdict: the steps behind each fraction and, given a
+    random table's IA per size and seed, how far the tables are from it
+    (:func:`distance_from_init`)."""
+    text = _steps(frame, scale, fractions).lstrip("; ")
+    if random_ia is not None:
+        text += "; " + distance_from_init(share_of_random(frame, random_ia))
+    return text
+
+
+def data_raises_small_model_ia(frame: pd.DataFrame,
+                               random_ia: dict[int, dict[int, float]] | None = None) -> Finding:
     """Table 2: at the smallest size, more data raises IA (all data minus the smallest
-    fraction, SE, paired by seed)."""
+    fraction, SE, paired by seed); ``random_ia`` adds how far the tables are from random."""
     if why := gate(frame):
         return not_learned(why)
     scale, fractions = int(frame.scale.min()), sorted(frame.fraction.unique())
@@ -116,7 +169,7 @@ def data_raises_small_model_ia(frame: pd.DataFrame) -> Finding:
     ours = (f"SE {scale}x mean field IA, {fractions[-1]:.0%} minus {fractions[0]:.0%} of the "
             f"data: {effect.text(2)}")
     return Finding.of_parts([judge(effect, _test("table2_small", "more data"), "more data")],
-                            ours, _steps(frame, scale, fractions).lstrip("; "))
+                            ours, _reading(frame, scale, fractions, random_ia))
 
 
 def data_helps_small_more(frame: pd.DataFrame, random_ia: dict[int, dict[int, float]]
@@ -148,11 +201,13 @@ def data_helps_small_more(frame: pd.DataFrame, random_ia: dict[int, dict[int, fl
     return Finding.of_parts(parts, ours, _steps(frame, small, fractions).lstrip("; "))
 
 
-def large_model_ia_not_monotone(frame: pd.DataFrame) -> Finding:
+def large_model_ia_not_monotone(frame: pd.DataFrame,
+                                random_ia: dict[int, dict[int, float]] | None = None
+                                ) -> Finding:
     """Table 2's headline: for the largest SE model, IA is not monotone in data size: some step
     between consecutive fractions robustly rises **and** some step robustly falls
     (:func:`me_core.stats.not_monotone`); every step robustly one way is monotone (not
-    reproduced)."""
+    reproduced). ``random_ia`` adds how far the tables are from random."""
     if why := gate(frame):
         return not_learned(why)
     scale, fractions = int(frame.scale.max()), sorted(frame.fraction.unique())
@@ -162,8 +217,8 @@ def large_model_ia_not_monotone(frame: pd.DataFrame) -> Finding:
     verdict, reason, parts = not_monotone(steps, _test("table2_large", "step"))
     ours = (f"SE {scale}x mean field IA per data step: "
             + "; ".join(f"{k}: {e.text(2)}" for k, e in steps.items()))
-    return Finding(verdict, ours, reason + _steps(frame, scale, fractions), dict(steps),
-                   tuple(parts))
+    return Finding(verdict, ours, f"{reason}; {_reading(frame, scale, fractions, random_ia)}",
+                   dict(steps), tuple(parts))
 
 
 def embeddings_beat_other_modules(modules: pd.DataFrame, embeddings: pd.DataFrame) -> Finding:

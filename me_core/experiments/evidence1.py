@@ -120,8 +120,10 @@ def low_rank_partners_recover_less(frame: pd.DataFrame, planted: Sequence[Sequen
     of their room above a random table than those with high-rank partners; per seed the
     difference of the two groups' means (rows of an ``Analysed`` frame of one model). An
     untrained model fills nothing in either group, so its contrast is 0."""
-    from me_core.experiments.collapse import truth_scores
+    from me_core.experiments.collapse import NEEDS_TRUTH, has_truth, truth_scores
 
+    if not planted or not has_truth(frame):
+        return NEEDS_TRUTH
     if why := gate(frame):
         return not_learned(why)
 

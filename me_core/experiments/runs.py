@@ -300,13 +300,15 @@ class Chapter:
 
     def analysed(self, configs: Sequence[RunConfig],
                  analyses: str | Path | Sequence[str | Path] | None = None,
-                 live: Callable[[RunConfig], bool] = lambda config: True) -> Analysed:
+                 live: Callable[[RunConfig], bool] = lambda config: True,
+                 truth_only: bool = False) -> Analysed:
         """The weight analyses (:func:`me_core.experiments.weights.analyse_config`) of every
         config: from the committed analysis files in ``analyses`` where one has its key,
         computed from this build's trained run otherwise. The configs for which ``live`` is
         true are trained (or reused from this build) and analysed even when stored, and
         compared with their stored line: the live slice shows the stored analyses are what
-        this code computes."""
+        this code computes. ``truth_only``: the light analyses (fields' IA and ground truth,
+        ``python -m me_core analyse --truth-only``)."""
         configs = list({c.key(): c for c in configs}.values())  # one row per run key
         paths = _as_paths(analyses)
         stored = read_analyses(paths)
@@ -316,7 +318,8 @@ class Chapter:
         for config in configs:
             key = config.key()
             if key in runs:
-                result, source = analyse_config(config, runs[key].model), "this build"
+                result = analyse_config(config, runs[key].model, truth_only=truth_only)
+                source = "this build"
                 test_auc = runs[key].record["test"]["auc"]
                 steps = optimiser_steps(runs[key].record)
                 if key in stored:
@@ -326,7 +329,8 @@ class Chapter:
                 test_auc, steps = stored[key]["test"]["auc"], stored[key].get("steps", -1)
             rows.append({"key": key, "model": config.model,
                          "embedding": "ME" if config.multi_embedding else "SE",
-                         "scale": config.scale, "seed": config.seed, "source": source,
+                         "scale": config.scale, "seed": config.seed,
+                         "fraction": config.fraction, "source": source,
                          "test_auc": test_auc, "steps": steps, "analyses": result})
         root = resolve(".")
         used = sorted(str(p.relative_to(root)) if p.is_relative_to(root) else str(p)

@@ -115,7 +115,9 @@ else:
         f"{count} {name}" for name, count in view.tally.items()) + "."))
     display(HTML(table_html(view.paper)))
     if not view.illustrations.empty:
-        display(Markdown(f"**Illustrations** ({len(view.illustrations)}, not counted above)"))
+        display(Markdown(f"**Controls and illustrations** ({len(view.illustrations)}, not "
+                         f"counted above: tests the paper did not run, judged alike, and "
+                         f"identities, constructed examples, your data and your model)"))
         display(HTML(table_html(view.illustrations)))
 
 # %% [markdown]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -258,9 +258,12 @@ def co_influence_panels(read: dict, title: str) -> plt.Figure:
     return matrix.figure
 
 
-def ia_against_data(ax: plt.Axes, frame: pd.DataFrame, random_ia: dict[int, float]) -> None:
+def ia_against_data(ax: plt.Axes, frame: pd.DataFrame, random_ia: dict[int, Any]) -> None:
     """Table 2 as a plot: mean field IA against the training fraction per (size, SE/ME), mean ±
-    sd over seeds, with a dotted line at a random table's IA of each size (``random_ia``)."""
+    sd over seeds, with a dotted line at a random table's IA of each size (``random_ia``: size
+    -> IA, or size -> seed -> IA, averaged over the seeds)."""
+    random_ia = {k: float(np.mean(list(v.values()))) if isinstance(v, dict) else float(v)
+                 for k, v in random_ia.items()}
     cells = frame.groupby(["scale", "embedding", "fraction"]).mean_field_ia.agg(["mean", "std"])
     color = {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sorted(random_ia))}
     for (scale, kind), part in cells.groupby(level=["scale", "embedding"]):

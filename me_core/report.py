@@ -25,7 +25,7 @@ from me_core.stats import VERDICTS, Finding, smallest_resolved
 SUMMARY_DIR_ENV = "ME_CORE_SUMMARY_DIR"
 RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # trained runs the chapters share (me_core.experiments.runs)
 PROFILE_ENV = "ME_CORE_PROFILE"
-FINDING_KINDS = ("paper", "illustration")
+FINDING_KINDS = ("paper", "control", "illustration")
 
 __all__ = ["summary_dir", "current_profile", "record_finding", "show_finding", "glue_text",
            "load_findings", "resolve", "evidence_summary", "status_view",

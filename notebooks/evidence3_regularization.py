@@ -30,10 +30,10 @@ dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
 rows = None  # synthetic only: rows generated (None: the protocol's)
 scales = [1, 2, 4]  # embedding size as a multiple of the base (paper: 1, 2, 3, 4, 10)
-seeds = [0, 1, 2]  # model seeds; the first is trained live at the smallest size, see below
-results = ["results/table1-synthetic/records.jsonl",
-           "results/chapters-synthetic/records.jsonl"]  # committed records ([]: train all)
-analyses = "results/analyses-synthetic/analyses.jsonl"  # stored weight analyses ("": train all)
+seeds = [0, 1, 2, 3, 4]  # model seeds; the first is trained live at the smallest size
+results = ["results/b1/table1/records.jsonl",
+           "results/b1/chapters/records.jsonl"]  # committed records ([]: train all)
+analyses = "results/b1/analyses/analyses.jsonl"  # stored weight analyses ("": train all)
 regularizer_model = "dcnv2_reg"  # dcnv2_reg (paper's form) or dcnv2_reg_code (official code's)
 protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
 max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
@@ -44,8 +44,6 @@ device = "auto"  # auto, cpu, cuda, mps
 run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
 
 # %% tags=["hide-input"]
-from dataclasses import replace
-
 import numpy as np
 from IPython.display import display
 
@@ -58,7 +56,7 @@ chapter = R.chapter_of("evidence3_regularization", globals())
 names = {"dcnv2": "standard", regularizer_model: "regularised"}
 
 # %% [markdown]
-# Every size has three seeds. They come from committed run records (`results/`, written by the
+# Every size has five seeds. They come from committed run records (`results/`, written by the
 # command in its README with this code); this build retrains the first seed of both models at
 # the smallest size and compares them with their records. The analyses of the trained weights
 # at the largest size (every seed) are read from the committed weight analyses of the same runs.
@@ -103,8 +101,8 @@ weights = chapter.analysed(chapter.grid(["dcnv2", regularizer_model], [max(scale
                                   seeds), analyses, live=lambda config: False)
 mechanism = E.mechanism_by_seed(weights.frame, names)
 display(E.mechanism_table(mechanism))
-mechanism_text, why_not = E.mechanism_reading(mechanism, max(scales))
-glue_text("e3_mechanism", f"{mechanism_text} (data: {weights.text()}).")
+glue_text("e3_mechanism", f"{E.mechanism_reading(mechanism, max(scales))[0]} (data: "
+          f"{weights.text()}).")
 
 # %% [markdown]
 # {glue:md}`e3_mechanism` (A description of what the regulariser enforces, mean ± standard
@@ -112,9 +110,8 @@ glue_text("e3_mechanism", f"{mechanism_text} (data: {weights.text()}).")
 
 # %% tags=["hide-input"]
 _ = chapter.report("fig5a", E.regularised_scales_no_better(table), lead="Figure 5a: ")
-fig5b = E.regulariser_raises_table_ia(table)
-_ = chapter.report("fig5b", fig5b if fig5b.verdict == "reproduced" else
-                   replace(fig5b, reason=f"{fig5b.reason}; {why_not}"), lead="Figure 5b: ")
+_ = chapter.report("fig5b", E.regulariser_raises_table_ia(table, mechanism),
+                   lead="Figure 5b: ")
 _ = chapter.report("fig5c", E.regularised_overfits(table), lead="Figure 5c: ")
 
 # %% [markdown]
@@ -127,16 +124,19 @@ _ = chapter.report("fig5c", E.regularised_overfits(table), lead="Figure 5c: ")
 # *Reported in the paper (Figure 5):* with the regulariser, IA is higher at every size, the test
 # AUC does not improve with size, and training loss keeps falling while validation AUC drops.
 # Our Figure 5c plots the binary cross-entropy for both models; the regularised model's
-# penalty is recorded apart, so the curves compare like with like.
+# penalty is recorded apart, so the curves compare like with like. Early stopping with
+# patience 1 ends every run one epoch after its best, so the over-fitting we can measure is the
+# fall of validation AUC in that one epoch, and the claim is worded as such.
 #
 # ## Figure 16: IA of embeddings and sub-embeddings, standard vs regularised
 #
 # Left: the sub-embedding matrices $\mathrm{IA}(E_i^{\to j})$ (first cross layer) with the
-# fields in the same order for both models (sorted by the standard model's IA). Higher
-# sub-embedding IA is what an orthogonal projection guarantees by construction, so it shows the
-# regulariser at work rather than testing the paper. The right panel shows each field's own
-# table IA; the finding is judged on the tables' mean IA at this size, paired over the three
-# seeds of the records (the panels show the first seed's trained weights).
+# fields in the same order for both models (sorted by the standard model's IA); right: each
+# field's own table IA. Figure 5b already judges the tables' IA, so this finding is about the
+# sub-embeddings: the share of its table's IA a sub-embedding keeps (median over pairs
+# $i \ne j$), regularised against standard, paired over the seeds of the stored analyses (the
+# panels show the first seed's trained weights). An orthogonal projection keeps all of it, so
+# this shows the regulariser at work on the sub-embeddings, as the paper's heatmaps do.
 
 # %% tags=["hide-input"]
 matrices, field_ia, share_higher = E.fig16_panels(weights.frame, names, seeds[0])
@@ -146,9 +146,9 @@ P.heatmaps({f"Figure 16 (ours): {name}": m for name, m in matrices.items()}, lab
 P.plt.show()
 P.field_bars(np.arange(len(field_ia["standard"])), field_ia, title="IA($E_i$) per field",
              xlabel="field (sorted by the standard model's IA)")
-fig16 = E.regulariser_raises_table_ia(table, [max(scales)])
-_ = chapter.report("fig16", replace(fig16, ours=(
-    f"{fig16.ours}; sub-embedding IA higher in {share_higher:.0%} of (i, j) pairs at seed "
-    f"{seeds[0]} (what the regulariser enforces)")), lead=f"At {max(scales)}x, ")
+glue_text("e3_share", f"{share_higher:.0%}")
+_ = chapter.report("fig16", E.sub_embeddings_keep_more(mechanism), lead=f"At {max(scales)}x, ")
+
 # %% [markdown]
-# {glue:md}`fig16`
+# {glue:md}`fig16` In the plotted seed, the regularised sub-embedding has the higher IA in
+# {glue:md}`e3_share` of the (i, j) pairs.

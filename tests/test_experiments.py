@@ -138,29 +138,34 @@ def test_analyse_names_a_folder_that_is_not_a_run(tmp_path, capsys):
 
 
 def test_committed_analyses_are_of_the_committed_runs():
-    """Every stored analysis line of a recorded run key repeats that record's test AUC exactly
-    (the analysed run is the recorded run), and every chapter's grid finds its three seeds."""
+    """Every stored analysis line (full and light) of a recorded run key repeats that record's
+    test AUC exactly (the analysed run is the recorded run), every record has its light
+    analysis, and every chapter's analysed grid finds its five seeds."""
     from me_core.experiments import weights as W
     from me_core.train.records import read_records
 
-    lines = W.read_analyses([ROOT / "results/analyses-synthetic/analyses.jsonl"])
-    files = [ROOT / f"results/{name}-synthetic/records.jsonl" for name in ("table1", "chapters")]
+    full = W.read_analyses([ROOT / "results/b1/analyses/analyses.jsonl"])
+    light = W.read_analyses([ROOT / "results/b1/truth/analyses.jsonl"])
+    files = [ROOT / f"results/b1/{name}/records.jsonl"
+             for name in ("table1", "chapters", "autoint-input-norm", "ensemble")]
     records = {r["key"]: r for r in read_records(files)}
-    shared = set(lines) & set(records)
-    assert len(shared) >= 15
-    for key in shared:
-        assert lines[key]["test"] == records[key]["test"], lines[key]["label"]
+    assert set(records) <= set(light)
+    for lines in (full, light):
+        for key in set(lines) & set(records):
+            assert lines[key]["test"] == records[key]["test"], lines[key]["label"]
     base = R.chapter("synthetic", "").base  # the quick protocol of the book
-    for model, kind, scale in [("dcnv2", "se", 4), ("dcnv2", "me", 4), ("ffm", "se", 1),
-                               ("dcnv2_reg", "se", 4), ("dcnv2_shared", "me", 4),
-                               ("dcnv2_aligned", "me", 4)]:
-        for config in R.grid(base, [model], [scale], [kind], [0, 1, 2]):
-            assert config.key() in lines, config.label()
+    for model, kind, scale in [("dcnv2", "se", 1), ("dcnv2", "se", 2), ("dcnv2", "se", 4),
+                               ("dcnv2", "me", 4), ("ffm", "se", 1), ("dcnv2_reg", "se", 4),
+                               ("dcnv2_shared", "me", 4), ("dcnv2_aligned", "me", 4)]:
+        for config in R.grid(base, [model], [scale], [kind], [0, 1, 2, 3, 4]):
+            assert config.key() in full, config.label()
+            assert "ground_truth" in full[config.key()]["analyses"], config.label()
 
 
 def test_default_rows_give_the_key_of_a_sweep_run_without_rows():
-    assert R.data_config("synthetic", rows=300000).data_options == {}
-    assert R.data_config("synthetic", rows=20000).data_options == {"rows": 20000}
+    assert R.data_config("synthetic", rows=300000).data_options == {"teacher": "B1"}
+    assert R.data_config("synthetic", rows=20000).data_options == {"rows": 20000,
+                                                                    "teacher": "B1"}
     assert R.data_config("synthetic", rows=300000).key() == R.data_config("synthetic").key()
 
 
@@ -368,9 +373,9 @@ def test_shared_base_rows_and_chapter_records(tmp_path):
     chapter = R.Chapter(R.data_config("movielens"), None, "movielens")
     assert chapter.records("") is None and chapter.records(tmp_path / "none.jsonl") is None
     # the committed synthetic records hold no movielens runs
-    assert chapter.records("results/table1-synthetic/records.jsonl") is None
+    assert chapter.records("results/b1/table1/records.jsonl") is None
     synthetic = R.Chapter(R.data_config("synthetic"), None, "synthetic")
-    assert set(synthetic.records("results/table1-synthetic/records.jsonl").dataset) == {"synthetic"}
+    assert set(synthetic.records("results/b1/table1/records.jsonl").dataset) == {"synthetic"}
 
 
 def test_paper_summaries_are_computed_from_table1():

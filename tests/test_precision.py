@@ -68,7 +68,7 @@ def test_precision_is_part_of_the_run_key_and_old_fp32_keys_are_kept():
     # a record written before the precision setting (it had amp: false) keeps its key
     old = {k: v for k, v in fp32.to_dict().items() if k != "precision"} | {"amp": False}
     assert RunConfig.from_dict(old).key() == fp32.key() == "fe32f5572e94c304"
-    records = (ROOT / "results" / "table1-synthetic" / "records.jsonl").read_text().splitlines()
+    records = (ROOT / "results" / "b1" / "table1" / "records.jsonl").read_text().splitlines()
     for line in records[:5]:
         record = json.loads(line)
         assert RunConfig.from_dict(record["config"]).key() == record["key"]

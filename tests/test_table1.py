@@ -381,3 +381,60 @@ def test_fig17b_me_makes_the_dnn_scale_only_when_it_does():
     # ME scales, but so does SE: the claim's "where SE does not" fails
     both = E4.me_scales_the_dnn(_records(0.008, 0.004, model="dnn"))
     assert both.verdict == "not reproduced" and "SE does not gain" in both.reason
+
+
+# The ensemble control (me_core.experiments.ensemble)
+
+def test_ensemble_members_and_the_finding():
+    from me_core.experiments import ensemble as En
+    from me_core.train.config import RunConfig
+
+    team = En.members(RunConfig(model="dcnv2", seed=2, scale=4, multi_embedding=True), 3)
+    assert [(c.seed, c.scale, c.multi_embedding) for c in team] == \
+        [(2, 1, False), (7, 1, False), (12, 1, False)]
+    with pytest.raises(ValueError, match="ensemble size"):
+        En.members(RunConfig(), 5)
+
+    def frames(me_minus_ensemble: float):
+        tables = _records(me_effect=0.006, se_effect=0.0)
+        me = tables[(tables.embedding == "ME")].set_index(["scale", "seed"]).test_auc
+        ensembles = pd.DataFrame([dict(model="dcnv2", size=scale, seed=seed,
+                                       test_auc=me[(scale, seed)] - me_minus_ensemble
+                                       + 1e-4 * (seed - 2))
+                                  for scale in (2, 4) for seed in SEEDS])
+        return tables, ensembles
+
+    assert En.me_beats_ensemble(*frames(0.004)).verdict == "reproduced"
+    assert En.me_beats_ensemble(*frames(0.0)).verdict == "no meaningful effect"
+    behind = En.me_beats_ensemble(*frames(-0.004))
+    assert behind.verdict == "not reproduced" and "dcnv2 M = 2" in behind.reason
+    assert En.me_beats_ensemble(frames(0.0)[0], pd.DataFrame()).verdict == "not run"
+
+
+def test_ensemble_auc_averages_logits(tmp_path):
+    from me_core.experiments import ensemble as En
+    from me_core.train.config import RunConfig
+    from me_core.train.trainer import open_data, train
+
+    config = RunConfig(model="dnn", data_options={"rows": 3000, "teacher": "A3",
+                                                  "cardinalities": [5, 40, 300],
+                                                  "interacting_pairs": 1},
+                       max_epochs=1, batch_size=256)
+    data = open_data(config, cache_dir=tmp_path)
+    runs = [train(c, run_dir=tmp_path / c.key(), cache_dir=tmp_path)
+            for c in En.members(config, 2)]
+    alone = En.ensemble_auc([runs[0].model], data, config)
+    assert alone == pytest.approx(runs[0].record["test"]["auc"], abs=1e-6)
+    both = En.ensemble_auc([r.model for r in runs], data, config)
+    assert 0.3 < both < 1.0
+    out = tmp_path / "ensembles.jsonl"
+    assert En.ensemble_records([config], [2], tmp_path, out) == 1
+    assert En.ensemble_records([config], [2], tmp_path, out) == 0  # resumes
+    stored = En.read_ensembles(out)
+    assert stored.test_auc.iloc[0] == pytest.approx(both) and stored["size"].iloc[0] == 2
+
+
+def test_partial_records_without_ipnn_give_no_official_row():
+    frame = _records(0.003, 0.0)  # DCNv2 only
+    assert T.official_ipnn_rows(frame).empty
+    assert not T.table1_cells(frame).empty

@@ -18,7 +18,7 @@ def add_to(commands) -> None:
                     "(DCNv2, FFM), set diversity and interaction patterns (ME). Runs already "
                     "in --out are skipped, so an interrupted call resumes.",
         examples=["python -m me_core analyse --run-root runs/chapters "
-                  "--out results/analyses-synthetic/analyses.jsonl"],
+                  "--out results/b1/analyses/analyses.jsonl"],
     )
     an.add_argument("run_dirs", nargs="*", type=Path, help="finished run folders")
     an.add_argument("--run-root", type=Path, default=None,

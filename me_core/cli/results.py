@@ -15,7 +15,7 @@ def add_to(commands) -> None:
         description="Load run records (JSON-lines files or folders of them) and print test "
                     "AUC and logloss, mean +- std over seeds, per data set, model, SE/ME, "
                     "scale and fraction.",
-        examples=["python -m me_core results runs/records.jsonl results/table1-synthetic"],
+        examples=["python -m me_core results runs/records.jsonl results/b1/table1"],
     )
     rs.add_argument("records", nargs="*", type=Path, default=[Path("runs/records.jsonl")],
                     help="JSON-lines record files or folders of them (default: "

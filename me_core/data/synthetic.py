@@ -76,7 +76,8 @@ A3_CARDINALITIES = (5, 8, 12, 20, 30, 50, 80, 120, 200, 300, 500, 800, 1200, 200
                     8000, 12000, 20000, 50000)
 
 __all__ = ["SyntheticConfig", "SyntheticData", "Teacher", "make_synthetic_ctr",
-           "make_teacher", "preprocess_synthetic", "field_truth", "A3_CARDINALITIES",
+           "make_teacher", "preprocess_synthetic", "field_truth", "headroom_table",
+           "A3_CARDINALITIES",
            "TEACHERS", "DEFAULT_TEACHER"]
 
 SYNTHETIC_MIN_COUNT = 5
@@ -309,6 +310,27 @@ def make_synthetic_ctr(config: SyntheticConfig | None = None, **overrides) -> Sy
     bayes_auc = float(roc_auc_score(y, logit)) if 0 < y.sum() < len(y) else float("nan")
     return SyntheticData(x, y, logit + bias, teacher.pairs, bayes_auc, config,
                          [f"f{i}" for i in range(len(config.cardinalities))], teacher)
+
+
+def headroom_table(feature_map=None, ranks=(10, 20, 40)):
+    """The teacher's ceilings on the data of ``feature_map`` (an encoded synthetic data set;
+    None: the default benchmark), as a table for pages: a first-order-only oracle, the AUC of
+    the teacher truncated to each rank per field (:meth:`Teacher.headroom`: how much a table
+    of that width *could* reach) and the Bayes AUC. Empty for data without a teacher."""
+    import pandas as pd
+
+    if feature_map is not None and not (isinstance(feature_map.source, dict)
+                                        and "synthetic" in feature_map.source):
+        return pd.DataFrame(columns=["AUC"])
+    config = _config_of(feature_map) if feature_map is not None else SyntheticConfig()
+    data = make_synthetic_ctr(config)
+    teacher = data.teacher
+    first = sum(teacher.first_order[f][data.x[:, f]] for f in range(teacher.num_fields))
+    rows = [("first-order weights only", float(roc_auc_score(data.y, first)))]
+    rows += [(f"truth cut to rank {r} per field", auc)
+             for r, auc in teacher.headroom(data.x, data.y, ranks).items()]
+    rows.append(("the whole truth (Bayes AUC)", data.bayes_auc))
+    return pd.DataFrame(rows, columns=["teacher", "AUC"]).set_index("teacher")
 
 
 def _config_of(feature_map) -> SyntheticConfig:

@@ -23,12 +23,13 @@ from me_core.stats import (
     PairedEffect,
     effect_verdict,
     judge,
+    learning_gate,
     not_learned,
     p_text,
     paired_effect,
 )
 
-__all__ = ["partner_reads", "co_influence_over_seeds", "partner_truth_ranks",
+__all__ = ["partner_reads", "reads_gate", "co_influence_over_seeds", "partner_truth_ranks",
            "low_rank_partners_recover_less", "planted_contrast",
            "planted_contrast_difference", "planted_me_vs_se", "describe"]
 
@@ -37,10 +38,22 @@ def partner_reads(frame: pd.DataFrame, planted: Sequence[Sequence[int]] | None =
                   permutations: int = 2000, **where) -> dict[int, dict]:
     """:func:`co_influence` of every seed among the rows matching ``where``, keyed by seed."""
     part = cell_rows(frame, **where)
-    return {int(seed): co_influence(unlisted(a["sub_embedding_ia"]), a["field_ia"],
-                                    cardinalities=a["cardinalities"], width=a["width"],
-                                    planted_pairs=planted, permutations=permutations)
+    learned = {int(s): {"test_auc": auc, "steps": steps} for s, auc, steps in
+               zip(part.seed, part.get("test_auc", [np.nan] * len(part)),
+                   part.get("steps", [-1] * len(part)))}
+    return {int(seed): {**co_influence(unlisted(a["sub_embedding_ia"]), a["field_ia"],
+                                       cardinalities=a["cardinalities"], width=a["width"],
+                                       planted_pairs=planted, permutations=permutations),
+                        **learned[int(seed)]}
             for seed, a in zip(part.seed, part.analyses)}
+
+
+def reads_gate(*reads: dict[int, dict]) -> str:
+    """:func:`me_core.stats.learning_gate` over the runs behind :func:`partner_reads`."""
+    runs = [r for group in reads for r in group.values()]
+    return learning_gate([r["test_auc"] for r in runs if "test_auc" in r
+                          and np.isfinite(r["test_auc"])],
+                         [r.get("steps", -1) for r in runs])
 
 
 def _correlations(reads: dict[int, dict]) -> dict[int, float]:
@@ -51,6 +64,8 @@ def co_influence_over_seeds(reads: dict[int, dict], key: str = "fig3") -> Findin
     """Figure 3 (``key`` fig3) / 14 (fig14): the partner correlation r(IA(E_j), partner
     effect) is positive, paired over seeds with its null of 0 (declared test: a correlation of
     at least the minimum effect)."""
+    if why := reads_gate(reads):
+        return not_learned(why)
     r = _correlations(reads)
     effect = paired_effect(r, {s: 0.0 for s in r})
     ours = (f"partner correlation r(IA(E_j), partner effect) {effect.text(2)} over "

@@ -129,7 +129,9 @@ def mechanism_by_seed(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFram
     i != j of IA(W_{i->j}) / K (1: orthogonal), the median of IA(E_i^{->j}) / IA(E_i) (the
     share of its table's IA a sub-embedding keeps) and the tables' mean IA."""
     rows = []
-    for model, seed, analyses in zip(frame.model, frame.seed, frame.analyses):
+    learned = frame.assign(test_auc=frame.get("test_auc", np.nan), steps=frame.get("steps", -1))
+    for model, seed, analyses, auc, steps in zip(frame.model, frame.seed, frame.analyses,
+                                                 learned.test_auc, learned.steps):
         projection = unlisted(analyses["projection_ia_per_dim"])
         off = ~np.eye(len(projection), dtype=bool)
         table = np.asarray(analyses["field_ia"], dtype=float)
@@ -137,7 +139,7 @@ def mechanism_by_seed(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFram
         rows.append({"variant": names[model], "seed": int(seed),
                      "projection_ia_per_dim": float(np.median(projection[off])),
                      "sub_over_table_ia": float(np.median(sub[off])),
-                     "table_ia": float(table.mean())})
+                     "table_ia": float(table.mean()), "test_auc": auc, "steps": steps})
     return pd.DataFrame(rows)
 
 
@@ -159,6 +161,8 @@ def sub_embeddings_keep_more(mechanism: pd.DataFrame) -> Finding:
     """Figure 16: the regularised model's sub-embeddings E_i->j keep a larger share of their
     table's IA (median over pairs i != j of IA(E_i->j) / IA(E_i), :func:`mechanism_by_seed`),
     regularised minus standard, paired by seed; the tables' own IA is Figure 5b's."""
+    if why := gate(mechanism.dropna(subset=["test_auc"])):
+        return not_learned(why)
     effect = paired_effect(by_seed(mechanism, "sub_over_table_ia", variant="regularised"),
                            by_seed(mechanism, "sub_over_table_ia", variant="standard"))
     tables = paired_effect(by_seed(mechanism, "table_ia", variant="regularised"),

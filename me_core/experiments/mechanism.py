@@ -48,6 +48,10 @@ def me_less_partner_dependence(se_reads: dict[int, dict], me_reads: dict[int, di
                                ) -> Finding:
     """Figure 9: the SE partner correlation is positive (against its null of 0) and ME's is
     lower (ME - SE, paired by seed); both :func:`me_core.experiments.evidence1.partner_reads`."""
+    from me_core.experiments.evidence1 import reads_gate
+
+    if why := reads_gate(se_reads, me_reads):
+        return not_learned(why)
     se = {s: r["pearson_partner"] for s, r in se_reads.items()}
     me = {s: r["pearson_partner"] for s, r in me_reads.items()}
     effects = {"SE r": paired_effect(se, {s: 0.0 for s in se}),

@@ -226,6 +226,11 @@ class Chapter:
         return open_data(self.base).feature_map
 
     @property
+    def data(self):
+        """The encoded data set of this chapter (:func:`me_core.train.trainer.open_data`)."""
+        return open_data(self.base)
+
+    @property
     def planted(self) -> list[tuple[int, int]] | None:
         """The planted field pairs of the synthetic teacher (None on other data)."""
         return planted_pairs(self.base)

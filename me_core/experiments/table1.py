@@ -175,6 +175,8 @@ def official_ipnn_rows(frame: pd.DataFrame) -> pd.DataFrame:
     part = frame[frame.model == "ipnn"]
     base = part[(part.embedding == "SE") & (part.scale == 1)]
     scales = sorted(part.scale.unique())
+    if base.empty:  # records without IPNN's base runs: no row to repeat
+        return frame.iloc[:0]
     return pd.concat([base.assign(scale=s, embedding="SE (official code: K = 10)")
                       for s in scales], ignore_index=True)
 

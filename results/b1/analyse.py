@@ -1,8 +1,10 @@
 """Weight analyses of the B1 run records (results/README.md): the full analyses of the runs
 the chapters analyse (``analyses/analyses.jsonl``: spectra, sub-embedding IA, set diversity,
-interaction patterns, each with the run's random initialisation and the ground-truth scores)
-and the light ones of every run (``truth/analyses.jsonl``: the fields' IA and recovered
-dimensions of the teacher's truth, learned and initial). Finished runs of the sweep's run root
+interaction patterns, each with the run's random initialisation and the ground-truth scores),
+the light ones of every run (``truth/analyses.jsonl``: the fields' IA and recovered
+dimensions of the teacher's truth, learned and initial), and the ensemble control's test AUC
+(``ensemble/ensembles.jsonl``: M = 2 and 4 base SE models per seed, logits averaged, from the
+members' checkpoints). Finished runs of the sweep's run root
 (``results/b1/sweep.py`` keeps them) are analysed once; analysed keys are skipped, so it
 resumes.
 
@@ -19,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from me_core.experiments.ensemble import ensemble_records  # noqa: E402
 from me_core.experiments.weights import analyse_runs, finished_runs  # noqa: E402
 from me_core.runtime import configure_threads  # noqa: E402
 
@@ -31,7 +34,7 @@ FULL = {("dcnv2", False, 1), ("dcnv2", False, 2), ("dcnv2", False, 4), ("dcnv2",
 
 def analysed_in_full(config: dict) -> bool:
     return (config["model"], config["multi_embedding"], config["scale"]) in FULL \
-        and config["fraction"] == 1.0 and not config["model_options"]
+        and config["fraction"] == 1.0 and not config["model_options"] and config["seed"] < 5
 
 
 def main(argv=None) -> int:
@@ -48,6 +51,13 @@ def main(argv=None) -> int:
     if not args.light_only:
         done = analyse_runs(full, HERE / "analyses" / "analyses.jsonl")
         print(f"full analyses: {done[0]} new, {done[1]} already there", flush=True)
+        sys.path.insert(0, str(HERE))
+        from sweep import ENSEMBLE_MODELS, grid  # the records' own grid
+
+        bases = [c for seed in range(5) for c in grid(ENSEMBLE_MODELS, [1], ["se"], seed=seed)]
+        added = ensemble_records(bases, (2, 4), args.run_root,
+                                 HERE / "ensemble" / "ensembles.jsonl")
+        print(f"ensembles: {added} new", flush=True)
     return 0
 
 

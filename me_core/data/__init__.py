@@ -2,6 +2,8 @@
 
 * ``criteo`` / ``avazu``: the paper's data sets from their Kaggle files, official preprocessing;
 * ``movielens``: MovieLens-100k as a CTR task, fetched from the package registry (real data);
+* ``flights``: NYC flights 2013 (delayed or not), fetched from the package registry (real
+  data, :mod:`me_core.data.demo_tables`);
 * ``synthetic``: a CTR benchmark with planted field-pair interactions (SYNTHETIC data);
 * ``table``: your own CSV/TSV/Parquet file or DataFrame with a binary label
   (:func:`preprocess_table`).
@@ -27,7 +29,8 @@ _WHERE = {
     "BatchLoader": "batches", "EncodedDataset": "cache", "cache_root": "cache",
     "random_split_indices": "cache", "preprocess_criteo": "criteo", "preprocess_avazu": "avazu",
     "FeatureMap": "featuremap", "OOV_INDEX": "featuremap",
-    "preprocess_movielens": "movielens", "A3_CARDINALITIES": "synthetic",
+    "preprocess_movielens": "movielens", "preprocess_flights": "demo_tables",
+    "A3_CARDINALITIES": "synthetic",
     "CRITEO_LIKE_CARDINALITIES": "generate", "SyntheticConfig": "synthetic",
     "SyntheticData": "synthetic", "make_synthetic_ctr": "synthetic",
     "preprocess_synthetic": "synthetic", "preprocess_table": "table", "read_table": "table",
@@ -68,6 +71,9 @@ def load_dataset(name: str, path: Path | str | None = None, *, cache_dir=None,
     if name == "movielens":
         return __getattr__("preprocess_movielens")(path, cache_dir=cache_dir, rebuild=rebuild,
                                                    **options)
+    if name == "flights":
+        return __getattr__("preprocess_flights")(cache_dir=cache_dir, rebuild=rebuild,
+                                                 **options)
     if name == "synthetic":
         return __getattr__("preprocess_synthetic")(cache_dir=cache_dir, rebuild=rebuild, **options)
     if name == "table":

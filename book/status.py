@@ -91,11 +91,26 @@ def cell(r: pd.Series, column: str) -> str:
     return html.escape(str(r[column]))
 
 
+def other_data_cell(r: pd.Series, name: str) -> str:
+    """The verdict of the same claim on another data set: verdict, n and evidence, or a dash."""
+    rows = view.columns[name]
+    if (r.chapter, r.key) not in rows.index:
+        return "&mdash;"
+    o = rows.loc[(r.chapter, r.key)]
+    n = "" if pd.isna(o.n) else f"n = {int(o.n)}; "
+    return (f'<span style="color:{colors[o.verdict]};font-weight:600">'
+            f"{html.escape(o.verdict)}</span><br><small>{n}{html.escape(o.margin or o.ours)}"
+            f"</small>")
+
+
 def table_html(frame: pd.DataFrame) -> str:
     shown = [c for c in columns if c not in view.shared]
-    head = "".join(f"<th>{columns[c]}</th>" for c in shown)
-    body = "".join("<tr>" + "".join(f"<td>{cell(r, c)}</td>" for c in shown) + "</tr>"
-                   for _, r in frame.iterrows())
+    others = list(view.columns)
+    head = "".join(f"<th>{columns[c]}</th>" for c in shown) + "".join(
+        f"<th>on {html.escape(name)}</th>" for name in others)
+    body = "".join("<tr>" + "".join(f"<td>{cell(r, c)}</td>" for c in shown)
+                   + "".join(f"<td>{other_data_cell(r, name)}</td>" for name in others)
+                   + "</tr>" for _, r in frame.iterrows())
     return (f'<div style="overflow-x:auto"><table class="table" style="font-size:0.85em">'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
@@ -111,8 +126,13 @@ else:
     if view.shared:
         display(Markdown("Every row: " + "; ".join(
             f"**{columns[c]}** {html.escape(v)}" for c, v in view.shared.items()) + "."))
-    display(Markdown(f"**The paper's findings** ({len(view.paper)}): " + ", ".join(
-        f"{count} {name}" for name, count in view.tally.items()) + "."))
+    display(Markdown(f"**The paper's findings** ({len(view.paper)}), on the build's main data: "
+                     + ", ".join(f"{count} {name}" for name, count in view.tally.items())
+                     + "." + "".join(
+                         f" On {name} (real data; 'not run': the claim needs a known truth or "
+                         f"a run the real-data grid does not have): "
+                         + ", ".join(f"{c} {v}" for v, c in tally.items())
+                         + "." for name, tally in view.tallies.items())))
     display(HTML(table_html(view.paper)))
     if not view.illustrations.empty:
         display(Markdown(f"**Controls and illustrations** ({len(view.illustrations)}, not "

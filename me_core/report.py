@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -99,9 +99,13 @@ def evidence_summary(evidence: Any) -> tuple[int | None, str]:
 
 def record_finding(
     chapter: str, key: str, *, figure: str, finding: str, paper: str, ours: str, verdict: str,
-    data: str, reason: str = "", evidence: Any = None, kind: str = "paper",
+    data: str, reason: str = "", evidence: Any = None, kind: str = "paper", column: str = "",
 ) -> dict[str, Any]:
-    """Store one finding of ``chapter`` (one JSON file per chapter and key).
+    """Store one finding of ``chapter`` (one JSON file per chapter, key and column).
+
+    ``column``: empty for the book's main data (the synthetic benchmark in the quick book), or
+    the name of another data set the same claim is judged on (a real table): the status page
+    shows it as a column of its own, with its own n and interval.
 
     ``evidence``: the paired effects behind the verdict (a ``stats.Finding`` or
     ``PairedEffect``); the status page shows their seed count, 95% intervals, minimum effects
@@ -116,9 +120,11 @@ def record_finding(
     n, margin = evidence_summary(evidence)
     record = dict(chapter=chapter, key=key, figure=figure, finding=finding, paper=paper,
                   ours=ours, verdict=verdict, data=data, reason=reason,
-                  profile=current_profile(), n=n, margin=margin, kind=kind,
+                  profile=current_profile(), n=n, margin=margin, kind=kind, column=column,
                   order=time.time_ns())
-    atomic_write_text(summary_dir() / f"{chapter}--{key}.json", json.dumps(record, indent=1))
+    suffix = f"--{column}" if column else ""
+    atomic_write_text(summary_dir() / f"{chapter}--{key}{suffix}.json",
+                      json.dumps(record, indent=1))
     return record
 
 
@@ -147,12 +153,14 @@ def glue_text(name: str, text: str) -> None:
 
 
 def show_finding(chapter: str, key: str, finding: Finding, *, data: str = "", lead: str = "",
-                 readings: dict[str, str] | None = None, source: str = "") -> str:
+                 readings: dict[str, str] | None = None, source: str = "",
+                 column: str = "") -> str:
     """Record ``finding`` for the status page against its claim (:func:`me_core.claims.claim`)
     and glue its sentence (:func:`finding_text`, with the claim's readings unless ``readings``
-    overrides them) under ``key`` for the chapter's prose; returns the sentence. ``data``: the
-    chapter's data line (the claim's note is added to it, or replaces it for a finding on data
-    of its own)."""
+    overrides them) under ``key`` (``key--column`` with a ``column``) for the chapter's prose;
+    returns the sentence. ``data``: the chapter's data line (the claim's note is added to it,
+    or replaces it for a finding on data of its own); ``column``: another data set's verdict on
+    the same claim (:func:`record_finding`)."""
     said = claim(chapter, key)
     if said.own_data or not data:
         data = said.data_note or data
@@ -161,10 +169,10 @@ def show_finding(chapter: str, key: str, finding: Finding, *, data: str = "", le
     record_finding(chapter, key, figure=said.figure, finding=said.finding, paper=said.paper,
                    ours=finding.ours, verdict=finding.verdict, data=data,
                    reason=finding.reason, evidence=finding if finding.effects else None,
-                   kind=said.kind)
+                   kind=said.kind, column=column)
     text = finding_text(finding, lead=lead, readings={**said.readings, **(readings or {})},
                         source=source)
-    glue_text(key, text)
+    glue_text(f"{key}--{column}" if column else key, text)
     return text
 
 
@@ -174,9 +182,10 @@ def load_findings(directory: Path | None = None) -> pd.DataFrame:
     directory = Path(directory) if directory else summary_dir()
     rows = [json.loads(p.read_text()) for p in sorted(directory.glob("*--*.json"))]
     columns = ["chapter", "key", "figure", "finding", "paper", "ours", "verdict", "data",
-               "reason", "profile", "n", "margin", "kind", "order"]
+               "reason", "profile", "n", "margin", "kind", "column", "order"]
     frame = pd.DataFrame(rows, columns=columns)
     frame["kind"] = frame["kind"].fillna("paper")
+    frame["column"] = frame["column"].fillna("")
     frame["margin"] = frame["margin"].fillna("")
     frame["order"] = frame["order"].fillna(0)
     return frame.sort_values("order", kind="stable").reset_index(drop=True)
@@ -185,28 +194,42 @@ def load_findings(directory: Path | None = None) -> pd.DataFrame:
 @dataclass
 class StatusView:
     """The reproduction-status page's content: the paper's findings in book order (tallied),
-    the illustrations apart (not tallied), and the columns whose value every row shares."""
+    the controls and illustrations apart (not tallied), the columns whose value every row
+    shares, and the verdicts on other data sets (``columns``: data set -> its rows, keyed by
+    chapter and key like the main rows, each with its own tally)."""
 
     paper: pd.DataFrame
     illustrations: pd.DataFrame
     shared: dict[str, str]
     tally: pd.Series
+    columns: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tallies: dict[str, pd.Series] = field(default_factory=dict)
+
+
+def _tally(frame: pd.DataFrame) -> pd.Series:
+    tally = frame.verdict.value_counts().reindex(VERDICTS, fill_value=0)
+    return tally[tally > 0]
 
 
 def status_view(findings: pd.DataFrame, chapter_order: Sequence[str]) -> StatusView:
     """Split and order ``findings`` (from :func:`load_findings`) for the status page: rows by
     the chapters' order in the book (which follows the paper's argument), then by the order
-    the chapter recorded them; ``data`` and ``profile`` said once when every row has the same."""
+    the chapter recorded them; ``data`` and ``profile`` said once when every row has the same;
+    the findings of other data sets (``column``) apart, one frame per data set."""
     rank = {name: i for i, name in enumerate(chapter_order)}
+    if "column" not in findings:
+        findings = findings.assign(column="")
     ordered = findings.assign(_rank=findings.chapter.map(lambda c: rank.get(c, len(rank))))
     ordered = ordered.sort_values(["_rank", "order"], kind="stable").drop(columns="_rank")
-    shared = {column: str(ordered[column].iloc[0]) for column in ("data", "profile")
-              if len(ordered) and ordered[column].nunique() == 1}
-    paper = ordered[ordered.kind == "paper"].reset_index(drop=True)
-    tally = paper.verdict.value_counts().reindex(VERDICTS, fill_value=0)
-    return StatusView(paper, ordered[ordered.kind != "paper"].reset_index(drop=True), shared,
-                      tally[tally > 0])
-
+    main, other = ordered[ordered.column == ""], ordered[ordered.column != ""]
+    shared = {column: str(main[column].iloc[0]) for column in ("data", "profile")
+              if len(main) and main[column].nunique() == 1}
+    paper = main[main.kind == "paper"].reset_index(drop=True)
+    columns = {name: part.set_index(["chapter", "key"])
+               for name, part in other.groupby("column", sort=True)}
+    tallies = {name: _tally(part[part.kind == "paper"]) for name, part in columns.items()}
+    return StatusView(paper, main[main.kind != "paper"].reset_index(drop=True), shared,
+                      _tally(paper), columns, tallies)
 
 
 def resolve(path: str | Path) -> Path:

@@ -222,7 +222,7 @@ _ = chapter.report("fig17a", E.regularised_me_scales_below_plain(curves),
 # ensemble and evaluates it.
 
 # %% tags=["hide-input"]
-stored_ensembles = En.read_ensembles(ensembles)
+stored_ensembles = En.read_ensembles(ensembles, chapter.base)
 if not stored_ensembles.empty:
     display(En.ensemble_table(table_source, stored_ensembles))
     team = chapter.train(En.members(replace(chapter.base, model="dcnv2", seed=seeds[0]), 2))

@@ -67,3 +67,17 @@ def test_status_view_orders_by_book_and_tallies_paper_findings_only():
 def test_status_view_keeps_columns_that_differ():
     frame = _rows(chapter=["a", "b"], verdict=["reproduced"] * 2, data=["synthetic", "criteo"])
     assert status_view(frame, ["a", "b"]).shared == {"profile": "quick"}
+
+
+def test_other_data_sets_are_columns_with_their_own_tally(tmp_path, monkeypatch):
+    monkeypatch.setenv("ME_CORE_SUMMARY_DIR", str(tmp_path))
+    common = dict(figure="Fig. 1", finding="f", paper="p", ours="o", data="d")
+    record_finding("a", "x", verdict="reproduced", **common)
+    record_finding("a", "x", verdict="not reproduced", column="movielens", **common)
+    record_finding("a", "y", verdict="not run", column="movielens", **common)
+    view = status_view(load_findings(tmp_path), ["a"])
+    assert list(view.paper.key) == ["x"] and view.tally.to_dict() == {"reproduced": 1}
+    assert view.columns["movielens"].loc[("a", "x")].verdict == "not reproduced"
+    assert view.tallies["movielens"].to_dict() == {"not reproduced": 1, "not run": 1}
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == [
+        "a--x--movielens.json", "a--x.json", "a--y--movielens.json"]

@@ -188,20 +188,22 @@ def spectra_low_rank(frame: pd.DataFrame) -> Finding:
     return Finding.of_parts(parts, ours)
 
 
-def se_gains(records: pd.DataFrame | None, live: pd.DataFrame) -> dict[str, PairedEffect]:
+def se_gains(records: pd.DataFrame | None, live: pd.DataFrame | None = None
+             ) -> dict[str, PairedEffect]:
     """Figure 1a's effects: per model of the ``records`` (a sweep's run records, or None) and
-    for the ``live`` DCNv2 runs of this build, the SE test AUC at the largest size minus the
-    base, paired by seed."""
+    for the ``live`` DCNv2 runs of this build (or None), the SE test AUC at the largest size
+    minus the base, paired by seed."""
     gains = {}
     for model in sorted(records.model.unique()) if records is not None else []:
         gain = paired_gains(records, model).get("SE gain")
         if gain is not None:
             gains[model] = gain
-    gains["dcnv2 (live)"] = paired_gains(live.assign(model="dcnv2"), "dcnv2")["SE gain"]
+    if live is not None and not live.empty:
+        gains["dcnv2 (live)"] = paired_gains(live.assign(model="dcnv2"), "dcnv2")["SE gain"]
     return gains
 
 
-def se_gains_flat(records: pd.DataFrame | None, live: pd.DataFrame) -> Finding:
+def se_gains_flat(records: pd.DataFrame | None, live: pd.DataFrame | None = None) -> Finding:
     """Figure 1a: enlarging SE embeddings barely raises test AUC. Per model, the SE test AUC at
     the largest size minus the base, paired by seed (:func:`se_gains`), is judged by an
     equivalence test against the declared band, and every model must pass (a gain beyond the

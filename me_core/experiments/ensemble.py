@@ -96,12 +96,17 @@ def ensemble_records(bases: Sequence[RunConfig], sizes: Sequence[int], run_root:
     return added
 
 
-def read_ensembles(path: Path | str) -> pd.DataFrame:
+def read_ensembles(path: Path | str, base: RunConfig | None = None) -> pd.DataFrame:
     """The stored ensembles as rows: model, size, seed, test_auc (empty when none; a relative
-    path is from the repository root, as the chapters' parameters are)."""
+    path is from the repository root, as the chapters' parameters are). With ``base`` (a
+    chapter's base config), only ensembles of that protocol and data: their base run is
+    ``base`` with its model and seed."""
     from me_core.report import resolve
 
     lines = read_records(resolve(path)) if path and resolve(path).exists() else []
+    if base is not None:
+        lines = [x for x in lines if RunConfig.from_dict(x["config"]).key() == replace(
+            base, model=x["model"], seed=x["seed"], scale=1, multi_embedding=False).key()]
     return pd.DataFrame([{"model": x["model"], "size": x["size"], "seed": x["seed"],
                           "test_auc": x["test"]["auc"], "key": x["key"]} for x in lines],
                         columns=["model", "size", "seed", "test_auc", "key"])

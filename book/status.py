@@ -49,6 +49,7 @@ summary_dir = ""  # empty: the folder of the current build ($ME_CORE_SUMMARY_DIR
 # %% tags=["hide-input", "full-width"]
 import html
 import platform
+from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
@@ -65,6 +66,7 @@ from me_core.stats import calibration_table
 from me_core.toc import toc_documents
 from me_core.train import read_records
 from me_core.train.precision import bf16_speedup, resolve_precision
+from me_core.train.provenance import git_commit
 
 me_core.setup_notebook()
 folder = Path(summary_dir) if summary_dir else default_summary_dir()
@@ -153,6 +155,8 @@ built = read_records(run_root() / "records.jsonl")
 precisions = pd.Series([r.get("precision", "fp32") for r in built], dtype=object).value_counts()
 cpu = torch.device("cpu")
 environment = {
+    "git commit of this build": git_commit(),
+    "built (UTC)": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
     "profile": current_profile(),
     "python": platform.python_version(),
     "machine": f"{platform.machine()}, {platform.processor() or 'unknown CPU'}",

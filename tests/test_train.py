@@ -264,3 +264,23 @@ def test_cli_errors_are_one_line(tmp_path):
         assert done.returncode == 2, (args, done.stderr)
         assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_sweep_dry_run_counts_the_grid_and_estimates_from_records(tmp_path, capsys):
+    from me_core.cli import main
+
+    records, runs = tmp_path / "records.jsonl", tmp_path / "runs"
+    common = ["sweep", "--models", "dnn", "--protocol", "quick", "--epochs", "1",
+              "--records", str(records), "--run-root", str(runs), "--data-option", "rows=4000",
+              "--cache-dir", str(tmp_path / "cache")]
+    grid = ["--scales", "1", "2", "--seeds", "0", "1"]
+    assert main([*common, *grid, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("6 run(s) in the grid, 0 already in") and "no recorded time" in out
+    assert not records.exists() and not runs.exists()  # nothing trained
+    assert main([*common, "--scales", "1", "--seeds", "0"]) == 0  # one real run
+    capsys.readouterr()
+    assert main([*common, *grid, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "1 already in" in out and "(median of 1 recorded)" in out
+    assert "estimated time left" in out

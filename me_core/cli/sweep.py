@@ -19,6 +19,9 @@ def add_to(commands) -> None:
                     "resumes). Scale 1 runs once (SE and ME coincide). Backends: local, ray.",
         examples=["python -m me_core sweep --models dcnv2 dnn --scales 1 2 4 --seeds 0 1 2 "
                   "--protocol quick",
+                  "python -m me_core sweep --datasets criteo --data-path train.txt --models "
+                  "dcnv2 dnn ipnn nfwfm xdeepfm finalmlp autoint --scales 1 2 3 4 10 --seeds 0 "
+                  "1 2 3 4 --protocol paper --dry-run",
                   "python -m me_core sweep --spec examples/sweep.yml"],
     )
     sw.add_argument("--spec", type=Path, default=None,
@@ -54,6 +57,11 @@ def add_to(commands) -> None:
     sw.add_argument("--address", default=None, help="ray: cluster address (default: local)")
     sw.add_argument("--cpus-per-run", type=float, default=1, help="ray: CPUs per run (default 1)")
     sw.add_argument("--gpus-per-run", type=float, default=0, help="ray: GPUs per run (default 0)")
+    sw.add_argument("--dry-run", action="store_true",
+                    help="print the grid, what the records already hold and an estimate of "
+                         "the time left (from recorded runs of the same cells), train nothing")
+    sw.add_argument("--measured", nargs="+", type=Path, default=[], metavar="RECORDS",
+                    help="--dry-run: more record files whose run times the estimate may use")
     add_training_flags(sw)
     sw.set_defaults(func=run)
 
@@ -64,7 +72,7 @@ _GRID_FLAGS = ("datasets", "models", "scales", "embeddings", "seeds", "fractions
 def run(args: argparse.Namespace) -> int:
     from me_core.data import DataError
     from me_core.train import ConfigError
-    from me_core.train.sweep import SweepSpec, load_spec, run_sweep
+    from me_core.train.sweep import SweepSpec, load_spec, plan, run_sweep
 
     grid = {name: getattr(args, name) for name in _GRID_FLAGS
             if getattr(args, name) is not None}
@@ -86,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
         spec.settings = {**spec.settings, **run_settings(args)}
         for dataset in spec.datasets:
             spec.data[dataset] = {**spec.data.get(dataset, {}), **data_settings(args, dataset)}
+        if args.dry_run:
+            print(plan(spec, args.records, args.measured))
+            return 0
         report = run_sweep(spec, args.records, args.run_root, backend=args.backend,
                            workers=args.workers, address=args.address,
                            cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run,

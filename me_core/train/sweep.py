@@ -29,7 +29,7 @@ from me_core.train.config import ConfigError, RunConfig
 from me_core.train.records import append_record, recorded_keys
 from me_core.train.trainer import check_outputs
 
-__all__ = ["SweepSpec", "SweepReport", "run_sweep", "load_spec", "BACKENDS"]
+__all__ = ["SweepSpec", "SweepReport", "run_sweep", "load_spec", "plan", "BACKENDS"]
 
 
 def _default(axis: str) -> list:
@@ -212,3 +212,49 @@ def _run_ray(todo: list[RunConfig], collect, run_root: str, cache: str | None,
     finally:
         if started_here:
             ray.shutdown()
+
+
+def plan(configs: SweepSpec | Iterable[RunConfig], records: Path | str,
+         measured: Iterable[Path | str] = ()) -> str:
+    """What a sweep would do, without training (``sweep --dry-run``): the grid's run count,
+    the runs ``records`` already holds, the runs left per (data set, model, SE/ME, scale), and
+    an estimate of the time left from the median recorded time of runs of the same cell in
+    ``records`` and the ``measured`` record files (wall-clock on the machine that ran them; a
+    cell without such runs is named, not guessed)."""
+    import statistics
+
+    from me_core.train.records import read_records
+
+    configs = configs.configs() if isinstance(configs, SweepSpec) else list(configs)
+    done = recorded_keys(records) if Path(records).exists() else set()
+    todo = [c for c in configs if c.key() not in done]
+
+    def cell(c: RunConfig) -> tuple:
+        return c.dataset, c.model, "ME" if c.multi_embedding else "SE", c.scale, c.fraction
+
+    seconds: dict[tuple, list[float]] = {}
+    for path in [records, *measured]:
+        for r in read_records(path) if Path(path).exists() else []:
+            c = RunConfig.from_dict(r["config"])
+            seconds.setdefault(cell(c), []).append(float(r.get("train_seconds", 0.0)))
+    counts: dict[tuple, int] = {}
+    for c in todo:
+        counts[cell(c)] = counts.get(cell(c), 0) + 1
+    lines = [f"{len(configs)} run(s) in the grid, {len(configs) - len(todo)} already in "
+             f"{records}, {len(todo)} to run"]
+    total, unknown = 0.0, []
+    for key, n in sorted(counts.items(), key=lambda kv: str(kv[0])):
+        dataset, model, kind, scale, fraction = key
+        label = f"{dataset}/{model}/{kind}x{scale}" + (f"/{fraction:g}" if fraction < 1 else "")
+        if key in seconds:
+            each = statistics.median(seconds[key])
+            total += n * each
+            lines.append(f"  {label:<40} {n:4d} run(s) x {each:7.0f} s (median of "
+                         f"{len(seconds[key])} recorded)")
+        else:
+            unknown.append(label)
+            lines.append(f"  {label:<40} {n:4d} run(s), no recorded time")
+    lines.append(f"estimated time left: {total / 3600:.1f} h of one worker's wall-clock"
+                 + (f", plus {len(unknown)} cell(s) without a recorded time" if unknown
+                    else ""))
+    return "\n".join(lines)

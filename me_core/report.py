@@ -27,8 +27,8 @@ RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # trained runs the chapters share (me_core.expe
 PROFILE_ENV = "ME_CORE_PROFILE"
 FINDING_KINDS = ("paper", "control", "illustration")
 
-__all__ = ["summary_dir", "current_profile", "record_finding", "show_finding", "glue_text",
-           "load_findings", "resolve", "evidence_summary", "status_view",
+__all__ = ["summary_dir", "in_book_build", "current_profile", "record_finding", "show_finding",
+           "glue_text", "load_findings", "resolve", "evidence_summary", "status_view",
            "StatusView", "FINDING_KINDS"]
 
 
@@ -45,12 +45,22 @@ def interactive_root() -> Path:
     return user_cache_root() / "interactive"
 
 
+_RUN_ID = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
+
+
 def summary_dir() -> Path:
-    """The findings folder: $ME_CORE_SUMMARY_DIR (a book build sets it), else
-    :func:`interactive_root`/summaries."""
+    """The findings folder: $ME_CORE_SUMMARY_DIR (a book build sets it), else one folder per
+    interactive or papermill run (:func:`interactive_root`/summaries/<date-time-pid>), so a
+    later run never overwrites an earlier one's findings."""
     if os.environ.get(SUMMARY_DIR_ENV):
         return Path(os.environ[SUMMARY_DIR_ENV])
-    return interactive_root() / "summaries"
+    return interactive_root() / "summaries" / _RUN_ID
+
+
+def in_book_build() -> bool:
+    """Whether this process executes a chapter for ``python -m me_core book`` (which points
+    $ME_CORE_SUMMARY_DIR at the build)."""
+    return bool(os.environ.get(SUMMARY_DIR_ENV))
 
 
 def current_profile() -> str:
@@ -173,7 +183,19 @@ def show_finding(chapter: str, key: str, finding: Finding, *, data: str = "", le
     text = finding_text(finding, lead=lead, readings={**said.readings, **(readings or {})},
                         source=source)
     glue_text(f"{key}--{column}" if column else key, text)
+    if not in_book_build():  # Jupyter, papermill, nbconvert: the verdict is the cell's output
+        _display_markdown(f"**{said.figure}**: {text}")
     return text
+
+
+def _display_markdown(text: str) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        display(Markdown(text))
 
 
 def load_findings(directory: Path | None = None) -> pd.DataFrame:

@@ -4,6 +4,7 @@ documented (each case once surprised a new user)."""
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 
 import numpy as np
@@ -108,7 +109,9 @@ def test_chapters_run_outside_a_build_write_outside_the_repository(tmp_path, mon
     monkeypatch.delenv("ME_CORE_SUMMARY_DIR", raising=False)
     monkeypatch.delenv("ME_CORE_RUN_DIR", raising=False)
     monkeypatch.setenv("ME_CORE_CACHE", str(tmp_path))
-    assert summary_dir() == tmp_path / "interactive" / "summaries"
+    # one folder per interactive run: a later run never overwrites an earlier one's findings
+    assert summary_dir().parent == tmp_path / "interactive" / "summaries"
+    assert summary_dir().name.endswith(f"-{os.getpid()}")
     assert run_root() == tmp_path / "interactive" / "runs"
     assert repository_root() not in summary_dir().parents
     monkeypatch.setenv("ME_CORE_SUMMARY_DIR", str(tmp_path / "build" / "summaries"))

@@ -81,3 +81,27 @@ def test_other_data_sets_are_columns_with_their_own_tally(tmp_path, monkeypatch)
     assert view.tallies["movielens"].to_dict() == {"not reproduced": 1, "not run": 1}
     assert sorted(p.name for p in tmp_path.glob("*.json")) == [
         "a--x--movielens.json", "a--x.json", "a--y--movielens.json"]
+
+
+def test_findings_command_reads_a_folder_and_an_executed_notebook(tmp_path, monkeypatch,
+                                                                   capsys):
+    import json as json_
+
+    from me_core.cli import main
+
+    monkeypatch.setenv("ME_CORE_SUMMARY_DIR", str(tmp_path / "summaries"))
+    record_finding("a", "x", verdict="reproduced", figure="Fig. 1", finding="f", paper="p",
+                   ours="ours text", data="d", reason="why")
+    status = tmp_path / "status.md"
+    assert main(["findings", str(tmp_path / "summaries"), "--status", str(status)]) == 0
+    out = capsys.readouterr().out
+    assert "a/x (Fig. 1): reproduced" in out and "ours text" in out
+    assert "| Fig. 1 | f | main | reproduced |" in status.read_text()
+    glued = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "x"}},
+             "data": {"application/papermill.record/text/markdown": "ours: reproduced (why)."}}
+    notebook = tmp_path / "run.ipynb"
+    notebook.write_text(json_.dumps({"cells": [{"cell_type": "code", "outputs": [glued]}]}))
+    assert main(["findings", str(notebook)]) == 0
+    assert "x: ours: reproduced (why)." in capsys.readouterr().out
+    assert main(["findings", str(tmp_path / "none")]) == 2
+    assert "no such notebook or folder" in capsys.readouterr().err

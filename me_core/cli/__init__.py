@@ -6,6 +6,7 @@ Commands:
   train             train one model with the paper's protocol; resumes a killed run
   sweep             run a grid of trainings (local or Ray), skipping runs already recorded
   analyse           store the weight analyses of finished runs beside their records
+  findings          print the findings of an executed chapter or a findings folder
   results           print the recorded runs: test AUC/logloss mean +- std over the seeds of
                     otherwise identical runs
   diagnose          is a model's embedding collapsed? (IA per table vs random tables)
@@ -22,9 +23,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from me_core.cli import analyse, book, diagnose, launch, preprocess, results, sweep, train
+from me_core.cli import (
+    analyse,
+    book,
+    diagnose,
+    findings,
+    launch,
+    preprocess,
+    results,
+    sweep,
+    train,
+)
 
-COMMANDS = (preprocess, train, sweep, analyse, results, diagnose, book, launch)
+COMMANDS = (preprocess, train, sweep, analyse, results, findings, diagnose, book, launch)
 
 __all__ = ["main", "make_parser"]
 

@@ -61,7 +61,8 @@ def add_to(commands) -> None:
                     help="print the grid, what the records already hold and an estimate of "
                          "the time left (from recorded runs of the same cells), train nothing")
     sw.add_argument("--measured", nargs="+", type=Path, default=[], metavar="RECORDS",
-                    help="--dry-run: more record files whose run times the estimate may use")
+                    help="--dry-run: more record files whose run times the estimate may use "
+                         "(default: none)")
     add_training_flags(sw)
     sw.set_defaults(func=run)
 

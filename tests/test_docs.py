@@ -18,6 +18,7 @@ of ``bash``, ``text`` or ``python``). Then:
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -133,7 +134,20 @@ def reader_files(tmp_path_factory) -> dict[str, Path]:
     run_root = folder / "runs"
     config = RunConfig(model="dnn", data_options={"rows": 3000}, max_epochs=1, batch_size=512)
     train(config, run_dir=run_root / config.key(), cache_dir=folder / "cache")
+    summaries = folder / "summaries"
+    from me_core.report import SUMMARY_DIR_ENV, record_finding
+
+    with pytest.MonkeyPatch.context() as patch:  # a build's findings folder
+        patch.setenv(SUMMARY_DIR_ENV, str(summaries))
+        record_finding("a", "x", figure="Fig. 1", finding="f", paper="p", ours="o",
+                       verdict="reproduced", data="d")
+    glued = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "x"}},
+             "data": {"application/papermill.record/text/markdown": "o: reproduced."}}
+    (folder / "toy-out.ipynb").write_text(json.dumps({"cells": [
+        {"cell_type": "code", "outputs": [glued]}]}))
     return {
+        "/tmp/toy-out.ipynb": folder / "toy-out.ipynb",
+        "_build/summaries": summaries,
         "/data/criteo/train.txt": write_criteo_format(folder / "train.txt", 3000),
         "/data/avazu/train.gz": write_avazu_format(folder / "train.gz", 3000, compress=True),
         "clicks.csv.gz": folder / "clicks.csv.gz",

@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test oracle
 from per_line_reference import per_line_criteo  # noqa: E402
 
 from me_core.data.criteo import SCHEMA, preprocess_criteo  # noqa: E402

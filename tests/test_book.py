@@ -13,7 +13,8 @@ from conftest import SMOKE_REPOSITORY_URL
 
 from me_core import book, publish
 
-pytestmark = pytest.mark.slow  # builds a book, or drives a browser
+# builds a book (which fetches MovieLens, the text model and flights from the registry)
+pytestmark = [pytest.mark.slow, pytest.mark.network]
 
 ROOT = Path(__file__).resolve().parents[1]
 

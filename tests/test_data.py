@@ -34,7 +34,7 @@ from me_core.data.movielens import ATOMIC_FILES, GENRES, fetch_movielens_100k
 from me_core.data.text import byte_ranges
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "tests"))  # the encoder's oracle lives beside the tests
 from per_line_reference import per_line_avazu, per_line_criteo  # noqa: E402
 
 

@@ -48,13 +48,30 @@ def test_auto_picks_bf16_where_it_is_measured_faster(fake_speedup):
     assert RunConfig.from_dict(config.to_dict()).precision == "bf16"
 
 
+def test_the_probe_is_the_ratio_of_two_timed_products_measured_once(monkeypatch):
+    calls = []
+
+    def timed(device, dtype, rows, width, repeats):
+        calls.append(dtype)
+        return {torch.float32: 2.0, torch.bfloat16: 0.5}[dtype]
+
+    monkeypatch.setattr(P, "_time_matmul", timed)
+    P._probe.cache_clear()
+    try:
+        assert P.bf16_speedup(torch.device("cpu")) == 4.0  # fp32 time / bf16 time
+        assert P.bf16_speedup(torch.device("cpu")) == 4.0
+        assert calls == [torch.float32, torch.bfloat16]  # once per process and thread count
+        assert P.resolve_precision("auto", torch.device("cpu")) == "bf16"
+    finally:
+        P._probe.cache_clear()
+
+
 @pytest.mark.slow
 def test_the_probe_measures_this_machine():
     ratio = P.bf16_speedup(torch.device("cpu"))
     assert ratio > 0
     expected = "bf16" if ratio >= P.AUTO_MIN_SPEEDUP else "fp32"
     assert P.resolve_precision("auto", torch.device("cpu")) == expected
-    assert P.bf16_speedup(torch.device("cpu")) == ratio  # measured once per process
 
 
 def test_bad_precision_is_named():

@@ -516,6 +516,7 @@ def test_registry_download_failure_names_the_requirement(tmp_path):
 @pytest.mark.slow
 def test_gpu_check_runs_on_cpu_at_a_tiny_size(tmp_path, capsys):
     """benchmarks/gpu_check.py (the paper's setting on an accelerator) runs end to end on CPU."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
     import gpu_check
     result = gpu_check.main(["--device", "cpu", "--lines", "3000", "--epochs", "1", "--steps",
                              "1", "--batch-size", "256", "--precisions", "fp32",

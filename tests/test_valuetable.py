@@ -1,4 +1,6 @@
-"""The encoder's C hash table (me_core/data/_valuetable.c) against plain Python dictionaries."""
+"""The encoder's hash table (the C extension me_core/data/_valuetable.c, or its Python twin
+with ME_CORE_NO_EXTENSION=1: tests/test_encoder_backends.py runs these tests both ways)
+against plain Python dictionaries."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from me_core.data._valuetable import ValueTable, remap
+from me_core.data.encode import ValueTable, remap
 
 
 def _offsets(strings: pa.Array) -> np.ndarray:
@@ -98,7 +100,7 @@ def test_encode_lines_agrees_with_the_per_line_rules_on_damaged_lines():
     """Random lines of a small format, many of them damaged (wrong column count, bad labels,
     non-integers, CR line ends, blank lines, invalid and valid non-ASCII UTF-8): the C loop keeps
     exactly the lines the Python per-line rules keep, with their labels and values."""
-    from me_core.data._valuetable import encode_lines
+    from me_core.data.encode import encode_lines
     from me_core.data.text import TextSchema
 
     schema = TextSchema("demo", ("label", "n", "a", "b"), ",", "label", integer_columns=("n",))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from me_core.cli.common import add_command, fail, synthetic_options
@@ -75,6 +76,10 @@ def run(args: argparse.Namespace) -> int:
     elif any(v is not None for v in table_flags.values()):
         return fail("preprocess", "--label, --categorical, --numeric, --positive, "
                                    "--numeric-rule and --bins apply to 'table' only")
+    from me_core.data.encode import encoder_notice
+
+    if encoder_notice():
+        print(encoder_notice(), file=sys.stderr)
     try:
         kwargs = {"on_bad_line": args.on_bad_line, "progress": not args.quiet} \
             if args.dataset in ("criteo", "avazu") else {}

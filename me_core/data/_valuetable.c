@@ -16,6 +16,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The line encoder reads eight bytes at a time as one little-endian word (the delimiter
+ * search, the byte offset of a match): refuse to build elsewhere; me_core then uses its
+ * Python encoder (me_core/data/_valuetable_py.py), which gives the same arrays. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) \
+    && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "me_core's C encoder needs a little-endian host; the Python encoder is used instead"
+#endif
+
 typedef struct {
     uint64_t key8;   /* first 8 bytes of the string, zero padded */
     uint32_t id1;    /* id + 1; 0 = empty slot */
@@ -521,6 +529,8 @@ static PyObject *encode_lines(PyObject *Py_UNUSED(module), PyObject *args) {
             PyErr_SetString(PyExc_RuntimeError, "ValueTable is used by another thread");
             goto done;
         }
+        /* owned while the GIL is released: another thread may empty the caller's list */
+        Py_INCREF(item);
         tables[marked]->busy = 1;
     }
     const uint8_t *start = data.buf, *end = start + data.len, *p = start;
@@ -611,7 +621,10 @@ static PyObject *encode_lines(PyObject *Py_UNUSED(module), PyObject *args) {
     else
         result = Py_BuildValue("(nnnn)", (Py_ssize_t)(p - start), rows, bad, first_bad);
 done:
-    for (Py_ssize_t f = 0; f < marked; f++) tables[f]->busy = 0;
+    for (Py_ssize_t f = 0; f < marked; f++) {
+        tables[f]->busy = 0;
+        Py_DECREF(tables[f]);
+    }
     PyMem_Free(tables);
     PyMem_Free(cuts);
     Py_XDECREF(seq);

@@ -41,18 +41,45 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from me_core.data.errors import DataError
-
-try:
-    from me_core.data._valuetable import ValueTable, encode_lines, remap
-except ImportError as exc:  # pragma: no cover - an install without its build step
-    raise ImportError("me_core's C extension me_core.data._valuetable is not built: reinstall "
-                      "with `pip install -e .` (needs a C compiler; `make venv` does it)") from exc
 from me_core.data.featuremap import FeatureMap
+
+#: set to 1 to use the Python encoder even where the C extension is built
+NO_EXTENSION_ENV = "ME_CORE_NO_EXTENSION"
+
+
+def _backend():
+    """The C extension's hash table and line encoder, or the same in Python (pyarrow and a
+    dict: the same arrays, slower) when it is not built or ``ME_CORE_NO_EXTENSION=1``."""
+    if os.environ.get(NO_EXTENSION_ENV, "") not in ("", "0"):
+        from me_core.data import _valuetable_py as backend
+        return backend, f"{NO_EXTENSION_ENV} is set"
+    try:
+        from me_core.data import _valuetable as backend
+        return backend, ""
+    except ImportError:
+        from me_core.data import _valuetable_py as backend
+        return backend, "the C extension is not built (no C compiler when it was installed)"
+
+
+_BACKEND, _WHY_PYTHON = _backend()
+ValueTable, encode_lines, remap = _BACKEND.ValueTable, _BACKEND.encode_lines, _BACKEND.remap
+#: which encoder this process uses: "C" or "Python"
+ENCODER = "Python" if _WHY_PYTHON else "C"
+
+
+def encoder_notice() -> str:
+    """One line for commands that preprocess: empty with the C encoder, else why the slower
+    Python encoder is in use and how to get the fast one."""
+    if not _WHY_PYTHON:
+        return ""
+    return (f"me_core: preprocessing uses the Python encoder ({_WHY_PYTHON}): the same arrays, "
+            f"several times slower; reinstall with a C compiler (`pip install -e .`) for the "
+            f"fast one")
 
 NULL_TOKEN = "NULL"
 
 __all__ = ["StreamingEncoder", "EncodedColumns", "LineLayout", "canonical_strings",
-           "NULL_TOKEN"]
+           "NULL_TOKEN", "ENCODER", "encoder_notice", "NO_EXTENSION_ENV"]
 
 
 def canonical_strings(values: pa.Array) -> pa.Array:

@@ -454,3 +454,51 @@ def test_two_chapters_asking_for_one_run_train_it_once(tmp_path, cache, monkeypa
                              range(2)))
     assert sorted(r.reused for r in runs) == [False, True]
     assert runs[0].record["test"] == runs[1].record["test"]
+
+
+# --- typed options checked at the door (#36): one line naming the key, the value and the rule
+@pytest.mark.parametrize("flags, named", [
+    (["--scale", "1000000000"], "scale: 1000000000 must be 1 to 100"),
+    (["--data-option", "rows=abc"], "synthetic option rows='abc': must be an integer"),
+    (["--data-option", "rows=5000.5"], "synthetic option rows=5000.5: must be an integer"),
+    (["--data-option", "seed=abc"], "synthetic option seed='abc': must be an integer"),
+    (["--data-option", "nosuch=1"], "unknown synthetic option(s) ['nosuch']"),
+    (["--option", "mlp_dims=[0]"], "mlp_dims: one or more widths, each >= 1, got [0]"),
+    (["--option", "mlp_dims=abc"], "mlp_dims='abc': must be a list of integers"),
+    (["--option", "dropout=x"], "dropout='x': must be a number"),
+])
+def test_bad_options_fail_at_once_naming_the_key(flags, named, tmp_path, capsys):
+    from me_core.cli import main
+
+    code = main(["train", "--model", "dnn", "--rows", "3000", "--epochs", "1", *flags,
+                 "--run-root", str(tmp_path / "runs"), "--records", str(tmp_path / "r.jsonl"),
+                 "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and named in err and "\n" not in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "r.jsonl").exists()
+
+
+@pytest.mark.parametrize("option, named", [
+    ("name=../../evil", "name '../../evil'"), ("bins=abc", "table option bins='abc'"),
+    ("min_count=2.5", "table option min_count=2.5: must be an integer"),
+])
+def test_bad_table_options_fail_at_once_naming_the_key(option, named, tmp_path, capsys):
+    from me_core.cli import main
+
+    code = main(["train", "--model", "dnn", "--dataset", "table", "--data-path",
+                 str(Path(__file__).parent / "data" / "flights_sample.csv"), "--data-option",
+                 "label=delayed", "--data-option", option, "--epochs", "1", "--run-root",
+                 str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and named in err and "Traceback" not in err
+
+
+def test_a_sweep_spec_with_a_wrong_seed_type_fails_before_any_run(tmp_path, capsys):
+    from me_core.cli import main
+
+    spec = tmp_path / "spec.yml"
+    spec.write_text('seeds: ["zero"]\nsettings: {max_epochs: 1}\n')
+    code = main(["sweep", "--spec", str(spec), "--records", str(tmp_path / "r.jsonl"),
+                 "--run-root", str(tmp_path / "runs")])
+    assert code == 2 and "seed='zero': must be an integer" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

@@ -101,7 +101,7 @@ def test_non_finite_loss_names_epoch_and_step(cache, monkeypatch):
 def test_bad_settings_name_the_parameter():
     with pytest.raises(ConfigError, match=r"model: unknown model 'dcn3'"):
         RunConfig(model="dcn3")
-    with pytest.raises(ConfigError, match=r"scale: 0 must be >= 1"):
+    with pytest.raises(ConfigError, match=r"scale: 0 must be 1 to 100"):
         RunConfig(scale=0)
     with pytest.raises(ConfigError, match=r"lr: -0.1 must be > 0"):
         RunConfig(lr=-0.1)

@@ -53,7 +53,7 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-def load_dataset(name: str, path: Path | str | None = None, *, cache_dir=None,
+def load_dataset(name: str, path: Path | str | None = None, /, *, cache_dir=None,
                  rebuild: bool = False, progress: bool = False, on_bad_line: str = "error",
                  **options) -> EncodedDataset:
     """Open data set ``name`` from the cache, preprocessing it first if needed.
@@ -71,11 +71,15 @@ def load_dataset(name: str, path: Path | str | None = None, *, cache_dir=None,
     if name == "movielens":
         return __getattr__("preprocess_movielens")(path, cache_dir=cache_dir, rebuild=rebuild,
                                                    **options)
+    if name == "synthetic":
+        return __getattr__("preprocess_synthetic")(cache_dir=cache_dir, rebuild=rebuild, **options)
+    if name in ("table", "flights"):  # typed before any reading: one line per bad option
+        from me_core.known import check_values
+
+        check_values(options, __getattr__("preprocess_table"), f"{name} option(s)", DataError)
     if name == "flights":
         return __getattr__("preprocess_flights")(cache_dir=cache_dir, rebuild=rebuild,
                                                  **options)
-    if name == "synthetic":
-        return __getattr__("preprocess_synthetic")(cache_dir=cache_dir, rebuild=rebuild, **options)
     if name == "table":
         if path is None:
             raise DataError(f"data set 'table' needs the path of the table file ({_PATH_HOW})")

@@ -70,7 +70,7 @@ from sklearn.metrics import roc_auc_score
 
 from me_core.catalog import DEFAULT_TEACHER, TEACHERS
 from me_core.data.errors import DataError
-from me_core.known import check_known_fields
+from me_core.known import check_values
 
 A3_CARDINALITIES = (5, 8, 12, 20, 30, 50, 80, 120, 200, 300, 500, 800, 1200, 2000, 3000, 5000,
                     8000, 12000, 20000, 50000)
@@ -372,7 +372,7 @@ def preprocess_synthetic(config: SyntheticConfig | None = None, *,
     from me_core.data.frame import encode_frame_cached
 
     if config is None:
-        check_known_fields(overrides, SyntheticConfig, "synthetic option(s)", DataError)
+        check_values(overrides, SyntheticConfig, "synthetic option(s)", DataError)
         config = SyntheticConfig(**overrides)
     fields = [f"f{i}" for i in range(len(config.cardinalities))]
 

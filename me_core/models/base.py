@@ -43,6 +43,8 @@ class CTRModel(nn.Module):
         set's features go through its own projection (the first MLP layer, ``self.project``),
         the sets are averaged, and the shared rest of the MLP (``self.head``) gives one logit.
         With M = 1 this is the single-embedding model's MLP."""
+        if not mlp_dims or min(mlp_dims) < 1:
+            raise ValueError(f"mlp_dims: one or more widths, each >= 1, got {list(mlp_dims)}")
         self.project = SetProjection(self.num_sets, in_features, mlp_dims[0], dropout, shared)
         self.head = mlp(mlp_dims[0], mlp_dims[1:], dropout)
 

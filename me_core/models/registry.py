@@ -12,6 +12,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from me_core.known import check_values
 from me_core.models.autoint import AutoInt
 from me_core.models.base import CTRModel
 from me_core.models.dcnv2 import DCNv2
@@ -67,6 +68,10 @@ def _spec(name: str) -> ModelSpec:
     return MODELS[name]
 
 
+#: the largest scale ``build`` accepts: ten times the paper's largest (10x)
+MAX_SCALE = 100
+
+
 def build(name: str, field_dims: Sequence[int], scale: int = 1, multi_embedding: bool = False,
           **overrides: Any) -> CTRModel:
     """A model at ``scale`` x the base size, single- or multi-embedding (the official code's
@@ -79,11 +84,15 @@ def build(name: str, field_dims: Sequence[int], scale: int = 1, multi_embedding:
     if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
         raise ValueError(f"scale must be a whole number >= 1 (the paper uses "
                          f"{', '.join(map(str, PAPER_SCALES))}), got {scale!r}")
+    if scale > MAX_SCALE:
+        raise ValueError(f"scale {scale} is above {MAX_SCALE} (the paper's largest is 10x; "
+                         f"the tables grow with it)")
     accepted = model_options(name)
     unknown = sorted(set(overrides) - set(accepted))
     if unknown:
         raise ValueError(f"model {name!r} does not accept {unknown}; "
                          f"options: {', '.join(accepted)}")
+    check_values(overrides, spec.cls.__init__, f"{name} option(s)")
     base = overrides.pop("embed_dim", spec.base_embed_dim)
     if multi_embedding:
         sizes = {"embed_dim": base, "num_sets": scale}

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Sequence
 
 from me_core.data import DATASETS
-from me_core.known import check_known_fields
+from me_core.known import check_known_fields, check_values
 from me_core.models import MODEL_NAMES, CTRModel, build
+from me_core.models.registry import MAX_SCALE
 from me_core.settings import PAPER, PAPER_OPTIMIZER
 from me_core.train.precision import PRECISIONS, resolve_device, resolve_precision
 
@@ -55,6 +56,8 @@ class RunConfig:
     precision: str = "fp32"
 
     def __post_init__(self) -> None:
+        check_values({f.name: getattr(self, f.name) for f in fields(self)}, RunConfig,
+                     "run setting(s)", ConfigError)
         problems = []
         if self.model not in MODEL_NAMES:
             problems.append(f"model: unknown model {self.model!r}; choose one of "
@@ -65,7 +68,8 @@ class RunConfig:
         if self.dataset in ("criteo", "avazu", "table") and not self.data_path:
             what = "table file" if self.dataset == "table" else "Kaggle file"
             problems.append(f"data_path: data set {self.dataset!r} needs the path of its {what}")
-        checks = [("scale", self.scale >= 1, "must be >= 1"),
+        checks = [("scale", 1 <= self.scale <= MAX_SCALE,
+                   f"must be 1 to {MAX_SCALE} (the paper's largest is 10; tables grow with it)"),
                   ("batch_size", self.batch_size >= 1, "must be >= 1"),
                   ("eval_batch_size", self.eval_batch_size >= 1, "must be >= 1"),
                   ("lr", self.lr > 0, "must be > 0"),

@@ -197,6 +197,21 @@ def test_a_damaged_record_json_retrains(tmp_path, cache):
     assert not again.reused
 
 
+def test_a_stub_record_json_is_set_aside_not_copied_forward(tmp_path, cache):
+    """A record.json holding only its key (#36): set aside and retrained, never appended to
+    the records file (which would break it) and never a KeyError."""
+    from me_core.train.records import read_records
+
+    run_dir, records = tmp_path / "run", tmp_path / "records.jsonl"
+    config = _config()
+    train(config, run_dir=run_dir, cache_dir=cache)
+    (run_dir / "record.json").write_text(json.dumps({"key": config.key()}))
+    with pytest.warns(RunWarning, match="not a finished run's record: no config, test"):
+        again = train(config, run_dir=run_dir, records=records, cache_dir=cache)
+    assert not again.reused and (run_dir / "record.json.damaged").exists()
+    assert [r["key"] for r in read_records(records)] == [config.key()]
+
+
 def test_load_checkpoint_names_the_damaged_file(tmp_path):
     path = tmp_path / "best.pt"
     path.write_bytes(os.urandom(64))
@@ -502,3 +517,16 @@ def test_a_sweep_spec_with_a_wrong_seed_type_fails_before_any_run(tmp_path, caps
                  "--run-root", str(tmp_path / "runs")])
     assert code == 2 and "seed='zero': must be an integer" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", "{}"])
+def test_analyse_names_a_record_json_that_is_not_a_record(content, tmp_path, capsys):
+    from me_core.cli import main
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "record.json").write_text(content)
+    (run / "best.pt").write_bytes(b"")
+    assert main(["analyse", str(run), "--out", str(tmp_path / "a.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "record.json: not a finished run's record" in err and "Traceback" not in err

@@ -22,7 +22,13 @@ from me_core.experiments.analysis import ground_truth, model_analyses, random_tw
 from me_core.experiments.table1 import cell_rows
 from me_core.train.config import RunConfig
 from me_core.train.provenance import git_commit
-from me_core.train.records import append_record, optimiser_steps, read_records, recorded_keys
+from me_core.train.records import (
+    append_record,
+    optimiser_steps,
+    read_records,
+    record_problem,
+    recorded_keys,
+)
 
 __all__ = ["analyse_config", "initial_model", "per_seed", "large_fields", "analyse_runs",
            "read_analyses", "finished_runs", "largest_difference", "STORED_DIGITS"]
@@ -105,6 +111,9 @@ def analyse_runs(run_dirs: Iterable[Path | str], out: Path | str, *,
         except (OSError, json.JSONDecodeError) as exc:
             raise ValueError(f"{run_dir / 'record.json'}: not a finished run's record ({exc})"
                              ) from None
+        if problem := record_problem(record):
+            raise ValueError(f"{run_dir / 'record.json'}: not a finished run's record "
+                             f"({problem})")
         if record["key"] in done:
             skipped += 1
             continue

@@ -20,8 +20,24 @@ from me_core.files import atomic_write_text, file_lock
 
 _REQUIRED = ("key", "config", "test")
 
-__all__ = ["optimiser_steps", "append_record", "read_records", "recorded_keys", "records_frame",
-           "record_row", "summarize"]
+__all__ = ["optimiser_steps", "record_problem", "append_record", "read_records",
+           "recorded_keys", "records_frame", "record_row", "summarize"]
+
+
+def record_problem(record: Any) -> str:
+    """Why ``record`` is not a finished run's record (empty when it is one): a JSON object with
+    its key, config, test metrics and per-epoch history."""
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not a run record"
+    missing = [k for k in (*_REQUIRED, "history") if k not in record]
+    if missing:
+        return f"no {', '.join(missing)}"
+    if not isinstance(record["config"], dict) or not isinstance(record["history"], list):
+        return "config is not an object or history is not a list"
+    if not isinstance(record["test"], dict) or not isinstance(record["test"].get("auc"),
+                                                               (int, float)):
+        return "no test AUC"
+    return ""
 
 
 def append_record(path: Path | str, record: dict[str, Any], *, unless_recorded: bool = False

@@ -39,7 +39,7 @@ from me_core.train.checkpoint import CheckpointError, load_checkpoint, save_chec
 from me_core.train.config import ConfigError, RunConfig
 from me_core.train.precision import autocast, resolve_device
 from me_core.train.provenance import provenance
-from me_core.train.records import append_record
+from me_core.train.records import append_record, record_problem
 
 __all__ = ["train", "evaluate", "resolve_device", "TrainingError", "RunResult", "RunWarning",
            "open_data", "load_run_model", "check_outputs"]
@@ -383,6 +383,8 @@ def _finished_run(run_dir: Path | None, config: RunConfig, notes: list[str]):
         record = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(record, dict):
             raise ValueError("not a JSON object")
+        if record.get("key") == config.key() and (problem := record_problem(record)):
+            raise ValueError(f"not a finished run's record: {problem}")
     except (ValueError, UnicodeDecodeError) as exc:
         _set_aside(path)
         _warn(notes, f"{path}: damaged ({exc}); set aside as {path.name}.damaged, "

@@ -530,3 +530,48 @@ def test_analyse_names_a_record_json_that_is_not_a_record(content, tmp_path, cap
     assert main(["analyse", str(run), "--out", str(tmp_path / "a.jsonl")]) == 2
     err = capsys.readouterr().err
     assert "record.json: not a finished run's record" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("plot, named", [("/nonexistent/p.png", "no folder /nonexistent"),
+                                         ("out.xyz", "name a .png")])
+def test_diagnose_checks_its_plot_path_first(plot, named, tmp_path, capsys):
+    from me_core.cli import main
+
+    assert main(["diagnose", str(tmp_path / "missing.pt"), "--plot", plot]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "Traceback" not in err and "missing.pt" not in err
+
+
+def _table_frame(rows: int = 200) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"user": rng.integers(0, 30, rows).astype(str),
+                         "price": rng.gamma(2, 3, rows), "y": rng.integers(0, 2, rows)})
+
+
+def test_infinite_numbers_are_tokens_of_their_own_and_nan_is_missing(tmp_path):
+    from me_core.data.table import bucketize, preprocess_table
+
+    frame = _table_frame()
+    frame.loc[3, "price"], frame.loc[4, "price"], frame.loc[5, "price"] = \
+        np.inf, -np.inf, np.nan
+    for rule in ("quantile", "criteo"):
+        tokens = bucketize(frame.price, rule)
+        assert (tokens[3], tokens[4], tokens[5]) == ("+inf", "-inf", "NULL")
+        assert not tokens.drop([3, 4, 5]).isin(["+inf", "-inf", "NULL"]).any()
+    data = preprocess_table(frame, "y", numeric=["price"], categorical=["user"],
+                            cache_dir=tmp_path)
+    assert "+inf" in data.feature_map.vocabularies[1] or data.feature_map.oov_share[1] > 0
+
+
+def test_duplicate_and_nested_columns_are_named(tmp_path):
+    from me_core.data import DataError
+    from me_core.data.table import preprocess_table
+
+    frame = _table_frame()
+    twice = frame.rename(columns={"price": "user"})
+    with pytest.raises(DataError, match=r"column name\(s\) \['user'\] appear more than once"):
+        preprocess_table(twice, "y", cache_dir=tmp_path)
+    nested = frame.astype({"user": object})
+    nested.at[7, "user"] = ["a", "b"]
+    with pytest.raises(DataError, match="column 'user', row 7 holds list"):
+        preprocess_table(nested, "y", categorical=["user"], cache_dir=tmp_path)

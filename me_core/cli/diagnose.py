@@ -28,9 +28,18 @@ def add_to(commands) -> None:
     dg.set_defaults(func=run)
 
 
+_PLOT_FORMATS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
+
 def run(args: argparse.Namespace) -> int:
     from me_core.diagnosis import diagnose, load_tables
 
+    if args.plot is not None:  # checked before the checkpoint is read
+        if args.plot.suffix.lower() not in _PLOT_FORMATS:
+            return fail("diagnose", f"--plot {args.plot}: name a {', '.join(_PLOT_FORMATS)} "
+                                    f"file")
+        if not args.plot.resolve().parent.is_dir():
+            return fail("diagnose", f"--plot {args.plot}: no folder {args.plot.parent}")
     try:
         report = diagnose(load_tables(args.checkpoint, args.pattern))
     except (OSError, ValueError) as exc:

@@ -12,7 +12,8 @@ map's ``preprocessing``):
 * **numeric bucketing**: ``numeric_rule="criteo"`` applies the official Criteo rule to the value
   rounded down to an integer (v > 2 -> floor(ln(v)^2), else the value itself);
   ``numeric_rule="quantile"`` cuts into ``bins`` equal-frequency bins (fewer where values
-  repeat); missing values get their own token in both;
+  repeat) of the finite values; missing values (NaN, None) get their own token in both, and
+  so do +inf and -inf (one token each);
 * **rare values**: values seen fewer than ``min_count`` times share the OOV id.
 """
 
@@ -112,7 +113,10 @@ def bucketize(values: pd.Series, rule: str = "quantile", bins: int = 10) -> pd.S
         raise DataError(f"numeric column {values.name!r}: row {row} holds {values.iloc[row]!r}, "
                         f"not a number (list it as categorical instead)")
     out = pd.Series("NULL", index=values.index, dtype=object)
-    present = numbers.notna()
+    infinite = np.isinf(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
+    out[infinite & (numbers > 0).to_numpy()] = "+inf"  # each infinity is a token of its own
+    out[infinite & (numbers < 0).to_numpy()] = "-inf"
+    present = numbers.notna() & ~infinite
     if rule == "criteo":
         floors = np.floor(numbers[present].to_numpy(dtype=np.float64)).astype(np.int64)
         distinct = np.unique(floors)
@@ -144,6 +148,10 @@ def preprocess_table(source: Path | str | pd.DataFrame, label: str, *,
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
         raise DataError(f"name {name!r}: use letters, digits, '_', '-' and '.' (it names a "
                         f"cache folder)")
+    duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if duplicated:
+        raise DataError(f"{where}: column name(s) {duplicated} appear more than once; rename "
+                        f"them")
     if len(frame) < MIN_ROWS:
         raise DataError(f"{where}: {len(frame)} row(s); the 8:1:1 split needs at least "
                         f"{MIN_ROWS} rows so that every part holds some")
@@ -167,6 +175,15 @@ def preprocess_table(source: Path | str | pd.DataFrame, label: str, *,
     fields = [*categorical, *numeric]
     if not fields:
         raise DataError(f"{where}: no feature columns besides the label")
+    for column in [*fields, label]:  # a token is one value: no lists, dicts or sets
+        values = frame[column]
+        if values.dtype == object:
+            nested = values.map(lambda v: isinstance(v, (list, tuple, dict, set))).to_numpy()
+            if nested.any():
+                row = int(np.flatnonzero(nested)[0])
+                raise DataError(f"{where}: column {column!r}, row {row} holds "
+                                f"{type(values.iloc[row]).__name__} {values.iloc[row]!r}, not "
+                                f"one value")
     empty = [c for c in fields if frame[c].isna().all()]
     if empty:
         raise DataError(f"{where}: column(s) {empty} are missing in every row")

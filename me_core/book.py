@@ -68,10 +68,23 @@ def _measured_seconds(root: Path, profile: str) -> dict[str, float]:
     return {str(k): float(v) for k, v in timings.items()}
 
 
+#: the types of the protocol parameters whose cells default to None ("the protocol's value")
+PROTOCOL_TYPES = {"rows": int, "max_epochs": int, "patience": int, "batch_size": int,
+                  "precision": str}
+
+
 def check_parameter(key: str, value: Any, default: Any, where: str) -> None:
     """A parameter value must have the type of the parameters cell's default (an int where a
-    float is expected is fine; a default of None accepts anything)."""
-    if default is None or value is None:
+    float is expected is fine); a protocol setting whose default is None must have the
+    protocol's type (:data:`PROTOCOL_TYPES`); any other default of None accepts anything."""
+    if value is None:
+        return
+    if default is None:
+        wanted = PROTOCOL_TYPES.get(key)
+        if wanted is not None and (not isinstance(value, wanted) or isinstance(value, bool)):
+            raise BookError(f"parameter {key}={value!r} ({where}): expected "
+                            f"{'an int' if wanted is int else 'a str'} or null (the "
+                            f"protocol's value)")
         return
     kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,), list: (list, tuple),
              dict: (dict,)}

@@ -223,3 +223,18 @@ def test_preprocessing_criteo_imports_neither_torch_nor_sklearn(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
     assert "split {'train': 1600, 'valid': 200, 'test': 200}" in done.stdout
+
+
+def test_book_param_of_a_protocol_setting_is_typed_before_any_notebook_runs(tmp_path, capsys):
+    from me_core.book import BookError, check_parameter
+    from me_core.cli import main
+
+    assert main(["book", "--param", "max_epochs=abc", "--build-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "max_epochs='abc'" in err and "expected an int or null" in err
+    assert not any(tmp_path.iterdir())  # no notebook ran
+    check_parameter("max_epochs", 3, None, "x")
+    check_parameter("precision", "bf16", None, "x")
+    check_parameter("path", "anything", None, "x")  # not a protocol setting: free
+    with pytest.raises(BookError, match="rows=True"):
+        check_parameter("rows", True, None, "x")

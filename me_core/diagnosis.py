@@ -40,9 +40,29 @@ RANDOM_REFERENCE_ROWS = 50_000
 #: a table with more rows than columns counts as collapsed below this share of the IA of a
 #: random table of the same shape
 COLLAPSED_BELOW = 0.5
+#: a table keeping at least this share of a random table's IA looks untrained (training moves
+#: a table's spectrum; an untrained copy scores about 1)
+UNTRAINED_ABOVE = 0.95
 
 __all__ = ["diagnose", "CollapseReport", "tables_of", "load_tables", "collapsed_share",
-           "RANDOM_REFERENCE_ROWS", "COLLAPSED_BELOW"]
+           "cut_into_fields", "RANDOM_REFERENCE_ROWS", "COLLAPSED_BELOW", "UNTRAINED_ABOVE"]
+
+
+def cut_into_fields(tables: Mapping[str, list], sizes: Sequence[int]
+                    ) -> dict[str, list[torch.Tensor]]:
+    """A fused table (the one table of ``tables``) cut into fields of ``sizes`` rows each, in
+    order ("field 0", "field 1", ...); the sizes must add up to its rows."""
+    if len(tables) != 1:
+        raise ValueError(f"--field-sizes cuts one fused table; found {len(tables)} "
+                         f"({', '.join(list(tables)[:5])}): narrow --pattern to one")
+    (name, sets), = tables.items()
+    rows = sets[0].shape[0]
+    if any(s < 1 for s in sizes) or sum(sizes) != rows:
+        raise ValueError(f"--field-sizes {' '.join(map(str, sizes))}: add up to "
+                         f"{sum(sizes)}, but table {name!r} has {rows} rows")
+    edges = np.cumsum([0, *sizes])
+    return {f"field {i}": [t[a:b] for t in sets]
+            for i, (a, b) in enumerate(zip(edges[:-1], edges[1:]))}
 
 
 def collapsed_share(ia_ratio: pd.Series, tall: pd.Series) -> float:
@@ -74,6 +94,18 @@ class CollapseReport:
             text += "."
         if "diversity" in f and f.diversity.notna().any():
             text += f" Mean diversity between embedding sets: {f.diversity.mean():.3f}."
+        if len(tall):
+            verdict = "collapsed" if len(collapsed) >= len(tall) / 2 else "not collapsed"
+            text += (f" Verdict: {verdict} (the rule: collapsed when at least half of the "
+                     f"tables with more rows than columns keep less than "
+                     f"{COLLAPSED_BELOW:.0%} of a random table's IA).")
+        untrained = tall[tall.ia_ratio >= UNTRAINED_ABOVE]
+        if len(untrained):
+            text += (f" Warning: {len(untrained)} of {len(tall)} table(s) keep at least "
+                     f"{UNTRAINED_ABOVE:.0%} of a random table's IA and look untrained: "
+                     + ", ".join(map(str, untrained.index[:5]))
+                     + (" ..." if len(untrained) > 5 else "")
+                     + ". Is this the trained checkpoint?")
         return text
 
     def renamed(self, names: Mapping[str, str]) -> "CollapseReport":
@@ -206,11 +238,13 @@ def diagnose(model_or_tables: Any, *, field_slices: Mapping[str, tuple[int, int]
     return CollapseReport(pd.DataFrame(rows).set_index("field"), spectra)
 
 
-def load_tables(path: Path | str, pattern: str = "emb") -> dict[str, list[torch.Tensor]]:
+def load_tables(path: Path | str, pattern: str = "emb", skipped: list[str] | None = None
+                ) -> dict[str, list[torch.Tensor]]:
     """Tables from a checkpoint: a ``me_core`` run folder (finished: its best epoch; killed:
     its last finished epoch), or its ``best.pt``/``last.pt``, gives its per-field tables; any
-    other ``.pt`` state dict gives every 2-D tensor whose key contains ``pattern``.
-    A damaged or foreign file is a one-line ``ValueError`` naming it."""
+    other ``.pt`` state dict gives every 2-D tensor whose key contains ``pattern`` (the names of
+    the other 2-D tensors are appended to ``skipped``). A damaged or foreign file is a
+    one-line ``ValueError`` naming it."""
     from me_core.train.checkpoint import load_checkpoint
     from me_core.train.config import RunConfig
     from me_core.train.trainer import load_run_model, model_of_state
@@ -238,6 +272,9 @@ def load_tables(path: Path | str, pattern: str = "emb") -> dict[str, list[torch.
     state = state.get("model", state.get("state_dict", state))
     tables = {k: [v] for k, v in state.items()
               if isinstance(v, torch.Tensor) and v.ndim == 2 and pattern in k.lower()}
+    if skipped is not None:
+        skipped += [k for k, v in state.items()
+                    if isinstance(v, torch.Tensor) and v.ndim == 2 and k not in tables]
     if not tables:
         raise ValueError(f"{path}: no 2-D tensor whose name contains {pattern!r} "
                          f"(keys: {list(state)[:8]})")

@@ -88,3 +88,31 @@ def test_cli_on_a_state_dict_and_on_a_run_folder(tmp_path):
     bad = _cli(tmp_path / "missing.pt")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
     assert "no such checkpoint" in bad.stderr
+
+
+def test_diagnose_cli_lists_skipped_tensors_cuts_fused_tables_and_says_a_verdict(tmp_path,
+                                                                                 capsys):
+    from me_core.cli import main
+
+    model = torch.nn.Module()
+    model.emb = torch.nn.Embedding(300, 8)
+    model.lin = torch.nn.Linear(8, 4)
+    torch.save(model.state_dict(), tmp_path / "sd.pt")
+    assert main(["diagnose", str(tmp_path / "sd.pt"), "--field-sizes", "100", "150", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped 1 2-D tensor(s) whose name lacks 'emb': lin.weight" in out
+    assert "field 2" in out and "Verdict: not collapsed" in out
+    assert "look untrained" in out  # a freshly initialised table scores like a random one
+    assert main(["diagnose", str(tmp_path / "sd.pt"), "--field-sizes", "100", "100"]) == 2
+    assert "add up to 200, but table 'emb.weight' has 300 rows" in capsys.readouterr().err
+    torch.save(model, tmp_path / "whole.pt")
+    assert main(["diagnose", str(tmp_path / "whole.pt")]) == 2
+    assert "torch.save(model.state_dict(), path)" in capsys.readouterr().err
+
+
+def test_a_collapsed_table_gets_the_collapsed_verdict():
+    from me_core.diagnosis import diagnose
+
+    low_rank = torch.randn(500, 2) @ torch.randn(2, 16) + 1e-4 * torch.randn(500, 16)
+    summary = diagnose({"user": low_rank}).summary()
+    assert "Verdict: collapsed" in summary and "untrained" not in summary

@@ -25,6 +25,9 @@ def add_to(commands) -> None:
     dg.add_argument("--pattern", default="emb",
                     help="state dict: tensors whose name contains this are tables (emb)")
     dg.add_argument("--plot", type=Path, default=None, help="write the report's plot here")
+    dg.add_argument("--field-sizes", type=int, nargs="+", default=None, metavar="ROWS",
+                    help="cut a fused table (one table for all fields) into fields of these "
+                         "row counts, in order (default: each table is one field)")
     dg.set_defaults(func=run)
 
 
@@ -32,7 +35,7 @@ _PLOT_FORMATS = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 
 def run(args: argparse.Namespace) -> int:
-    from me_core.diagnosis import diagnose, load_tables
+    from me_core.diagnosis import cut_into_fields, diagnose, load_tables
 
     if args.plot is not None:  # checked before the checkpoint is read
         if args.plot.suffix.lower() not in _PLOT_FORMATS:
@@ -40,10 +43,18 @@ def run(args: argparse.Namespace) -> int:
                                     f"file")
         if not args.plot.resolve().parent.is_dir():
             return fail("diagnose", f"--plot {args.plot}: no folder {args.plot.parent}")
+    skipped: list[str] = []
     try:
-        report = diagnose(load_tables(args.checkpoint, args.pattern))
+        tables = load_tables(args.checkpoint, args.pattern, skipped)
+        if args.field_sizes:
+            tables = cut_into_fields(tables, args.field_sizes)
+        report = diagnose(tables)
     except (OSError, ValueError) as exc:
         return fail("diagnose", exc)
+    if skipped:
+        print(f"skipped {len(skipped)} 2-D tensor(s) whose name lacks {args.pattern!r}: "
+              + ", ".join(skipped[:10]) + (" ..." if len(skipped) > 10 else "")
+              + " (--pattern chooses the tables)")
     print(report.fields.round(4).to_string())
     print()
     print(report.summary())

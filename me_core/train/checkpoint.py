@@ -43,6 +43,10 @@ def load_checkpoint(path: Path) -> dict[str, Any] | None:
             cause = text.rsplit("\n", 1)[-1].strip() if "\n" in text else ""
             text = "not a plain tensor checkpoint" + (f": {cause}" if "Unsupported" in cause
                                                       or "Unpickl" in cause else "")
+            if "torch.nn" in str(exc) or "GLOBAL" in str(exc):  # a pickled module
+                raise CheckpointError(
+                    f"{path}: a pickled model object, not a state dict (me_core never unpickles "
+                    f"code); save it with torch.save(model.state_dict(), path)") from None
         first = text.splitlines()[0] if text else f"{type(exc).__name__}: file ends early"
         raise CheckpointError(f"{path}: damaged or not a torch checkpoint "
                               f"({first[:160]})") from None

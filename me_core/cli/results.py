@@ -15,11 +15,17 @@ def add_to(commands) -> None:
         description="Load run records (JSON-lines files or folders of them) and print test "
                     "AUC and logloss, mean +- std over seeds, per data set, model, SE/ME, "
                     "scale and fraction.",
-        examples=["python -m me_core results runs/records.jsonl results/b1/table1"],
+        examples=["python -m me_core results runs/records.jsonl results/b1/table1",
+                  "python -m me_core results results/b1/table1 --table1 --csv table1.csv"],
     )
     rs.add_argument("records", nargs="*", type=Path, default=[Path("runs/records.jsonl")],
                     help="JSON-lines record files or folders of them (default: "
                          "runs/records.jsonl)")
+    rs.add_argument("--table1", action="store_true",
+                    help="print Table 1's layout (model x SE/ME by scale, test AUC mean +- "
+                         "standard deviation over seeds) beside the paper's Criteo Table 1")
+    rs.add_argument("--csv", type=Path, default=None, metavar="OUT.csv",
+                    help="also write the printed table as CSV (default: none)")
     rs.set_defaults(func=run)
 
 
@@ -32,6 +38,19 @@ def run(args: argparse.Namespace) -> int:
         return fail("results", exc)
     if frame.empty:
         return fail("results", f"no records in {', '.join(map(str, args.records))}")
+    if args.table1:
+        from me_core import paper
+        from me_core.experiments.table1 import table1_cells
+
+        ours = table1_cells(frame)
+        print("Ours: test AUC, mean +- standard deviation over seeds (n marked below "
+              "5 seeds)\n" + ours.to_string())
+        print("\nReported in the paper (Criteo, Table 1; mean of 3 runs):\n"
+              + paper.table1_cells("criteo").to_string())
+        if args.csv is not None:
+            ours.to_csv(args.csv)
+            print(f"\nours as CSV: {args.csv}")
+        return 0
     table = summarize(frame)
     table["test AUC"] = [f"{m:.5f} +- {s:.5f}" if s == s else f"{m:.5f}"
                          for m, s in zip(table.auc_mean, table.auc_std)]
@@ -43,4 +62,7 @@ def run(args: argparse.Namespace) -> int:
     if table.settings.str.len().any():  # rows that differ in more than the grid's columns
         columns.append("settings")
     print(table[columns].to_string(index=False))
+    if args.csv is not None:
+        table[columns].to_csv(args.csv, index=False)
+        print(f"as CSV: {args.csv}")
     return 0

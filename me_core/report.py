@@ -167,7 +167,8 @@ def show_finding(chapter: str, key: str, finding: Finding, *, data: str = "", le
                  column: str = "") -> str:
     """Record ``finding`` for the status page against its claim (:func:`me_core.claims.claim`)
     and glue its sentence (:func:`finding_text`, with the claim's readings unless ``readings``
-    overrides them) under ``key`` (``key--column`` with a ``column``) for the chapter's prose;
+    overrides them) under ``key`` (``chapter--key--column`` with a ``column``: two chapters'
+    claims may share a key) for the chapter's prose;
     returns the sentence. ``data``: the chapter's data line (the claim's note is added to it,
     or replaces it for a finding on data of its own); ``column``: another data set's verdict on
     the same claim (:func:`record_finding`)."""
@@ -182,7 +183,7 @@ def show_finding(chapter: str, key: str, finding: Finding, *, data: str = "", le
                    kind=said.kind, column=column)
     text = finding_text(finding, lead=lead, readings={**said.readings, **(readings or {})},
                         source=source)
-    glue_text(f"{key}--{column}" if column else key, text)
+    glue_text(f"{chapter}--{key}--{column}" if column else key, text)
     if not in_book_build():  # Jupyter, papermill, nbconvert: the verdict is the cell's output
         _display_markdown(f"**{said.figure}**: {text}")
     return text

@@ -252,7 +252,7 @@ def test_ray_backend_runs_the_same_sweep(tmp_path, cache):
 @pytest.mark.slow
 def test_cli_errors_are_one_line(tmp_path):
     cases = [(["train", "--model", "dcn3"], "unknown model 'dcn3'"),
-             (["train", "--scale", "0"], "scale: 0 must be >= 1"),
+             (["train", "--scale", "0"], "scale: 0 must be 1 to 100"),
              (["train", "--lr", "-1"], "lr: -1.0 must be > 0"),
              (["train", "--dataset", "criteo"], "needs the path"),
              (["train", "--dataset", "criteo", "--data-path", str(tmp_path / "x.txt")],

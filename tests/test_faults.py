@@ -179,6 +179,63 @@ def test_a_damaged_last_checkpoint_restarts_the_run_and_says_so(tmp_path, cache,
     assert (run_dir / "last.pt.damaged").exists()
 
 
+def _no_optimizer(state: dict) -> dict:
+    return {k: v for k, v in state.items() if k != "optimizer"}
+
+
+def _wrong_shape(state: dict) -> dict:
+    model = dict(state["model"])
+    name = next(k for k, v in model.items() if v.ndim == 2)
+    model[name] = model[name][:, :1].clone()
+    return {**state, "model": model}
+
+
+def _no_history(state: dict) -> dict:
+    return {**state, "history": "lost"}
+
+
+@pytest.mark.parametrize("damage", [_no_optimizer, _wrong_shape, _no_history])
+def test_a_readable_but_wrong_last_checkpoint_restarts_the_run(tmp_path, cache, damage):
+    """A last.pt that loads but lacks its optimizer state, holds a wrong-shaped tensor or a
+    history of the wrong type used to end in a KeyError or a size-mismatch traceback."""
+    import torch
+
+    clean = train(_config(max_epochs=3, patience=3), cache_dir=cache)
+    run_dir = tmp_path / "run"
+    train(_config(max_epochs=1, patience=3), run_dir=run_dir, cache_dir=cache)
+    (run_dir / "record.json").unlink()  # as if killed after epoch 1 of a 3-epoch run
+    state = torch.load(run_dir / "last.pt", weights_only=True)
+    longer = _config(max_epochs=3, patience=3)  # as if it were the 3-epoch run's checkpoint
+    state = {**state, "key": longer.key(), "config": longer.to_dict()}
+    torch.save(damage(state), run_dir / "last.pt")
+    with pytest.warns(RunWarning, match="last.pt.*from scratch"):
+        again = train(_config(max_epochs=3, patience=3), run_dir=run_dir, cache_dir=cache)
+    assert again.resumed_from_epoch is None
+    assert again.record["test"] == clean.record["test"]
+    assert (run_dir / "last.pt.damaged").exists()
+
+
+def test_two_identical_train_commands_train_once(tmp_path, cache, capsys):
+    """train takes the sweep's run lock: a second identical command waits, then reuses."""
+    import threading
+
+    argv = ["train", "--model", "dnn", "--data-option", "rows=4000", "--data-option",
+            "cardinalities=[5, 10, 20, 50]", "--data-option", "teacher=A3",
+            "--data-option", "interacting_pairs=2", "--epochs", "1", "--batch-size", "512",
+            "--run-root", str(tmp_path / "runs"), "--records", str(tmp_path / "r.jsonl"),
+            "--cache-dir", str(cache), "--quiet"]
+    codes = []
+    threads = [threading.Thread(target=lambda: codes.append(main(argv))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out = capsys.readouterr().out
+    assert codes == [0, 0]
+    assert out.count("(trained)") == 1 and out.count("already finished") == 1
+    assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 1
+
+
 def test_a_damaged_best_checkpoint_of_a_finished_run_retrains(tmp_path, cache):
     run_dir = tmp_path / "run"
     first = train(_config(), run_dir=run_dir, cache_dir=cache)

@@ -48,6 +48,7 @@ def add_to(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from me_core.data import DataError
+    from me_core.files import keyed_lock
     from me_core.train import ConfigError, RunConfig, TrainingError, train
 
     try:
@@ -62,8 +63,12 @@ def run(args: argparse.Namespace) -> int:
 
             data = open_data(config, cache_dir=args.cache_dir)
             print(f"table encoding ({data.path.name}): {encoding_line(data.feature_map)}")
-        result = train(config, run_dir=run_dir, records=args.records, progress=not args.quiet,
-                       threads=args.threads, cache_dir=args.cache_dir, data=data)
+        # the lock a sweep takes: two identical train commands wait for each other instead of
+        # training into one folder; the second finds the run finished and reuses its record
+        with keyed_lock(args.run_root, config.key()):
+            result = train(config, run_dir=run_dir, records=args.records,
+                           progress=not args.quiet, threads=args.threads,
+                           cache_dir=args.cache_dir, data=data)
     except (ConfigError, DataError, TrainingError, ValueError, OSError) as exc:
         return fail("train", exc)
     record = result.record

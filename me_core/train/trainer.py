@@ -270,9 +270,17 @@ def _train(config: RunConfig, device: torch.device, run_dir, records, data, prog
     resumed_from = None
     state, best_saved = _resume_state(run_dir, config, notes)
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        _set_rng_state(state["rng"])
+        try:
+            _restore(model, optimizer, state, best_saved)
+        except CheckpointError as exc:  # a damaged last.pt: start again, from a fresh model
+            for name in ("last.pt", "best.pt"):
+                _set_aside(run_dir / name)
+            _warn(notes, f"{exc}; set aside (*.damaged), training {config.label()} from scratch")
+            torch.manual_seed(config.seed)
+            model = config.build_model(fmap.field_dims).to(device)
+            optimizer = paper_optimizer(model, lr=config.lr, weight_decay=config.weight_decay)
+            state = None
+    if state is not None:
         history, best_auc = state["history"], state["best_auc"]
         best_epoch, bad_epochs = state["best_epoch"], state["bad_epochs"]
         start_epoch = resumed_from = state["epoch"] + 1
@@ -424,6 +432,43 @@ def _resume_state(run_dir: Path | None, config: RunConfig, notes: list[str]):
             _set_aside(run_dir / name)
         _warn(notes, f"{exc}; set aside (*.damaged), training {config.label()} from scratch")
         return None, None
+
+
+_RESUME_KEYS = {"model": dict, "optimizer": dict, "rng": dict, "history": list,
+                "best_auc": (int, float), "best_epoch": int, "bad_epochs": int, "epoch": int}
+
+
+def _restore(model: nn.Module, optimizer, state: dict[str, Any],
+             best: dict[str, Any] | None) -> None:
+    """Load a ``last.pt`` state into ``model`` and ``optimizer`` (and the RNGs), checking every
+    key, type and tensor shape first; raises :class:`CheckpointError` naming what is wrong."""
+    where = "last.pt"
+    for key, kind in _RESUME_KEYS.items():
+        if not isinstance(state.get(key), kind):
+            kind_name = getattr(kind, "__name__", "number")
+            raise CheckpointError(f"{where}: {key!r} is missing or not a {kind_name}")
+    for name, weights in (("last.pt", state["model"]), ("best.pt", best)):
+        if weights is None:
+            continue
+        expected = model.state_dict()
+        wrong = sorted(set(expected) ^ set(weights))
+        if wrong:
+            raise CheckpointError(f"{name}: does not fit the model (keys {wrong[:3]})")
+        for key, tensor in expected.items():
+            if not isinstance(weights[key], torch.Tensor) or weights[key].shape != tensor.shape:
+                raise CheckpointError(f"{name}: {key} has shape "
+                                      f"{tuple(getattr(weights[key], 'shape', ()))}, the model "
+                                      f"needs {tuple(tensor.shape)}")
+    if len(state["history"]) != state["epoch"] + 1:
+        raise CheckpointError(f"{where}: {len(state['history'])} epochs of history for epoch "
+                              f"{state['epoch'] + 1}")
+    try:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        _set_rng_state(state["rng"])
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as exc:
+        cause = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"{where}: cannot be restored ({cause})") from None
 
 
 def _set_aside(path: Path) -> None:

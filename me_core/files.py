@@ -85,6 +85,9 @@ def staged_folder(final: Path, replace: bool = True) -> Iterator[Path]:
     target. ``replace=False`` keeps an existing ``final`` (someone else finished first).
     """
     final = Path(final)
+    if final.is_symlink() and replace:  # checked before any work, not after
+        raise OSError(f"{final}: is a symbolic link, which me_core does not replace; "
+                      f"remove the link, or use its target's folder instead")
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}{STAGING_MARK}"))
     _normal_mode(work, folder=True)

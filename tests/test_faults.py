@@ -476,7 +476,8 @@ def test_warnings_are_one_line_on_the_cli(tmp_path, cache, capsys):
             "--cache-dir", str(cache), "--run-root", str(run_dir), "--records",
             str(tmp_path / "r.jsonl")]
     assert main(args) == 0
-    (next(run_dir.iterdir()) / "record.json").write_text("{broken")
+    run = next(p for p in run_dir.iterdir() if not p.name.startswith("."))  # not .locks
+    (run / "record.json").write_text("{broken")
     with pytest.warns(RunWarning, match="record.json: damaged"):
         assert main(args) == 0
     line = warnings.formatwarning(RunWarning("x damaged"), RunWarning, "trainer.py", 1)
@@ -632,3 +633,60 @@ def test_duplicate_and_nested_columns_are_named(tmp_path):
     nested.at[7, "user"] = ["a", "b"]
     with pytest.raises(DataError, match="column 'user', row 7 holds list"):
         preprocess_table(nested, "y", categorical=["user"], cache_dir=tmp_path)
+
+
+# ------------------------------------------------------------ damaged caches: rebuilt, said aloud
+
+
+def _tiny_cache(tmp_path: Path):
+    return load_dataset("synthetic", cache_dir=tmp_path / "c", **TINY)
+
+
+@pytest.mark.parametrize("content, named", [("[]", "JSON list"),
+                                            ('{"format_version": 1}', "lacks dataset"),
+                                            (None, "lacks rows"),
+                                            ("{", "not valid JSON")])
+def test_a_damaged_feature_map_is_rebuilt_with_a_warning(tmp_path, content, named):
+    from me_core.data import DataWarning
+
+    data = _tiny_cache(tmp_path)
+    meta = data.path / "feature_map.json"
+    if content is None:  # a feature map without its row count
+        payload = json.loads(meta.read_text())
+        payload.pop("rows")
+        content = json.dumps(payload)
+    meta.write_text(content)
+    with pytest.warns(DataWarning, match=f"feature_map.json.*{named}.*rebuilding"):
+        again = _tiny_cache(tmp_path)
+    assert again.rows == TINY["rows"] and np.array_equal(again.x, data.x)
+
+
+@pytest.mark.parametrize("damage", ["out of range", "truncated", "deleted", "float"])
+def test_a_damaged_split_is_rebuilt_with_a_warning(tmp_path, damage):
+    from me_core.data import DataWarning
+
+    data = _tiny_cache(tmp_path)
+    clean = np.array(data.split("train"))
+    path = next((data.path / "splits").glob("*/train.npy"))
+    if damage == "out of range":
+        np.save(path, clean + data.rows)
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "deleted":
+        path.unlink()
+    else:
+        np.save(path, clean.astype(np.float32))
+    with pytest.warns(DataWarning, match="train.npy.*rebuilding the split"):
+        again = np.array(_tiny_cache(tmp_path).split("train"))
+    assert np.array_equal(again, clean)
+
+
+def test_a_symlinked_cache_folder_is_named_not_rmtree_d(tmp_path):
+    data = _tiny_cache(tmp_path)
+    target = tmp_path / "elsewhere"
+    data.path.rename(target)
+    data.path.symlink_to(target, target_is_directory=True)
+    assert _tiny_cache(tmp_path).rows == TINY["rows"]  # a valid linked cache is used as is
+    (target / "feature_map.json").write_text("[]")
+    with pytest.warns(Warning), pytest.raises(OSError, match="symbolic link.*remove the link"):
+        _tiny_cache(tmp_path)

@@ -47,9 +47,12 @@ def add_to(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from me_core.data import DataError
     from me_core.files import keyed_lock
-    from me_core.train import ConfigError, RunConfig, TrainingError, train
+    from me_core.train import ConfigError, RunConfig, TrainingError, open_data, train
+    from me_core.train.trainer import check_outputs
 
     try:
         config = RunConfig(model=args.model, dataset=args.dataset, scale=args.scale,
@@ -57,12 +60,12 @@ def run(args: argparse.Namespace) -> int:
                            fraction=args.fraction, **data_settings(args, args.dataset),
                            **run_settings(args))
         run_dir = args.run_root / config.key()
-        data = None
+        check_outputs(run_dir, args.records)  # before the lock creates the run root
+        data = open_data(config, cache_dir=args.cache_dir)
         if config.dataset == "table":  # say how the table is encoded before training on it
-            from me_core.train import open_data
-
-            data = open_data(config, cache_dir=args.cache_dir)
             print(f"table encoding ({data.path.name}): {encoding_line(data.feature_map)}")
+        with torch.device("meta"):  # the model's options checked before the run folder exists
+            config.build_model(data.feature_map.field_dims)
         # the lock a sweep takes: two identical train commands wait for each other instead of
         # training into one folder; the second finds the run finished and reuses its record
         with keyed_lock(args.run_root, config.key()):

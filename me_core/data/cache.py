@@ -19,13 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from me_core.data.errors import DataError
+from me_core.data.errors import DataError, DataWarning
 from me_core.data.featuremap import FORMAT_VERSION, FeatureMap
 from me_core.files import (
     CACHE_ENV,
@@ -139,12 +140,33 @@ class EncodedDataset:
         folder = self.path / "splits" / _split_name(ratios, seed)
         if not (folder / "test.npy").is_file():
             _write_split(folder, random_split_indices(self.rows, ratios, seed))
-        indices = np.load(folder / f"{part}.npy", mmap_mode="r")
+        try:
+            indices = self._checked_split(folder / f"{part}.npy", split_sizes(self.rows, ratios)[
+                ("train", "valid", "test").index(part)])
+        except DataError as exc:  # damaged by hand or by a disk: rebuilt, said aloud
+            warnings.warn(f"{exc}; rebuilding the split", DataWarning, stacklevel=2)
+            with keyed_lock(self.path / "splits", folder.name):
+                _write_split(folder, random_split_indices(self.rows, ratios, seed),
+                             replace=True)
+            indices = np.load(folder / f"{part}.npy", mmap_mode="r")
         return indices[: int(fraction * len(indices))] if fraction < 1 else indices
 
+    def _checked_split(self, path: Path, size: int) -> np.ndarray:
+        """The row indices in ``path``, checked: a 1-D integer array of ``size`` ids in range."""
+        try:
+            indices = np.load(path, mmap_mode="r")
+        except (OSError, ValueError, EOFError) as exc:
+            raise DataError(f"{path}: unreadable ({str(exc).splitlines()[0][:120]})") from None
+        if indices.ndim != 1 or indices.dtype.kind not in "iu" or len(indices) != size:
+            raise DataError(f"{path}: holds {indices.dtype}{list(indices.shape)}, not {size} "
+                            f"row ids")
+        if size and (int(indices.min()) < 0 or int(indices.max()) >= self.rows):
+            raise DataError(f"{path}: row ids outside 0..{self.rows - 1}")
+        return indices
 
-def _write_split(folder: Path, parts: dict[str, np.ndarray]) -> None:
-    with staged_folder(folder, replace=False) as work:
+
+def _write_split(folder: Path, parts: dict[str, np.ndarray], replace: bool = False) -> None:
+    with staged_folder(folder, replace=replace) as work:
         for name, indices in parts.items():
             np.save(work / f"{name}.npy", indices)
 
@@ -165,8 +187,8 @@ def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, 
         if final.is_dir() and not rebuild:
             try:
                 return EncodedDataset.open(final)
-            except DataError:
-                pass  # incomplete or stale: rebuild below
+            except DataError as exc:  # incomplete, stale or damaged: rebuilt, said aloud
+                warnings.warn(f"{exc}; rebuilding the cache", DataWarning, stacklevel=2)
         with staged_folder(final) as work:
             feature_map = builder(work)
             # the split's indices are written on first use (they need torch's generator)

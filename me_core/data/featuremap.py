@@ -12,7 +12,7 @@ readability (row 1 of every table is the field's most frequent value).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,10 @@ OOV_INDEX = 0
 FORMAT_VERSION = 1
 
 __all__ = ["FeatureMap", "OOV_INDEX", "FORMAT_VERSION"]
+
+# the JSON types of the keys a reader relies on (checked when a cache is opened)
+_TYPES = {"dataset": str, "field_names": list, "cardinalities": list, "vocabularies": list,
+          "oov_share": list, "rows": int, "positive_rate": (int, float)}
 
 
 @dataclass
@@ -99,9 +103,26 @@ class FeatureMap:
             payload = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError(f"{where}: not valid JSON ({exc})") from exc
+        if not isinstance(payload, dict):
+            raise DataError(f"{where}: holds a JSON {type(payload).__name__}, not a feature map")
         if payload.get("format_version") != FORMAT_VERSION:
             raise DataError(f"{where}: format version {payload.get('format_version')} is not "
                             f"{FORMAT_VERSION}; delete the cache folder to rebuild it")
+        names = {f.name: f for f in fields(cls)}
+        missing = [n for n, f in names.items() if n not in payload
+                   and f.default is MISSING and f.default_factory is MISSING]
+        unknown = sorted(set(payload) - set(names))
+        if missing or unknown:
+            raise DataError(f"{where}: " + (f"lacks {', '.join(missing)}" if missing else
+                                            f"unknown keys {', '.join(unknown)}"))
+        for name, kind in _TYPES.items():
+            value = payload[name]
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise DataError(f"{where}: {name} is a {type(value).__name__}, not a "
+                                f"{getattr(kind, '__name__', 'number')}")
+        if payload["rows"] < 1 or any(not isinstance(d, int) or d < 1
+                                       for d in payload["cardinalities"]):
+            raise DataError(f"{where}: rows and cardinalities must be positive integers")
         return cls(**payload)
 
     @classmethod

@@ -239,7 +239,7 @@ def build(
         only = set(only)
         missing = only - {d.name for d in notebooks}
         if missing:
-            raise BookError(f"unknown notebooks {sorted(missing)}; "
+            raise BookError(f"--only: unknown notebooks {sorted(missing)}; "
                             f"choose from {sorted(d.name for d in notebooks)}")
         notebooks = [d for d in notebooks if d.name in only]
         html = False

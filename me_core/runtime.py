@@ -17,13 +17,16 @@ from threadpoolctl import threadpool_limits
 THREADS_ENV = "ME_CORE_TORCH_THREADS"
 
 
+MAX_THREADS = 4096  # torch stores the count in a C int; no machine has more cores
+
+
 def configure_threads(threads: int | None = None) -> int:
     """Pin torch's intra-op threads and the BLAS thread pools (threadpoolctl, which
     scikit-learn brings) to the argument, else $ME_CORE_TORCH_THREADS, else 1."""
     if threads is None:
         threads = int(os.environ.get(THREADS_ENV, "1"))
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
+    if not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads: {threads} must be 1 to {MAX_THREADS}")
     torch.set_num_threads(threads)
     threadpool_limits(threads)
     return threads

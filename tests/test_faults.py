@@ -507,7 +507,9 @@ def test_concurrent_appends_keep_every_record(tmp_path):
     from me_core.train.records import append_record, read_records
 
     path = tmp_path / "r.jsonl"
-    records = [{"key": f"k{i}", "config": {}, "test": {}} for i in range(24)]
+    config = {"dataset": "synthetic", "model": "dnn", "multi_embedding": False, "scale": 1,
+              "fraction": 1.0, "batch_size": 512}
+    records = [{"key": f"k{i}", "config": {**config, "seed": i}, "test": {}} for i in range(24)]
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda r: append_record(path, r), records))
     assert sorted(r["key"] for r in read_records(path)) == sorted(r["key"] for r in records)

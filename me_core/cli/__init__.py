@@ -34,6 +34,7 @@ from me_core.cli import (
     sweep,
     train,
 )
+from me_core.cli.common import remember_args
 
 COMMANDS = (preprocess, train, sweep, analyse, results, findings, diagnose, book, launch)
 
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = make_parser()
     args = parser.parse_args(argv)
+    remember_args(args, parser)
     warnings.formatwarning = _one_line_warning
     try:
         return args.func(args)

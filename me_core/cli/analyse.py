@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from me_core.cli.common import add_command, fail
+from me_core.cli.common import add_command, fail, output_file_problem
 
 
 def add_to(commands) -> None:
@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
         return fail("analyse", "give run folders or --run-root")
     if args.run_root is not None and not args.run_root.is_dir():
         return fail("analyse", f"--run-root: {args.run_root} is not a folder")
+    if problem := output_file_problem("--out", args.out, makes_folders=True):
+        return fail("analyse", problem)
     run_dirs = list(args.run_dirs) + (list(finished_runs(args.run_root)) if args.run_root
                                       else [])
     missing = [d for d in run_dirs if not (d / "best.pt").is_file()]

@@ -4,6 +4,7 @@ flags and how they become RunConfig settings."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,9 +23,62 @@ def add_command(commands, name: str, *, help: str, description: str,
         formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+# the parsed command line being run (set by me_core.cli.main): fail() names the flag whose
+# path an operating-system error is about
+_ARGS: dict[str, object] = {}
+
+
+def remember_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Keep ``args`` with each destination's flag, for :func:`fail`."""
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    command = sub.choices.get(getattr(args, "command", ""), parser) if sub else parser
+    flags = {a.dest: max(a.option_strings, key=len) for a in command._actions
+             if a.option_strings}
+    _ARGS.clear()
+    _ARGS.update({flags.get(k, k): v for k, v in vars(args).items()})
+
+
+def _flag_of(error: OSError) -> str:
+    """The flag whose path ``error`` names (the path or one of its folders), or ''."""
+    named = [Path(f) for f in (error.filename, error.filename2) if f]
+    for flag, value in _ARGS.items():
+        values = value if isinstance(value, list) else [value]
+        for path in (Path(v) for v in values if isinstance(v, (str, Path)) and str(v)):
+            if any(n == path or n in path.parents or path in n.parents for n in named):
+                return flag
+    return ""
+
+
 def fail(command: str, message: object) -> int:
-    print(f"me_core {command}: error: {message}", file=sys.stderr)
+    """Print ``me_core COMMAND: error: MESSAGE`` (one line) and return exit status 2. An
+    operating-system error gets the flag whose path it is about and its reason in words."""
+    if isinstance(message, OSError) and message.filename:
+        flag = _flag_of(message)
+        reason = message.strerror or type(message).__name__
+        where = f"{flag}: " if flag and flag not in str(message) else ""
+        message = f"{where}{message.filename}: {reason.lower()}"
+    text = " ".join(str(message).split("\n"))
+    print(f"me_core {command}: error: {text}", file=sys.stderr)
     return 2
+
+
+def output_file_problem(flag: str, path: Path | None, makes_folders: bool = False) -> str | None:
+    """Why ``path`` cannot be written as a file (naming ``flag``), or None when it can: checked
+    before any work, so a bad output path never costs a run. ``makes_folders``: the command
+    creates missing parent folders."""
+    if path is None:
+        return None
+    if str(path) in ("", ".") or path.is_dir():
+        return f"{flag}: {str(path)!r} is a folder; give a file name"
+    existing = next(p for p in path.parents if p.exists() or p == Path(p.anchor or "."))
+    if existing.exists() and not existing.is_dir():
+        return f"{flag}: {existing} is a file, not a folder"
+    if not makes_folders and existing != path.parent:
+        return f"{flag}: the folder {path.parent} does not exist"
+    if path.exists() and not os.access(path, os.W_OK) or \
+            existing.exists() and not os.access(existing, os.W_OK):
+        return f"{flag}: {path} is not writable"
+    return None
 
 
 def key_values(pairs: list[str] | None, flag: str) -> dict:

@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from me_core.cli.common import add_command, fail
+from me_core.cli.common import add_command, fail, output_file_problem
 
 _GLUE = "application/papermill.record/text/markdown"
 
@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from me_core.report import load_findings
 
     path = args.path
+    if problem := output_file_problem("--status", args.status):
+        return fail("findings", problem)
     if path.suffix == ".ipynb":
         if args.status is not None:
             return fail("findings", "--status takes a folder of findings, not a notebook")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from me_core.cli.common import add_command, fail
+from me_core.cli.common import add_command, fail, output_file_problem
 
 
 def add_to(commands) -> None:
@@ -32,6 +32,8 @@ def add_to(commands) -> None:
 def run(args: argparse.Namespace) -> int:
     from me_core.train import records_frame, summarize
 
+    if problem := output_file_problem("--csv", args.csv):
+        return fail("results", problem)
     try:
         frame = records_frame(args.records)
     except (ValueError, KeyError, OSError) as exc:

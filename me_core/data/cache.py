@@ -112,7 +112,7 @@ class EncodedDataset:
         try:
             x = np.load(path / "x.npy", mmap_mode="r")
             y = np.load(path / "y.npy", mmap_mode="r")
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, EOFError) as exc:
             raise DataError(f"{path}: unreadable cache ({exc}); delete the folder to "
                             f"rebuild") from exc
         expected = (feature_map.rows, feature_map.num_fields)

@@ -81,6 +81,7 @@ __all__ = ["SyntheticConfig", "SyntheticData", "Teacher", "make_synthetic_ctr",
            "TEACHERS", "DEFAULT_TEACHER"]
 
 SYNTHETIC_MIN_COUNT = 5
+MAX_SYNTHETIC_ROWS = 100_000_000  # beyond Criteo's 45.8M; the table is generated in memory
 
 
 @dataclass(frozen=True)
@@ -105,21 +106,27 @@ class SyntheticConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "cardinalities", tuple(int(d) for d in self.cardinalities))
         n = len(self.cardinalities)
-        checks = {
-            "rows": self.rows >= 1,
-            "teacher": self.teacher in TEACHERS,
-            "cardinalities": n >= 2 and min(self.cardinalities) >= 1,
-            "latent_rank": self.latent_rank >= 1,
-            "interacting_pairs": 0 <= self.interacting_pairs <= n * (n - 1) // 2,
+        rules = {  # name: (holds, the rule in words)
+            "rows": (1 <= self.rows <= MAX_SYNTHETIC_ROWS,
+                     f"1 to {MAX_SYNTHETIC_ROWS:,} (generated in memory)"),
+            "teacher": (self.teacher in TEACHERS, f"one of {sorted(TEACHERS)}"),
+            "cardinalities": (n >= 2 and min(self.cardinalities) >= 1,
+                              "two or more fields, each of cardinality >= 1"),
+            "latent_rank": (self.latent_rank >= 1, ">= 1"),
+            "interacting_pairs": (0 <= self.interacting_pairs <= n * (n - 1) // 2,
+                                  f"0 to {n * (n - 1) // 2} (pairs of {n} fields)"),
             # B1 needs two fields in group H (the other fields split into L and H)
-            "small_fields": self.teacher != "B1" or 1 <= self.small_fields <= n - 4,
-            "high_pair_rank": self.high_pair_rank >= 1,
-            "noise_std": self.noise_std >= 0,
-            "ctr": 0 < self.ctr < 1,
+            "small_fields": (self.teacher != "B1" or 1 <= self.small_fields <= n - 4,
+                             f"1 to {n - 4} with teacher B1 ({n} fields)"),
+            "high_pair_rank": (self.high_pair_rank >= 1, ">= 1"),
+            "noise_std": (self.noise_std >= 0, ">= 0"),
+            "ctr": (0 < self.ctr < 1, "between 0 and 1"),
+            "seed": (0 <= self.seed < 2 ** 32, "0 to 2**32 - 1"),
         }
-        bad = [name for name, ok in checks.items() if not ok]
+        bad = [f"{name}={getattr(self, name)!r} must be {rule}"
+               for name, (holds, rule) in rules.items() if not holds]
         if bad:
-            raise DataError(f"invalid synthetic-data parameters {bad}: {self}")
+            raise DataError("synthetic data: " + "; ".join(bad))
 
 
 @dataclass(frozen=True)

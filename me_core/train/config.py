@@ -78,6 +78,11 @@ class RunConfig:
                   ("patience", self.patience >= 1, "must be >= 1"),
                   ("fraction", 0 < self.fraction <= 1, "must be in (0, 1]")]
         problems += [f"{name}: {getattr(self, name)!r} {why}" for name, ok, why in checks if not ok]
+        reserved = sorted(set(self.model_options) & {"name", "field_dims", "scale",
+                                                      "multi_embedding"})
+        if reserved:
+            problems.append(f"model_options: {', '.join(reserved)} are run settings, not model "
+                            f"options (use --model, --scale, --me)")
         if self.device not in ("auto", "cpu", "mps") and not self.device.startswith("cuda"):
             problems.append(f"device: {self.device!r} is not auto, cpu, cuda[:i] or mps")
         if self.precision not in PRECISIONS:
@@ -127,7 +132,7 @@ class RunConfig:
         try:
             return build(self.model, field_dims, scale=self.scale,
                          multi_embedding=self.multi_embedding, **self.model_options)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise ConfigError(f"model_options: {exc}") from exc
 
     def label(self) -> str:

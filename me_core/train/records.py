@@ -24,6 +24,11 @@ __all__ = ["optimiser_steps", "record_problem", "append_record", "read_records",
            "recorded_keys", "records_frame", "record_row", "summarize"]
 
 
+# what every reader of a record's config relies on (results, chapters, analyses)
+_CONFIG_KEYS = ("dataset", "model", "multi_embedding", "scale", "seed", "fraction",
+                "batch_size")
+
+
 def record_problem(record: Any) -> str:
     """Why ``record`` is not a finished run's record (empty when it is one): a JSON object with
     its key, config, test metrics and per-epoch history."""
@@ -34,6 +39,9 @@ def record_problem(record: Any) -> str:
         return f"no {', '.join(missing)}"
     if not isinstance(record["config"], dict) or not isinstance(record["history"], list):
         return "config is not an object or history is not a list"
+    lacking = [k for k in _CONFIG_KEYS if k not in record["config"]]
+    if lacking:
+        return f"config lacks {', '.join(lacking)}"
     if not isinstance(record["test"], dict) or not isinstance(record["test"].get("auc"),
                                                                (int, float)):
         return "no test AUC"
@@ -92,6 +100,11 @@ def read_records(paths: Path | str | Iterable[Path | str]) -> list[dict[str, Any
                 what = (f"a JSON {type(record).__name__}, not a run record" if
                         not isinstance(record, dict) else f"no {', '.join(missing)}")
                 raise ValueError(f"{path}, line {number}: not a run record ({what})")
+            config = record["config"]
+            lacking = [k for k in _CONFIG_KEYS if not isinstance(config, dict) or k not in config]
+            if lacking:
+                raise ValueError(f"{path}, line {number}: not a run record (config lacks "
+                                 f"{', '.join(lacking)})")
             records.append(record)
     return records
 

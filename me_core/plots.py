@@ -117,12 +117,19 @@ def scale_panels(frame: pd.DataFrame, panels: Sequence, *, title: str = "",
     return fig
 
 
-def model_vs_paper(frame: pd.DataFrame, model: str, paper_data: str) -> plt.Figure:
-    """Our SE/ME curves of one model beside the paper's Table 1 row on ``paper_data``, with the
-    paper's standard deviations of 3 runs (Tables 5/6)."""
+def model_vs_paper(frame: pd.DataFrame, model: str, paper_data: str,
+                   data_name: str = "") -> plt.Figure:
+    """Our SE/ME curves of one model (on ``data_name``) beside the paper's Table 1 row on
+    ``paper_data``, with the paper's standard deviations of 3 runs (Tables 5/6)."""
     ours, theirs = row(2, width=5, height=3.4)
-    scale_curves(ours, frame[frame.model == model])
-    panel(f"ours: {model}", ylabel="test AUC", ax=ours)
+    mine = frame[frame.model == model]
+    if mine.empty:
+        ours.text(0.5, 0.5, f"{model} was not run on {data_name or 'this data set'}",
+                  ha="center")
+    else:
+        scale_curves(ours, mine)
+    panel(f"ours{f' ({data_name})' if data_name else ''}: {model}", ylabel="test AUC",
+          ax=ours)
     reported = paper.table1_frame(paper_data)
     reported = reported[reported.model == model]
     for color, (kind, part) in zip(PALETTE, reported.groupby("embedding")):

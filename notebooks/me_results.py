@@ -44,6 +44,7 @@ chapter_results = "results/b1/chapters/records.jsonl"  # its records ("": train 
 analysis_seeds = [0, 1, 2, 3, 4]  # Figure 8b against the truth: stored analyses of these seeds
 truth = "results/b1/truth/analyses.jsonl"  # stored ground-truth scores ("": train all)
 ensembles = "results/b1/ensemble/ensembles.jsonl"  # the ensemble control's stored results
+real_records = "results/real/{dataset}/records.jsonl"  # the widget's real data ("": none)
 protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
 max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
 patience = None  # epochs without improvement before stopping (None: the protocol's)
@@ -63,6 +64,7 @@ from me_core.experiments import analysis as A
 from me_core.experiments import collapse as C
 from me_core.experiments import ensemble as En
 from me_core.experiments import evidence3 as E
+from me_core.experiments import real_data as RD
 from me_core.experiments import runs as R
 from me_core.experiments import table1 as T
 from me_core.report import glue_text
@@ -122,12 +124,19 @@ _ = chapter.report("ipnn", T.ipnn_exception(table_source))
 # {glue:md}`ipnn`
 #
 # ## Explore one model
+#
+# Pick a model and a data set: ours are the synthetic benchmark (this chapter's runs) or one
+# of the real tables of the real-data chapter (their committed records: DCNv2 and DNN only),
+# beside the paper's Criteo or Avazu row.
 
 # %% tags=["hide-input"]
+curves = {dataset: R.with_shared_base(table_source),
+          **(RD.recorded_curves(real_records) if real_records else {})}
 controls = dict(model=P.choice("model", panels, "dcnv2"),
+                data=P.choice("ours", list(curves), dataset),
                 paper_data=P.choice("paper", ["criteo", "avazu"], paper_dataset))
-display(P.figure_widget(lambda model, paper_data: P.model_vs_paper(
-    R.with_shared_base(table_source), model, paper_data), controls))
+display(P.figure_widget(lambda model, data, paper_data: P.model_vs_paper(
+    curves[data], model, paper_data, data_name=data), controls))
 
 # %% [markdown]
 # ## Figure 8b: ME keeps more information per field

@@ -11,6 +11,8 @@ model) are left out.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -24,7 +26,7 @@ from me_core.experiments.ensemble import me_beats_ensemble
 from me_core.experiments.table1 import cell_rows
 from me_core.stats import Finding
 
-__all__ = ["REAL_DATASETS", "MODELS", "real_findings"]
+__all__ = ["REAL_DATASETS", "MODELS", "real_findings", "recorded_curves"]
 
 REAL_DATASETS = ("movielens", "flights")
 MODELS = ("dcnv2", "dnn")
@@ -71,3 +73,23 @@ def real_findings(records: pd.DataFrame, light: pd.DataFrame, full: pd.DataFrame
         ("me_mechanism", "fig9"): V.me_less_partner_dependence(reads["SE"], reads["ME"]),
         ("me_mechanism", "fig10a"): V.me_sets_more_diverse(me_full, se_full),
     }
+
+
+def recorded_curves(pattern: str, datasets=REAL_DATASETS, seeds=range(5)
+                    ) -> dict[str, pd.DataFrame]:
+    """Each real data set's committed Table 1 runs of ``seeds`` (``pattern`` with
+    ``{dataset}``; the ensemble control's extra members are other seeds), base rows shared by
+    SE and ME (:func:`runs.with_shared_base`), for the models chapter's widget; a data set
+    without records is left out (nothing is trained here)."""
+    from me_core.experiments.runs import with_shared_base
+    from me_core.train import records_frame
+
+    frames = {}
+    for name in datasets:
+        path = Path(pattern.format(dataset=name))
+        if path.is_file():
+            frame = records_frame(path)
+            frames[name] = with_shared_base(frame[frame.model.isin(MODELS)
+                                                  & frame.seed.isin(list(seeds))
+                                                  & (frame.fraction == 1.0)])
+    return frames

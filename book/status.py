@@ -47,6 +47,7 @@
 summary_dir = ""  # empty: the folder of the current build ($ME_CORE_SUMMARY_DIR)
 
 # %% tags=["hide-input", "full-width"]
+import base64
 import html
 import platform
 from datetime import datetime, timezone
@@ -60,7 +61,13 @@ from IPython.display import HTML, Markdown, display
 
 import me_core
 from me_core.experiments.runs import run_root
-from me_core.report import current_profile, load_findings, repository_root, status_view
+from me_core.report import (
+    current_profile,
+    load_findings,
+    repository_root,
+    status_csv,
+    status_view,
+)
 from me_core.report import summary_dir as default_summary_dir
 from me_core.stats import calibration_table
 from me_core.toc import toc_documents
@@ -136,6 +143,10 @@ else:
                          + ", ".join(f"{c} {v}" for v, c in tally.items())
                          + "." for name, tally in view.tallies.items())))
     display(HTML(table_html(view.paper)))
+    csv_bytes = base64.b64encode(status_csv(view).encode("utf-8")).decode("ascii")
+    display(HTML(f'<p><a download="reproduction-status.csv" href="data:text/csv;charset=utf-8;'
+                 f'base64,{csv_bytes}">Download this page\'s findings as CSV</a> (every row '
+                 f"below too, with the other data sets' verdicts)</p>"))
     if not view.illustrations.empty:
         display(Markdown(f"**Controls and illustrations** ({len(view.illustrations)}, not "
                          f"counted above: tests the paper did not run, judged alike, and "

@@ -28,7 +28,7 @@ PROFILE_ENV = "ME_CORE_PROFILE"
 FINDING_KINDS = ("paper", "control", "illustration")
 
 __all__ = ["summary_dir", "in_book_build", "current_profile", "record_finding", "show_finding",
-           "glue_text", "load_findings", "resolve", "evidence_summary", "status_view",
+           "glue_text", "load_findings", "resolve", "evidence_summary", "status_view", "status_csv",
            "StatusView", "FINDING_KINDS"]
 
 
@@ -253,6 +253,25 @@ def status_view(findings: pd.DataFrame, chapter_order: Sequence[str]) -> StatusV
     tallies = {name: _tally(part[part.kind == "paper"]) for name, part in columns.items()}
     return StatusView(paper, main[main.kind != "paper"].reset_index(drop=True), shared,
                       _tally(paper), columns, tallies)
+
+
+STATUS_CSV_COLUMNS = ("chapter", "key", "kind", "figure", "finding", "paper", "ours", "n",
+                      "margin", "verdict", "reason", "data", "profile")
+
+
+def status_csv(view: StatusView) -> str:
+    """The status page's rows as CSV: the paper's findings, then the controls and
+    illustrations, with every shared column spelled out and, per other data set, its verdict,
+    n and evidence (``<data set> verdict``, ``<data set> n``, ``<data set> margin``)."""
+    rows = pd.concat([view.paper, view.illustrations], ignore_index=True)
+    for name, value in view.shared.items():
+        rows[name] = value
+    table = rows.reindex(columns=list(STATUS_CSV_COLUMNS))
+    for name, other in view.columns.items():
+        matched = other.reindex(pd.MultiIndex.from_frame(rows[["chapter", "key"]]))
+        for column in ("verdict", "n", "margin"):
+            table[f"{name} {column}"] = matched[column].to_numpy()
+    return table.to_csv(index=False)
 
 
 def resolve(path: str | Path) -> Path:

@@ -3,10 +3,18 @@ from illustrations, book order, shared columns said once."""
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 
-from me_core.report import evidence_summary, load_findings, record_finding, status_view
+from me_core.report import (
+    evidence_summary,
+    load_findings,
+    record_finding,
+    status_csv,
+    status_view,
+)
 from me_core.stats import Finding, paired_effect
 
 
@@ -81,6 +89,10 @@ def test_other_data_sets_are_columns_with_their_own_tally(tmp_path, monkeypatch)
     assert view.tallies["movielens"].to_dict() == {"not reproduced": 1, "not run": 1}
     assert sorted(p.name for p in tmp_path.glob("*.json")) == [
         "a--x--movielens.json", "a--x.json", "a--y--movielens.json"]
+    # the page's CSV: one row per main finding, the other data set's verdict beside it
+    table = pd.read_csv(io.StringIO(status_csv(view)))
+    assert list(table.key) == ["x"] and table.loc[0, "movielens verdict"] == "not reproduced"
+    assert table.loc[0, "verdict"] == "reproduced" and table.loc[0, "data"] == "d"
 
 
 def test_findings_command_reads_a_folder_and_an_executed_notebook(tmp_path, monkeypatch,

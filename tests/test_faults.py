@@ -692,3 +692,33 @@ def test_a_symlinked_cache_folder_is_named_not_rmtree_d(tmp_path):
     (target / "feature_map.json").write_text("[]")
     with pytest.warns(Warning), pytest.raises(OSError, match="symbolic link.*remove the link"):
         _tiny_cache(tmp_path)
+
+
+# ------------------------------------------------------------ messages that say what is wrong
+
+
+def test_a_file_given_where_a_folder_is_expected_is_not_called_missing(tmp_path, capsys):
+    code, err = _cli(capsys, "preprocess", "movielens", "/dev/null", "--cache-dir",
+                     str(tmp_path / "c"))
+    assert code == 2 and "/dev/null: not a folder" in err and "no such" not in err
+
+
+def test_a_table_that_is_not_utf8_names_its_line(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"label,a,b\n1,x,y\n0,z\xff,w\n" + b"1,q,r\n" * 20)
+    code, err = _cli(capsys, "preprocess", "table", str(path), "--label", "label",
+                     "--cache-dir", str(tmp_path / "c"))
+    assert code == 2 and "t.csv: line 3: not UTF-8" in err and len(err.splitlines()) == 1
+
+
+def test_results_of_a_missing_file_say_no_such_file(tmp_path, capsys):
+    code, err = _cli(capsys, "results", str(tmp_path / "missing.jsonl"))
+    assert code == 2 and "missing.jsonl: no such file" in err
+
+
+def test_a_malformed_yaml_spec_is_one_line_with_its_position(tmp_path, capsys):
+    spec = tmp_path / "s.yml"
+    spec.write_text("datasets: [synthetic\nmodels: dnn\n")
+    code, err = _cli(capsys, "sweep", "--spec", str(spec), "--dry-run")
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "s.yml, line 2, column 7: not a YAML sweep spec" in err

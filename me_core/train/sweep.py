@@ -78,6 +78,10 @@ def load_spec(path: Path | str) -> SweepSpec:
     path = Path(path)
     try:
         payload = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.MarkedYAMLError as exc:  # one line: where and what, not the YAML excerpt
+        mark = exc.problem_mark
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not a YAML sweep spec ({exc.problem})") from None
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the sweep spec ({exc})") from exc
     if not isinstance(payload, dict):

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Iterator
 
 __all__ = ["user_cache_root", "CACHE_ENV", "atomic_write_text", "atomic_target", "staged_folder",
-           "file_lock", "keyed_lock", "remove_stale_staging", "STAGING_MARK"]
+           "file_lock", "keyed_lock", "remove_stale_staging", "remove_orphaned_staging",
+           "STAGING_MARK"]
 
 CACHE_ENV = "ME_CORE_CACHE"
 STAGING_MARK = ".tmp-"  # in the name of every temporary file or folder we stage
@@ -123,9 +124,33 @@ def remove_stale_staging(final: Path) -> list[Path]:
     return removed
 
 
+def remove_orphaned_staging(folder: Path | str) -> list[Path]:
+    """Remove what killed writers left in ``folder`` for *any* target whose lock is free (a
+    killed build of a cache whose source then changed is never built again under its old
+    name, so :func:`remove_stale_staging` alone would keep its folder for ever). A target whose
+    lock is held (a live writer, or a key sharing this process's stripe) is left alone."""
+    folder = Path(folder)
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for stale in folder.glob(f".*{STAGING_MARK}*"):
+        target = stale.name[1:].split(STAGING_MARK)[0]
+        try:
+            with keyed_lock(folder, target, blocking=False):
+                if stale.is_dir() and not stale.is_symlink():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink(missing_ok=True)
+                removed.append(stale)
+        except BlockingIOError:
+            continue
+    return removed
+
+
 @contextmanager
-def file_lock(path: Path | str) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (a lock file, created if needed) for the block.
+def file_lock(path: Path | str, blocking: bool = True) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (a lock file, created if needed) for the block;
+    ``blocking=False`` raises BlockingIOError at once when someone else holds it.
 
     POSIX ``flock``; on systems without it the block runs unlocked (atomic renames still
     protect every file we write)."""
@@ -137,16 +162,16 @@ def file_lock(path: Path | str) -> Iterator[None]:
         except ImportError:  # pragma: no cover - Windows
             yield
             return
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.flock(handle, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def keyed_lock(folder: Path | str, key: str):
+def keyed_lock(folder: Path | str, key: str, blocking: bool = True):
     """The lock for ``key`` among everything kept in ``folder``: one of ``LOCK_STRIPES`` lock
     files in ``folder/.locks`` (two keys may share a stripe and then wait for each other, which
     is safe; the number of lock files stays fixed however many keys there are)."""
     stripe = int(hashlib.blake2b(key.encode(), digest_size=2).hexdigest(), 16) % LOCK_STRIPES
-    return file_lock(Path(folder) / ".locks" / f"stripe-{stripe:02d}")
+    return file_lock(Path(folder) / ".locks" / f"stripe-{stripe:02d}", blocking=blocking)

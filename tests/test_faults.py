@@ -722,3 +722,29 @@ def test_a_malformed_yaml_spec_is_one_line_with_its_position(tmp_path, capsys):
     code, err = _cli(capsys, "sweep", "--spec", str(spec), "--dry-run")
     assert code == 2 and len(err.splitlines()) == 1
     assert "s.yml, line 2, column 7: not a YAML sweep spec" in err
+
+
+def test_orphaned_staging_of_an_old_cache_key_is_removed_unless_its_lock_is_held(tmp_path):
+    """A killed preprocess whose source then changed left its staging folder for ever: the
+    next build of any cache in the folder removes it, unless a live build holds its lock."""
+    from me_core.files import STAGING_MARK, keyed_lock
+
+    root = tmp_path / "c"
+    orphan = root / f".synthetic-0123456789abcdef{STAGING_MARK}x1"
+    live = root / f".synthetic-fedcba9876543210{STAGING_MARK}x2"
+    for folder in (orphan, live):
+        (folder / "part").mkdir(parents=True)
+    with keyed_lock(root, "synthetic-fedcba9876543210"):  # a live build of another key
+        load_dataset("synthetic", cache_dir=root, **TINY)
+    assert not orphan.exists() and live.exists()
+
+
+def test_an_interrupted_preprocess_does_not_talk_about_epochs(tmp_path, capsys, monkeypatch):
+    import me_core.cli.preprocess as command
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "run", interrupted)
+    code, err = _cli(capsys, "preprocess", "synthetic", "--cache-dir", str(tmp_path))
+    assert code == 130 and "no cache was written" in err and "epoch" not in err

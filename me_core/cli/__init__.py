@@ -14,7 +14,7 @@ Commands:
   launch-notebooks  write the .ipynb notebooks the book's launch buttons open
 
 Exit status: 0 done; 2 bad usage or bad input (one line on stderr, no traceback); 1 a sweep
-with failed runs; 130 interrupted (finished epochs and records are kept).
+with failed runs; 130 interrupted (what is kept is said: finished epochs, runs, analyses).
 Only the commands that train or load models import torch; ``--help`` and ``preprocess`` do not.
 """
 
@@ -57,6 +57,17 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"me_core: warning: {message}\n"
 
 
+# what an interrupted command leaves, in words (every writer is atomic: nothing half-written)
+_KEPT = "nothing half-written is kept; rerun the same command"
+_INTERRUPTED = {
+    "train": "finished epochs and records are kept; rerun the same command to resume",
+    "sweep": "finished runs and epochs are kept; rerun the same command to resume",
+    "preprocess": "no cache was written; rerun the same command to build it",
+    "analyse": "finished analyses are kept; rerun the same command to resume",
+    "book": "chapters executed so far stay in the build folder; --only NAME executes the rest",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
@@ -67,6 +78,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        print(f"me_core {args.command}: interrupted (finished epochs and records are kept; "
-              f"rerun the same command to resume)", file=sys.stderr)
+        print(f"me_core {args.command}: interrupted ({_INTERRUPTED.get(args.command, _KEPT)})",
+              file=sys.stderr)
         return 130

@@ -31,6 +31,7 @@ from me_core.data.featuremap import FORMAT_VERSION, FeatureMap
 from me_core.files import (
     CACHE_ENV,
     keyed_lock,
+    remove_orphaned_staging,
     remove_stale_staging,
     staged_folder,
     user_cache_root,
@@ -184,6 +185,7 @@ def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, 
     final = root / f"{dataset}-{cache_key(source, preprocessing)}"
     with keyed_lock(root, final.name):
         remove_stale_staging(final)  # left by a killed build: no live build holds this lock
+        remove_orphaned_staging(root)  # left by killed builds of other (old) keys
         if final.is_dir() and not rebuild:
             try:
                 return EncodedDataset.open(final)

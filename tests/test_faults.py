@@ -748,3 +748,23 @@ def test_an_interrupted_preprocess_does_not_talk_about_epochs(tmp_path, capsys, 
     monkeypatch.setattr(command, "run", interrupted)
     code, err = _cli(capsys, "preprocess", "synthetic", "--cache-dir", str(tmp_path))
     assert code == 130 and "no cache was written" in err and "epoch" not in err
+
+
+def test_two_concurrent_analyses_of_one_file_analyse_each_run_once(tmp_path, cache):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from me_core.experiments.weights import analyse_runs
+    from me_core.train.records import read_records
+
+    runs = []
+    for seed in (0, 1, 2):
+        run_dir = tmp_path / f"run{seed}"
+        train(_config(seed=seed, max_epochs=1), run_dir=run_dir, cache_dir=cache)
+        runs.append(run_dir)
+    out = tmp_path / "a.jsonl"
+    with ThreadPoolExecutor(2) as pool:
+        counts = list(pool.map(lambda _: analyse_runs(runs, out, cache_dir=cache,
+                                                      truth_only=True), range(2)))
+    assert all(appended + skipped == 3 for appended, skipped in counts)
+    assert sum(appended for appended, _ in counts) == 3  # each run analysed by one of them
+    assert len(read_records(out)) == 3

@@ -20,6 +20,7 @@ import numpy as np
 
 from me_core.experiments.analysis import ground_truth, model_analyses, random_twin
 from me_core.experiments.table1 import cell_rows
+from me_core.files import keyed_lock
 from me_core.train.config import RunConfig
 from me_core.train.provenance import git_commit
 from me_core.train.records import (
@@ -117,14 +118,23 @@ def analyse_runs(run_dirs: Iterable[Path | str], out: Path | str, *,
         if record["key"] in done:
             skipped += 1
             continue
-        config = RunConfig.from_dict(record["config"])
-        model = load_run_model(config, run_dir, cache_dir=cache_dir)
-        line = {"key": record["key"], "config": record["config"], "test": record["test"],
-                "steps": optimiser_steps(record), "label": config.label(),
-                "run_commit": record["provenance"]["git_commit"],
-                "analysis_commit": git_commit(),
-                "analyses": analyse_config(config, model, truth_only=truth_only)}
-        appended += append_record(out, line, unless_recorded=True)
+        # two analyse commands on one file: each run is analysed once, and each command
+        # counts what it did (the other's lines are "already there")
+        with keyed_lock(Path(out).parent, f"{Path(out).name}:{record['key']}"):
+            if record["key"] in recorded_keys(out):
+                skipped += 1
+                continue
+            config = RunConfig.from_dict(record["config"])
+            model = load_run_model(config, run_dir, cache_dir=cache_dir)
+            line = {"key": record["key"], "config": record["config"], "test": record["test"],
+                    "steps": optimiser_steps(record), "label": config.label(),
+                    "run_commit": record["provenance"]["git_commit"],
+                    "analysis_commit": git_commit(),
+                    "analyses": analyse_config(config, model, truth_only=truth_only)}
+            if append_record(out, line, unless_recorded=True):
+                appended += 1
+            else:
+                skipped += 1
     return appended, skipped
 
 

@@ -133,9 +133,10 @@ _ = chapter.report("ipnn", T.ipnn_exception(table_source))
 curves = {dataset: R.with_shared_base(table_source),
           **(RD.recorded_curves(real_records) if real_records else {})}
 controls = dict(model=P.choice("model", panels, "dcnv2"),
-                data=P.choice("ours", list(curves), dataset),
                 paper_data=P.choice("paper", ["criteo", "avazu"], paper_dataset))
-display(P.figure_widget(lambda model, data, paper_data: P.model_vs_paper(
+if len(curves) > 1:  # the real tables' records are there: a control to pick the data
+    controls["data"] = P.choice("ours", list(curves), dataset)
+display(P.figure_widget(lambda model, paper_data, data=dataset: P.model_vs_paper(
     curves[data], model, paper_data, data_name=data), controls))
 
 # %% [markdown]

@@ -257,7 +257,7 @@ def test_cli_errors_are_one_line(tmp_path):
              (["train", "--dataset", "criteo"], "needs the path"),
              (["train", "--dataset", "criteo", "--data-path", str(tmp_path / "x.txt")],
               "no such file"),
-             (["results", str(tmp_path / "none.jsonl")], "no records")]
+             (["results", str(tmp_path / "none.jsonl")], "none.jsonl: no such file")]
     for args, message in cases:
         done = _cli(*args, "--records", str(tmp_path / "r.jsonl")) if args[0] == "train" \
             else _cli(*args)

@@ -11,8 +11,6 @@ model) are left out.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -82,11 +80,12 @@ def recorded_curves(pattern: str, datasets=REAL_DATASETS, seeds=range(5)
     SE and ME (:func:`runs.with_shared_base`), for the models chapter's widget; a data set
     without records is left out (nothing is trained here)."""
     from me_core.experiments.runs import with_shared_base
+    from me_core.report import resolve
     from me_core.train import records_frame
 
     frames = {}
     for name in datasets:
-        path = Path(pattern.format(dataset=name))
+        path = resolve(pattern.format(dataset=name))  # from the repository root
         if path.is_file():
             frame = records_frame(path)
             frames[name] = with_shared_base(frame[frame.model.isin(MODELS)

@@ -348,6 +348,50 @@ def choice(description: str, options, preferred=None, buttons: bool = False):
     return kind(options=list(options), value=value, description=description)
 
 
+#: where a book build keeps the widgets' figures: a folder of the staged book that Sphinx copies
+#: to the HTML root (``html_extra_path``), so a page at ``<html>/<folder>/<page>.html`` loads them
+#: from ``../figures/``
+BOOK_FIGURES = ("book", "_assets", "figures")
+
+
+def _book_figure_folder():
+    """The staged book's figure folder during a book build (None outside one: live notebooks,
+    papermill and nbconvert keep each figure inside its widget)."""
+
+    from me_core.report import in_book_build, summary_dir
+
+    if not in_book_build():
+        return None
+    assets = summary_dir().parent.joinpath("src", *BOOK_FIGURES[:-1])
+    return assets / BOOK_FIGURES[-1] if assets.is_dir() else None
+
+
+def _figure_view(png: bytes):
+    """A widget showing ``png``: in a book build an ``<img>`` that loads a file of the built book
+    when it is shown (``loading="lazy"``: a grid of figures behind controls does not weigh on
+    the page), elsewhere an Image widget holding the bytes."""
+    import hashlib
+    import struct
+
+    import ipywidgets as widgets
+
+    from me_core.files import atomic_target
+
+    folder = _book_figure_folder()
+    if folder is None:
+        return widgets.Image(value=png, format="png")
+    name = hashlib.sha256(png).hexdigest()[:24] + ".png"
+    path = folder / name
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_target(path) as tmp:
+            tmp.write_bytes(png)
+    width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR size: the page
+    # keeps the figure's box before the file arrives (no layout shift, and it counts as shown)
+    return widgets.HTML(f'<img src="../{BOOK_FIGURES[-1]}/{name}" loading="lazy" alt="figure" '
+                        f'width="{width}" height="{height}" style="max-width:100%;height:auto">')
+
+
 def figure_widget(render, controls: dict):
     """Controls above a figure that works without a kernel: ``render(**values)`` (returning a
     matplotlib figure) is drawn once for every combination of the controls' values, at build
@@ -359,7 +403,8 @@ def figure_widget(render, controls: dict):
     ``Image`` widgets, nested one level per control, so the static book and a live notebook
     behave the same. The grid is the product of the controls' option counts: keep it small.
     Figures travel as PNG bytes in the widget state (an ``Output`` widget updated during
-    headless execution can stall nbclient; jupyter/nbclient#312).
+    headless execution can stall nbclient; jupyter/nbclient#312), except in a book build, where
+    each is a file of the book that the page loads when the figure is shown.
     """
     import ipywidgets as widgets
 
@@ -371,7 +416,7 @@ def figure_widget(render, controls: dict):
 
     def level(depth: int, chosen: dict):
         if depth == len(names):
-            return widgets.Image(value=figure_png(render(**chosen)), format="png")
+            return _figure_view(figure_png(render(**chosen)))
         control = controls[names[depth]]
         stack = widgets.Stack([level(depth + 1, {**chosen, names[depth]: value})
                                for value in control_values(control)],

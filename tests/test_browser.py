@@ -152,6 +152,40 @@ def _expected_widgets(outputs: list[dict]) -> int:
     return sum(1 for output in outputs if WIDGET_VIEW in output.get("data", {}))
 
 
+# every image of the page with its size once decoded: a lazily loaded widget figure (a file of
+# the book, fetched when shown) is fetched and decoded here, hidden or not, so a missing or
+# broken file is found without operating every control
+_PAGE_IMAGES = """async () => Promise.all(Array.from(document.querySelectorAll('img')).map(
+    async img => {
+        let width = img.naturalWidth, height = img.naturalHeight;
+        if (img.loading === 'lazy' && !img.complete || img.loading === 'lazy' && !width) {
+            const probe = new Image();
+            probe.src = img.src;
+            try { await probe.decode(); } catch (e) {}
+            width = probe.naturalWidth; height = probe.naturalHeight;
+        }
+        return {src: img.currentSrc.slice(-80) || img.src.slice(-80), width: width,
+                height: height,
+                figure: !!img.closest('.cell_output') && !img.closest('.jupyter-widgets')};
+    }))"""
+
+
+# scroll every shown widget figure into view and wait until it is decoded (a lazily loaded
+# file of the book); returns their widths; the page ends scrolled back to the top
+_LOAD_SHOWN_FIGURES = """async () => {
+    const shown = Array.from(document.querySelectorAll('.jupyter-widgets img'))
+        .filter(i => i.offsetParent !== null);
+    const widths = [];
+    for (const img of shown) {
+        img.scrollIntoView();
+        await img.decode();
+        widths.push(img.naturalWidth);
+    }
+    window.scrollTo(0, 0);
+    return widths;
+}"""
+
+
 @pytest.mark.parametrize("document", DOCUMENTS, ids=[d.path for d in DOCUMENTS])
 def test_page_loads_clean_with_every_figure(browser, server, built_book, document):
     visit = PageVisit()
@@ -163,9 +197,7 @@ def test_page_loads_clean_with_every_figure(browser, server, built_book, documen
             page.wait_for_function(
                 f"document.querySelectorAll('.cell_output .jupyter-widgets').length >= {widgets}",
                 timeout=30_000)
-        images = page.evaluate("""() => Array.from(document.querySelectorAll('img')).map(img => ({
-            src: img.currentSrc.slice(-80), width: img.naturalWidth, height: img.naturalHeight,
-            figure: !!img.closest('.cell_output') && !img.closest('.jupyter-widgets')}))""")
+        images = page.evaluate(_PAGE_IMAGES)
         empty = [image["src"] for image in images if image["width"] == 0 or image["height"] == 0]
         assert not empty, f"{document.path}: empty or broken images {empty}"
         figures = sum(image["figure"] for image in images)
@@ -215,16 +247,18 @@ def test_navigation_follows_the_table_of_contents(browser, server):
 
 
 def test_widget_page_renders_its_widgets_from_the_local_javascript(browser, server, built_book):
-    """The me_mechanism page's buttons switch PNGs held by Image widgets: both must render,
-    with the HTML manager, require.js and the fonts served by the book itself."""
+    """The me_mechanism page's buttons switch figures (files of the book, loaded when shown):
+    every figure must decode and the shown ones render, with the HTML manager, require.js and
+    the fonts served by the book itself."""
     visit = PageVisit()
     page = _open(browser, server, "notebooks/me_mechanism", visit)
     try:
         page.wait_for_selector(".jupyter-widgets .widget-toggle-buttons", timeout=30_000)
         page.wait_for_selector(".jupyter-widgets img", timeout=30_000)
-        widths = page.eval_on_selector_all(".jupyter-widgets img",
-                                           "images => images.map(i => i.naturalWidth)")
+        widths = [image["width"] for image in page.evaluate(_PAGE_IMAGES)]
         assert widths and all(width > 0 for width in widths), widths
+        shown = page.evaluate(_LOAD_SHOWN_FIGURES)
+        assert shown and all(width > 0 for width in shown), shown  # the shown ones render
         loaded = {urlsplit(url).path for url in visit.local_requests}
         assert {"/widgets/require.js", "/widgets/embed-amd.js",
                 "/js/widgets-offline.js"} <= loaded, sorted(loaded)
@@ -334,6 +368,8 @@ def test_screenshots_for_ci(browser, server, built_book):
         try:
             if page.locator(".jupyter-widgets").count():
                 page.wait_for_selector(".jupyter-widgets img", timeout=30_000)
+                # a full-page screenshot does not scroll: load the shown lazy figures first
+                page.evaluate(_LOAD_SHOWN_FIGURES)
             shot = target / f"{path.replace('/', '--')}.png"
             page.screenshot(path=str(shot), full_page=True)
         finally:

@@ -769,3 +769,13 @@ def test_two_concurrent_analyses_of_one_file_analyse_each_run_once(tmp_path, cac
     assert all(appended + skipped == 3 for appended, skipped in counts)
     assert sum(appended for appended, _ in counts) == 3  # each run analysed by one of them
     assert len(read_records(out)) == 3
+
+
+def test_a_damaged_records_file_fails_before_training(tmp_path, capsys, monkeypatch):
+    import me_core.train.trainer as trainer
+
+    records = tmp_path / "r.jsonl"
+    records.write_text('{"key": "k", "config": {}, "test": {}}\n{"broken\n')
+    monkeypatch.setattr(trainer, "open_data", lambda *a, **k: pytest.fail("trained anyway"))
+    with pytest.raises(Exception, match=r"records: .*r.jsonl, line 1"):
+        train(_config(), run_dir=tmp_path / "run", records=records)

@@ -39,7 +39,7 @@ from me_core.train.checkpoint import CheckpointError, load_checkpoint, save_chec
 from me_core.train.config import ConfigError, RunConfig
 from me_core.train.precision import autocast, resolve_device
 from me_core.train.provenance import provenance
-from me_core.train.records import append_record, record_problem
+from me_core.train.records import append_record, read_records, record_problem
 
 __all__ = ["train", "evaluate", "resolve_device", "TrainingError", "RunResult", "RunWarning",
            "open_data", "load_run_model", "check_outputs"]
@@ -123,6 +123,11 @@ def check_outputs(run_dir: Path | None, records: Path | None) -> None:
         folder_possible("records", *records.parents)
         if records.exists() and not os.access(records, os.W_OK):
             raise ConfigError(f"records: {records} is not writable")
+        if records.is_file():  # a damaged file fails now, not after the training
+            try:
+                read_records(records)
+            except ValueError as exc:
+                raise ConfigError(f"records: {exc}") from None
 
 
 def check_classes(data: EncodedDataset, splits: dict[str, np.ndarray]) -> None:

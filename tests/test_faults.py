@@ -779,3 +779,16 @@ def test_a_damaged_records_file_fails_before_training(tmp_path, capsys, monkeypa
     monkeypatch.setattr(trainer, "open_data", lambda *a, **k: pytest.fail("trained anyway"))
     with pytest.raises(Exception, match=r"records: .*r.jsonl, line 1"):
         train(_config(), run_dir=tmp_path / "run", records=records)
+
+
+@pytest.mark.parametrize("address, named", [("127.0.0.1:1", "cannot reach the Ray cluster"),
+                                            ("ray://127.0.0.1:1", "cannot reach the Ray cluster"),
+                                            ("nohost", "is not host:port")])
+def test_an_unreachable_ray_address_is_one_line_at_once(address, named, tmp_path, capsys):
+    """ray.init used to retry an unreachable address for about 27 s and log 21 lines."""
+    pytest.importorskip("ray")
+    code, err = _cli(capsys, "sweep", "--backend", "ray", "--address", address, "--models", "dnn",
+                     "--scales", "1", "--seeds", "0", "--rows", "3000", "--epochs", "1",
+                     "--records", str(tmp_path / "r.jsonl"), "--run-root", str(tmp_path / "runs"))
+    lines = [line for line in err.splitlines() if not line.startswith("me_core: warning")]
+    assert code == 2 and len(lines) == 1 and named in lines[0] and address in lines[0], err

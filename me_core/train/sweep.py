@@ -193,6 +193,25 @@ def run_sweep(configs: SweepSpec | Iterable[RunConfig], records: Path | str,
     return report
 
 
+def check_reachable(address: str | None, timeout_s: float = 3.0) -> None:
+    """Refuse a Ray ``address`` (``host:port`` or ``ray://host:port``) that does not answer a
+    TCP connection within ``timeout_s``, in one line naming it (``ray.init`` would retry for
+    about half a minute and log twenty lines); None, ``auto`` and ``local`` are not checked."""
+    import socket
+
+    if not address or address in ("auto", "local"):
+        return
+    host, sep, port = address.split("://")[-1].rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConfigError(f"address: {address!r} is not host:port (or ray://host:port)")
+    try:
+        socket.create_connection((host or "localhost", int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"address: cannot reach the Ray cluster at {address} "
+                          f"({reason.lower()} within {timeout_s:g} s)") from None
+
+
 def _run_ray(todo: list[RunConfig], collect, run_root: str, cache: str | None,
              address: str | None, cpus_per_run: float, gpus_per_run: float) -> None:
     try:
@@ -201,6 +220,7 @@ def _run_ray(todo: list[RunConfig], collect, run_root: str, cache: str | None,
         raise ConfigError('backend: ray is not installed; pip install "me-core[ray]"') from exc
     started_here = not ray.is_initialized()
     if started_here:
+        check_reachable(address)
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
                  ignore_reinit_error=True)
     try:

@@ -792,3 +792,15 @@ def test_an_unreachable_ray_address_is_one_line_at_once(address, named, tmp_path
                      "--records", str(tmp_path / "r.jsonl"), "--run-root", str(tmp_path / "runs"))
     lines = [line for line in err.splitlines() if not line.startswith("me_core: warning")]
     assert code == 2 and len(lines) == 1 and named in lines[0] and address in lines[0], err
+
+
+def test_a_parquet_file_with_a_repeated_column_name_is_named(tmp_path):
+    """It used to surface pyarrow's raw ArrowInvalid."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_arrays([pa.array([0, 1] * 10), pa.array(["a"] * 20),
+                                  pa.array(["b"] * 20)], names=["y", "x", "x"])
+    pq.write_table(table, tmp_path / "t.parquet")
+    with pytest.raises(DataError, match=r"t.parquet: the Parquet schema names column\(s\) \['x'\]"):
+        load_dataset("table", tmp_path / "t.parquet", label="y", cache_dir=tmp_path / "c")

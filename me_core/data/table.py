@@ -76,6 +76,13 @@ def read_table(path: Path | str) -> pd.DataFrame:
     kind, _ = _suffixes(path)
     try:
         if kind in _PARQUET_SUFFIXES:
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(path).names
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise DataError(f"{path}: the Parquet schema names column(s) {twice} more "
+                                f"than once; give every column its own name")
             frame = pd.read_parquet(path)
         elif kind in _TEXT_SUFFIXES:
             sep = _TEXT_SUFFIXES[kind]

@@ -804,3 +804,13 @@ def test_a_parquet_file_with_a_repeated_column_name_is_named(tmp_path):
     pq.write_table(table, tmp_path / "t.parquet")
     with pytest.raises(DataError, match=r"t.parquet: the Parquet schema names column\(s\) \['x'\]"):
         load_dataset("table", tmp_path / "t.parquet", label="y", cache_dir=tmp_path / "c")
+
+
+def test_a_one_line_file_warns_that_its_split_is_empty(tmp_path):
+    """A 1-line Criteo file used to preprocess into an empty train split without a word."""
+    from me_core.data import DataWarning
+
+    path = tmp_path / "one.txt"
+    path.write_text("\t".join(["1"] + [str(i) for i in range(13)] + ["a"] * 26) + "\n")
+    with pytest.warns(DataWarning, match="split leaves the train and valid part"):
+        load_dataset("criteo", path, cache_dir=tmp_path / "c", progress=False)

@@ -196,6 +196,12 @@ def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, 
             # the split's indices are written on first use (they need torch's generator)
             feature_map.split = dict(zip(("train", "valid", "test"),
                                          split_sizes(feature_map.rows)))
+            empty = [part for part, size in feature_map.split.items() if size == 0]
+            if empty:  # said when the cache is made, not first at training
+                warnings.warn(f"{dataset}: {feature_map.rows} row(s): the 8:1:1 split leaves "
+                              f"the {' and '.join(empty)} part(s) empty, so no model can be "
+                              f"trained or evaluated on it (at least 10 rows are needed)",
+                              DataWarning, stacklevel=2)
             (work / "feature_map.json").write_text(feature_map.to_json(), encoding="utf-8")
             del feature_map  # its vocabularies are read back below: not two copies at once
     return EncodedDataset.open(final)

@@ -116,12 +116,17 @@ def remove_stale_staging(final: Path) -> list[Path]:
     removed = []
     if final.parent.is_dir():
         for stale in final.parent.glob(f".{final.name}{STAGING_MARK}*"):
-            if stale.is_dir() and not stale.is_symlink():
-                shutil.rmtree(stale, ignore_errors=True)
-            else:
-                stale.unlink(missing_ok=True)
+            _remove_staged(stale)
             removed.append(stale)
     return removed
+
+
+def _remove_staged(stale: Path) -> None:
+    """Remove one staged folder or file (a link is unlinked, never followed)."""
+    if stale.is_dir() and not stale.is_symlink():
+        shutil.rmtree(stale, ignore_errors=True)
+    else:
+        stale.unlink(missing_ok=True)
 
 
 def remove_orphaned_staging(folder: Path | str) -> list[Path]:
@@ -137,10 +142,7 @@ def remove_orphaned_staging(folder: Path | str) -> list[Path]:
         target = stale.name[1:].split(STAGING_MARK)[0]
         try:
             with keyed_lock(folder, target, blocking=False):
-                if stale.is_dir() and not stale.is_symlink():
-                    shutil.rmtree(stale, ignore_errors=True)
-                else:
-                    stale.unlink(missing_ok=True)
+                _remove_staged(stale)
                 removed.append(stale)
         except BlockingIOError:
             continue

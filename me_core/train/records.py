@@ -29,6 +29,12 @@ _CONFIG_KEYS = ("dataset", "model", "multi_embedding", "scale", "seed", "fractio
                 "batch_size")
 
 
+def _config_lacks(config: Any) -> str:
+    """'config lacks KEYS' when a record's config misses what its readers rely on, else ''."""
+    lacking = [k for k in _CONFIG_KEYS if not isinstance(config, dict) or k not in config]
+    return f"config lacks {', '.join(lacking)}" if lacking else ""
+
+
 def record_problem(record: Any) -> str:
     """Why ``record`` is not a finished run's record (empty when it is one): a JSON object with
     its key, config, test metrics and per-epoch history."""
@@ -39,9 +45,8 @@ def record_problem(record: Any) -> str:
         return f"no {', '.join(missing)}"
     if not isinstance(record["config"], dict) or not isinstance(record["history"], list):
         return "config is not an object or history is not a list"
-    lacking = [k for k in _CONFIG_KEYS if k not in record["config"]]
-    if lacking:
-        return f"config lacks {', '.join(lacking)}"
+    if lacking := _config_lacks(record["config"]):
+        return lacking
     if not isinstance(record["test"], dict) or not isinstance(record["test"].get("auc"),
                                                                (int, float)):
         return "no test AUC"
@@ -101,10 +106,8 @@ def read_records(paths: Path | str | Iterable[Path | str]) -> list[dict[str, Any
                         not isinstance(record, dict) else f"no {', '.join(missing)}")
                 raise ValueError(f"{path}, line {number}: not a run record ({what})")
             config = record["config"]
-            lacking = [k for k in _CONFIG_KEYS if not isinstance(config, dict) or k not in config]
-            if lacking:
-                raise ValueError(f"{path}, line {number}: not a run record (config lacks "
-                                 f"{', '.join(lacking)})")
+            if lacking := _config_lacks(config):
+                raise ValueError(f"{path}, line {number}: not a run record ({lacking})")
             records.append(record)
     return records
 

@@ -20,7 +20,7 @@ import pytest
 from me_core.__main__ import main
 from me_core.data import DataError, load_dataset
 from me_core.data.generate import write_avazu_format, write_criteo_format
-from me_core.data.table import preprocess_table
+from me_core.data.table import preprocess_table, read_table
 from me_core.train import RunConfig, records_frame, summarize, train
 from me_core.train.checkpoint import CheckpointError, load_checkpoint
 from me_core.train.trainer import RunWarning, check_classes
@@ -710,6 +710,22 @@ def test_a_table_that_is_not_utf8_names_its_line(tmp_path, capsys):
                      "--cache-dir", str(tmp_path / "c"))
     errors = [line for line in err.splitlines() if ": error:" in line]  # not the encoder notice
     assert code == 2 and "t.csv: line 3: not UTF-8" in err and len(errors) == 1
+
+
+def test_a_short_row_in_a_text_table_is_named_not_filled_with_nan(tmp_path, capsys):
+    """pandas fills a row with too few fields with NaN; the reader names the row instead,
+    while an empty field (a missing value written as such) stays allowed."""
+    good = tmp_path / "good.csv"
+    good.write_text("label,a,b\n" + "1,x,\n0,,y\n" * 10)
+    assert read_table(good).shape == (20, 3)
+    path = tmp_path / "t.csv"
+    path.write_text("label,a,b\n1,x,y\n" + "1,\"q\nr\",z\n" + "0,z\n" + "1,q,r\n" * 20)
+    with pytest.raises(DataError, match=r"t.csv: row 4 \(the header is row 1\) has 2 field\(s\) "
+                                        r"but the header names 3 \('0,z'\)"):
+        read_table(path)
+    code, err = _cli(capsys, "preprocess", "table", str(path), "--label", "label",
+                     "--cache-dir", str(tmp_path / "c"))
+    assert code == 2 and "row 4" in err and "Traceback" not in err
 
 
 def test_results_of_a_missing_file_say_no_such_file(tmp_path, capsys):

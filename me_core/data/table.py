@@ -65,6 +65,40 @@ def _suffixes(path: Path) -> tuple[str, bool]:
     return (suffixes[-1] if suffixes else ""), compressed
 
 
+def _short_row_problem(path: Path, sep: str | None, names: list[str]) -> str | None:
+    """'row N has k field(s) ...' for the first row of a text table whose field count differs
+    from its header's, or None. pandas fills a short row with NaN without a word, so the file
+    is parsed once more by pyarrow, which reports such rows (only the last column converted)."""
+    import csv
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if sep is None:  # .txt: the delimiter pandas sniffed
+        opener = gzip.open if str(path).endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
+            sep = csv.Sniffer().sniff(handle.read(1 << 16)).delimiter
+    bad = []
+
+    def remember(row) -> str:
+        if not bad:
+            bad.append(row)
+        return "skip"
+
+    pacsv.read_csv(path, read_options=pacsv.ReadOptions(use_threads=False),
+                   parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True,
+                                                     invalid_row_handler=remember),
+                   convert_options=pacsv.ConvertOptions(include_columns=[names[-1]],
+                                                        column_types={names[-1]: pa.string()}))
+    if not bad:
+        return None
+    row = bad[0]
+    return (f"row {row.number} (the header is row 1) has {row.actual_columns} field(s) but the "
+            f"header names {row.expected_columns} ({row.text[:60]!r}); give every row a value "
+            f"(empty for missing) for every column")
+
+
 def read_table(path: Path | str) -> pd.DataFrame:
     """Read a CSV/TSV (``.csv``, ``.tsv``, ``.tab``, ``.txt``, each optionally ``.gz``; the
     delimiter of ``.txt`` is sniffed) or Parquet (``.parquet``, ``.pq``) file with a header."""
@@ -95,6 +129,9 @@ def read_table(path: Path | str) -> pd.DataFrame:
                 raise DataError(f"{path}: line 1 names column(s) {twice} more than once; "
                                 f"give every column its own name")
             frame = pd.read_csv(path, sep=sep, compression="infer", **engine)
+            short = _short_row_problem(path, sep, names) if frame.shape[1] >= 2 else None
+            if short:
+                raise DataError(f"{path}: {short}")
         else:
             raise DataError(f"{path}: unknown table format {kind or '(no suffix)'!r}; use .csv, "
                             f".tsv, .tab, .txt (optionally .gz) or .parquet")

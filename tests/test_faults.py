@@ -663,6 +663,54 @@ def test_a_damaged_feature_map_is_rebuilt_with_a_warning(tmp_path, content, name
     assert again.rows == TINY["rows"] and np.array_equal(again.x, data.x)
 
 
+def test_vocabularies_are_memory_mapped_not_python_lists(tmp_path):
+    """A reopened cache reads its vocabularies from the Arrow file beside feature_map.json,
+    one value at a time: the same values and decoding as when it was built."""
+    from me_core.data.featuremap import Vocabularies
+
+    built = _tiny_cache(tmp_path)
+    again = _tiny_cache(tmp_path)
+    assert isinstance(again.feature_map.vocabularies, Vocabularies)
+    assert json.loads((again.path / "feature_map.json").read_text())["vocabularies"] == \
+        "vocabularies.arrow"
+    assert again.feature_map.vocabularies == built.feature_map.vocabularies
+    assert [len(v) + 1 for v in again.feature_map.vocabularies] == again.feature_map.cardinalities
+    field, value_id = 1, again.feature_map.cardinalities[1] - 1
+    assert again.feature_map.decode(field, value_id) == \
+        again.feature_map.vocabularies[field][value_id - 1]
+
+
+def test_a_cache_with_inline_vocabularies_still_opens(tmp_path):
+    """Caches written before the vocabulary file hold the lists in feature_map.json."""
+    data = _tiny_cache(tmp_path)
+    meta = data.path / "feature_map.json"
+    meta.write_text(data.feature_map.to_json())
+    (data.path / "vocabularies.arrow").unlink()
+    again = _tiny_cache(tmp_path)
+    assert isinstance(again.feature_map.vocabularies, list)
+    assert again.feature_map.vocabularies == data.feature_map.vocabularies
+
+
+@pytest.mark.parametrize("damage", ["truncated", "deleted", "other name"])
+def test_a_damaged_vocabulary_file_is_rebuilt_with_a_warning(tmp_path, damage):
+    from me_core.data import DataWarning
+
+    data = _tiny_cache(tmp_path)
+    expected = list(data.feature_map.vocabularies)  # read before the mapped file is damaged
+    vocab = data.path / "vocabularies.arrow"
+    if damage == "deleted":
+        vocab.unlink()
+    elif damage == "truncated":
+        vocab.write_bytes(vocab.read_bytes()[:100])
+    else:
+        payload = json.loads((data.path / "feature_map.json").read_text())
+        (data.path / "feature_map.json").write_text(json.dumps({**payload,
+                                                                "vocabularies": "../x"}))
+    with pytest.warns(DataWarning, match="(vocabularies.arrow|feature_map.json).*rebuilding"):
+        again = _tiny_cache(tmp_path)
+    assert again.feature_map.vocabularies == expected
+
+
 @pytest.mark.parametrize("damage", ["out of range", "truncated", "deleted", "float"])
 def test_a_damaged_split_is_rebuilt_with_a_warning(tmp_path, damage):
     from me_core.data import DataWarning

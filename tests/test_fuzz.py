@@ -170,6 +170,7 @@ def _damages() -> dict[str, list[str]]:
         "best.pt": ["truncated", "list", "no model", "wrong shape", "empty"],
         "records.jsonl": ["truncated", "list", "empty config", "binary"],
         "feature_map.json": ["truncated", "list", "no rows", "wrong type", "empty"],
+        "vocabularies.arrow": ["truncated", "empty", "deleted"],
         "split": ["truncated", "float", "out of range", "2-D", "empty"],
         "x.npy": ["truncated", "wrong shape", "empty"],
     }
@@ -241,8 +242,14 @@ def test_every_damaged_artefact_is_named_set_aside_or_rebuilt(kind, damage, worl
     target = {"record.json": run / "record.json", "last.pt": run / "last.pt",
               "best.pt": run / "best.pt", "records.jsonl": records,
               "feature_map.json": cache / "feature_map.json", "x.npy": cache / "x.npy",
+              "vocabularies.arrow": cache / "vocabularies.arrow",
               "split": next((cache / "splits").glob("*/train.npy"))}[kind]
-    if target.suffix in (".json", ".jsonl"):
+    if target.suffix == ".arrow":
+        if damage == "deleted":
+            target.unlink()
+        else:
+            target.write_bytes(target.read_bytes()[: 0 if damage == "empty" else 100])
+    elif target.suffix in (".json", ".jsonl"):
         _damage_json(target, damage)
     elif target.suffix == ".pt":
         _damage_checkpoint(target, damage)

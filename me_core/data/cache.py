@@ -6,6 +6,7 @@ A cache folder ``<root>/<dataset>-<key>/`` holds::
     y.npy             float32 [rows]        labels (0/1)
     splits/<name>/    train.npy, valid.npy, test.npy  row indices (the paper's 8:1:1 with
                       seed 0, or any other seed/ratios), each written on first use
+    vocabularies.arrow  the kept values per field (Arrow IPC, memory-mapped when read)
     feature_map.json  the FeatureMap, written last
 
 The key is a hash of (source fingerprint, preprocessing config, format version): a changed file
@@ -202,6 +203,6 @@ def build_cached(dataset: str, source: dict[str, Any], preprocessing: dict[str, 
                               f"the {' and '.join(empty)} part(s) empty, so no model can be "
                               f"trained or evaluated on it (at least 10 rows are needed)",
                               DataWarning, stacklevel=2)
-            (work / "feature_map.json").write_text(feature_map.to_json(), encoding="utf-8")
+            feature_map.save(work)
             del feature_map  # its vocabularies are read back below: not two copies at once
     return EncodedDataset.open(final)

@@ -250,6 +250,48 @@ def test_ray_backend_runs_the_same_sweep(tmp_path, cache):
 
 
 @pytest.mark.slow
+def test_a_killed_ray_sweep_leaves_no_ray_process(tmp_path, cache):
+    """SIGKILL of a sweep on a local Ray cluster runs no clean-up code; the reaper ends the
+    cluster's processes (GCS, raylet, agents, workers) once the sweep's pipe closes."""
+    pytest.importorskip("ray")
+    psutil = pytest.importorskip("psutil")
+    import signal
+    import time
+
+    spec = tmp_path / "spec.yml"
+    spec.write_text("models: [dnn]\nscales: [1]\nembeddings: [se]\nseeds: [0, 1, 2]\n"
+                    "settings: {max_epochs: 50, batch_size: 512}\n"
+                    f"data: {{synthetic: {{data_options: {json.dumps(SMALL)}}}}}\n")
+    sweep = subprocess.Popen([sys.executable, "-m", "me_core", "sweep", "--spec", str(spec),
+                              "--records", str(tmp_path / "r.jsonl"), "--run-root",
+                              str(tmp_path / "runs"), "--cache-dir", str(cache),
+                              "--backend", "ray"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    driver = psutil.Process(sweep.pid)
+    seen: dict[int, object] = {}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # until a Ray worker runs a task
+        for child in driver.children(recursive=True):
+            seen.setdefault(child.pid, child)
+        if any("ray::" in " ".join(p.cmdline() or []) and "IDLE" not in " ".join(p.cmdline())
+               for p in driver.children(recursive=True) if p.is_running()):
+            break
+        time.sleep(0.5)
+    else:
+        sweep.kill()
+        pytest.fail("no Ray task started within 120 s")
+    ray_processes = [p for p in seen.values()
+                     if "reaper" not in " ".join(p.cmdline() if p.is_running() else [])]
+    sweep.send_signal(signal.SIGKILL)
+    sweep.wait()
+    _, alive = psutil.wait_procs(ray_processes, timeout=30)
+    names = [" ".join(p.cmdline())[:80] for p in alive if p.is_running()]
+    for p in alive:
+        p.kill()
+    assert not names, names
+
+
+@pytest.mark.slow
 def test_cli_errors_are_one_line(tmp_path):
     cases = [(["train", "--model", "dcn3"], "unknown model 'dcn3'"),
              (["train", "--scale", "0"], "scale: 0 must be 1 to 100"),

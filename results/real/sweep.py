@@ -1,5 +1,6 @@
-"""The real-data run records (results/README.md): MovieLens-100k and NYC flights 2013, the two
-real tables that ship with the project through registry packages, seeds 0-4.
+"""The real-data run records (results/README.md): MovieLens-100k, NYC flights 2013 and InstEval
+(lecture ratings at ETH), the three real tables that ship with the project through registry
+packages, seeds 0-4.
 
 Per data set and seed: DCNv2 and DNN, SE and ME, at scales 1, 2 and 4 (Table 1, Fig. 1a, 2,
 6, 8, 15, 17b), the regularised DCNv2 (Evidence III, Fig. 5), and the ensemble control's extra
@@ -8,7 +9,8 @@ quick protocol, one torch thread per run). Finished runs are skipped, so it resu
 process with ``--reverse`` shares the work (per-run lock). Checkpoints stay in ``runs/real``
 for the weight analyses (``results/real/analyse.py``).
 
-    python results/real/sweep.py [--seeds 0 1 2 3 4] [--reverse] [--datasets movielens flights]
+    python results/real/sweep.py [--seeds 0 1 2 3 4] [--reverse]
+        [--datasets movielens flights insteval]
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from me_core.train.sweep import run_sweep  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RUN_ROOT = ROOT / "runs" / "real"
-DATASETS = ("movielens", "flights")
+DATASETS = ("movielens", "flights", "insteval")
 MODELS = ("dcnv2", "dnn")
 SCALES = (1, 2, 4)
 

@@ -1,5 +1,6 @@
 """Does it hold on real data? The paper's findings that need no known truth, judged on the real
-tables that ship with the project (MovieLens-100k, NYC flights 2013) by the same functions,
+tables that ship with the project (MovieLens-100k, NYC flights 2013, InstEval) by the same
+functions,
 tests and minimum effects as on the synthetic benchmark.
 
 :func:`real_findings` maps each claim (chapter, key) to its finding on one data set, from that
@@ -26,7 +27,7 @@ from me_core.stats import Finding
 
 __all__ = ["REAL_DATASETS", "MODELS", "real_findings", "recorded_curves"]
 
-REAL_DATASETS = ("movielens", "flights")
+REAL_DATASETS = ("movielens", "flights", "insteval")
 MODELS = ("dcnv2", "dnn")
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import torch
 
-from me_core.experiments.runs import data_config, grid
+from me_core.companion.runs import data_config, grid
 from me_core.settings import QUICK
 from me_core.stats import equivalence_verdict, paired_effect, seed_spread
 from me_core.train import RunConfig, read_records, train

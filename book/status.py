@@ -27,7 +27,8 @@
 # ## How to read the verdicts
 #
 # Every claim declares, before any data is seen, what kind of statement it is and the smallest
-# effect that would matter (`me_core.claims`; e.g. 0.001 test AUC, 5% of the control's IA, a
+# effect that would matter (`me_core.companion.claims`; e.g. 0.001 test AUC, 5% of the control's
+# IA, a
 # correlation of 0.1). Each effect is paired by seed (the two arms of one seed share the data
 # and the initialisation's randomness) and gets a 95% Student-t interval, which at 5 seeds is
 # 2.78 standard errors wide on each side (4.30 at 3). **Reproduced**: the interval excludes zero
@@ -59,23 +60,23 @@ import torch
 import yaml
 from IPython.display import HTML, Markdown, display
 
-import me_core
-from me_core.experiments.runs import run_root
-from me_core.report import (
+from me_core.companion import setup_notebook
+from me_core.companion.report import (
     current_profile,
     load_findings,
     repository_root,
     status_csv,
     status_view,
 )
-from me_core.report import summary_dir as default_summary_dir
+from me_core.companion.report import summary_dir as default_summary_dir
+from me_core.companion.runs import run_root
+from me_core.companion.toc import toc_documents
 from me_core.stats import calibration_table
-from me_core.toc import toc_documents
 from me_core.train import read_records
 from me_core.train.precision import bf16_speedup, resolve_precision
 from me_core.train.provenance import git_commit
 
-me_core.setup_notebook()
+setup_notebook()
 folder = Path(summary_dir) if summary_dir else default_summary_dir()
 chapters = [d.name for d in toc_documents(repository_root()) if d.is_notebook]
 view = status_view(load_findings(folder), chapters)

@@ -1,17 +1,30 @@
-"""me_core: the executable companion to "On the Embedding Collapse When Scaling Up
-Recommendation Models" (Guo et al., ICML 2024).
+"""me_core: multi-embedding CTR models and embedding-collapse metrics (a library), and the
+executable companion to "On the Embedding Collapse When Scaling Up Recommendation Models"
+(Guo et al., ICML 2024) built on it (``me_core.companion``). Someone who wants only the
+models, the trainer and the collapse metrics uses the library alone.
 
-Layers, each importing only from the ones above it:
+The layers (printed by ``python tests/test_layers.py``, which also enforces them):
 
-* ``files`` (atomic writes, locks), ``catalog`` (names without torch), ``settings`` (protocols),
-  ``metrics`` (information abundance, spectra, principal angles), ``stats`` (seed-paired
-  effects and verdicts), ``paper`` (the paper's reported numbers);
-* ``data`` (data sets into one cached format), ``models`` (the paper's CTR models, SE and ME),
-  ``optim``, ``runtime`` (threads);
-* ``train`` (config, trainer, checkpoints, records, sweeps), ``diagnosis`` (collapse report);
-* ``experiments`` (the chapters' analyses), ``plots``, ``report`` (findings for the status page);
-* ``book`` and ``publish`` (papermill + Jupyter Book pipeline, launch notebooks), ``__main__``
-  (the command line).
+Library (never imports the companion; a layer imports only its own and lower-numbered layers):
+0. foundations (atomic files and locks, names without torch, typed options, protocols, collapse
+   metrics, seed-paired statistics, threads, the optimiser): catalog, files, known, metrics,
+   optim, runtime, settings, stats
+1. data and models (data sets in one cached format; the paper's CTR models, SE and ME): data,
+   models
+2. training and diagnosis (trainer, checkpoints, records, sweeps; the collapse report):
+   diagnosis, train
+Companion (`me_core.companion`, the book; imports the library, and its own lower-numbered
+   layers):
+3. the paper and its claims (reported numbers, claims declared before any data, the table of
+   contents): claims, paper, toc
+4. findings for the page (findings and verdict text, plots and static widgets, the analyses of
+   trained tables): analysis, plots, report
+5. records and live runs (committed records beside this build's runs, weight analyses, the
+   ensemble control): ensemble, runs, weights
+6. chapters (one finding module per chapter of notebooks/, named after it): chapters
+7. the book (papermill and Jupyter Book, launch notebooks, a chapter's first cell): book,
+   publish
+Command line (`cli`, `__main__`): both wings.
 """
 
 __version__ = "0.1.0"
@@ -33,12 +46,3 @@ def diagnose(model_or_tables, *, field_slices=None, seed: int = 0):
     from me_core.diagnosis import diagnose as run
 
     return run(model_or_tables, field_slices=field_slices, seed=seed)
-
-
-def setup_notebook(threads: int | None = None) -> None:
-    """Pin torch threads and apply the book's plot style (first cell of every chapter)."""
-    from me_core.plots import use_style
-    from me_core.runtime import configure_threads
-
-    configure_threads(threads)
-    use_style()

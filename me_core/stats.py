@@ -6,7 +6,8 @@ share. :func:`paired_effect` keeps only seeds present in both arms and returns t
 differences.
 
 Every claim declares, before any data is seen, a :class:`Test`: its hypothesis type, the
-quantity and unit, and its minimum meaningful effect with a rationale (:mod:`me_core.claims`).
+quantity and unit, and its minimum meaningful effect with a rationale (the companion's
+claims).
 :func:`judge` applies it to one paired effect with a 95% Student-t interval of the mean
 (t quantile with n - 1 degrees of freedom):
 
@@ -43,16 +44,21 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field, replace
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 from scipy import stats as _scipy
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["LEVEL", "VERDICTS", "TEST_KINDS", "PairedEffect", "paired_effect", "pooled_effect",
            "seed_spread", "Test", "Part", "judge", "effect_verdict", "equivalence_verdict",
            "combine", "combine_verdicts", "not_monotone", "learning_gate", "MIN_LEARNED_AUC",
            "MIN_STEPS", "threshold_verdict", "Finding", "not_learned", "p_text",
-           "t_quantile", "smallest_resolved", "simulated_rates", "calibration_table"]
+           "t_quantile", "smallest_resolved", "simulated_rates", "calibration_table",
+           "FULL_SEEDS", "seed_list", "gate", "seed_cells", "cell_rows", "by_seed",
+           "values_by_seed", "paired_gains"]
 
 #: the confidence level of every interval
 LEVEL = 0.95
@@ -485,3 +491,91 @@ def calibration_table(draws: int = 2000, seed: int = 0):
             rows.append({"rule": name, "seeds": n, "true effect (seed sd)": effect,
                          **{v: rates.get(v, 0.0) for v in VERDICTS if v != "not run"}})
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------- run rows by cell and seed (paired by seed)
+# A run frame has one row per trained run: model, embedding ("SE"/"ME"), scale, seed and values
+# such as test_auc. The base model (scale 1) is shared by SE and ME (Table 1), so every gain is
+# measured against the base run of the same seed.
+
+FULL_SEEDS = 5  # the book's seeds per cell (the paper's tables are means of 3); fewer are marked
+
+
+def seed_list(seeds) -> str:
+    """Seeds as plain numbers for prose: ``0, 1, 2``."""
+    return ", ".join(str(int(s)) for s in sorted(set(seeds)))
+
+
+def gate(*frames: pd.DataFrame) -> str:
+    """:func:`me_core.stats.learning_gate` over every run of ``frames`` (run rows with
+    ``test_auc`` and ``steps``): empty when the models learned, else why not."""
+    aucs = [a for f in frames if f is not None and "test_auc" in f for a in f.test_auc]
+    steps = [s for f in frames if f is not None and "steps" in f for s in f.steps]
+    return learning_gate(aucs, steps)
+
+
+def _with_base(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus its SE base runs once more as ME's base (one model shared by both)."""
+    import pandas as pd
+
+    base = frame[(frame.scale == 1) & (frame.embedding == "SE")]
+    return pd.concat([frame, base.assign(embedding="ME")], ignore_index=True)
+
+
+def seed_cells(frame: pd.DataFrame, value: str = "test_auc") -> pd.DataFrame:
+    """(model, embedding) x scale table of ``mean ± std (n)``; cells with fewer than
+    FULL_SEEDS seeds end in ``*``; the base column is shared by SE and ME."""
+    stats = _with_base(frame).groupby(["model", "embedding", "scale"])[value].agg(
+        ["mean", "std", "count"])
+
+    def cell(row: pd.Series) -> str:
+        text = f"{row['mean']:.5f}"
+        if row["count"] > 1:
+            text += f" ± {row['std']:.5f}"
+        return text + (f" (n={int(row['count'])})*" if row["count"] < FULL_SEEDS else "")
+
+    return stats.apply(cell, axis=1).unstack("scale").rename(
+        columns=lambda s: "base" if s == 1 else f"{s}x")
+
+
+def cell_rows(frame: pd.DataFrame, **where) -> pd.DataFrame:
+    """The rows matching every ``column=value`` in ``where``: one cell, at most one row per
+    seed; two rows of one seed in the cell are an error, not a silent pick."""
+    part = frame
+    for column, wanted in where.items():
+        part = part[part[column] == wanted]
+    if part.seed.duplicated().any():
+        raise ValueError(f"{where}: more than one run per seed; the cell is not unique")
+    return part
+
+
+def by_seed(frame: pd.DataFrame, value: str, **where) -> dict[int, float]:
+    """``value`` of the rows of one cell (:func:`cell_rows`), keyed by seed (for
+    :func:`paired_effect`)."""
+    part = cell_rows(frame, **where)
+    return {int(s): float(v) for s, v in zip(part.seed, part[value])}
+
+
+def values_by_seed(frame: pd.DataFrame, model: str, embedding: str, scale: int,
+                   value: str = "test_auc") -> dict[int, float]:
+    """``value`` of one (model, SE/ME, scale) cell, keyed by seed (for :func:`paired_effect`)."""
+    return by_seed(frame, value, model=model, embedding=embedding, scale=scale)
+
+
+def paired_gains(frame: pd.DataFrame, model: str, value: str = "test_auc"
+                 ) -> dict[str, PairedEffect]:
+    """For one model: ``ME gain`` and ``SE gain`` (largest size minus base, per seed) and
+    ``ME - SE at Sx`` for every enlarged scale, all paired by seed."""
+    part = frame[frame.model == model]
+    base = values_by_seed(part, model, "SE", 1, value)
+    out: dict[str, PairedEffect] = {}
+    for kind in ("ME", "SE"):
+        scales = sorted(part[(part.embedding == kind) & (part.scale > 1)].scale.unique())
+        if scales:
+            out[f"{kind} gain"] = paired_effect(
+                values_by_seed(part, model, kind, scales[-1], value), base)
+    for scale in sorted(part[part.scale > 1].scale.unique()):
+        out[f"ME - SE at {int(scale)}x"] = paired_effect(
+            values_by_seed(part, model, "ME", scale, value),
+            values_by_seed(part, model, "SE", scale, value))
+    return out

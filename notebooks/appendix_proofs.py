@@ -34,12 +34,12 @@ seed = 0  # random weights and embeddings
 # %% tags=["hide-input"]
 from IPython.display import display
 
-import me_core
-from me_core import plots as P
-from me_core.experiments import appendix
-from me_core.report import show_finding
+from me_core.companion import plots as P
+from me_core.companion import setup_notebook
+from me_core.companion.chapters import appendix_proofs as appendix
+from me_core.companion.report import show_finding
 
-me_core.setup_notebook()
+setup_notebook()
 
 # %% [markdown]
 # ## Linear interaction: ME is SE in disguise

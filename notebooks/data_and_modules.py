@@ -48,10 +48,10 @@ from dataclasses import replace
 
 from IPython.display import Markdown, display
 
-from me_core import plots as P
-from me_core.experiments import data_modules as D
-from me_core.experiments import runs as R
-from me_core.report import glue_text
+from me_core.companion import plots as P
+from me_core.companion import runs as R
+from me_core.companion.chapters import data_and_modules as D
+from me_core.companion.report import glue_text
 
 chapter = R.chapter_of("data_and_modules", globals())
 

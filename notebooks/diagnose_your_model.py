@@ -39,11 +39,12 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 
 import me_core
-from me_core import plots as P
+from me_core.companion import plots as P
+from me_core.companion import setup_notebook
+from me_core.companion.report import show_finding
 from me_core.data import load_dataset
-from me_core.report import show_finding
 
-me_core.setup_notebook()
+setup_notebook()
 torch.manual_seed(seed)
 
 # %% [markdown]

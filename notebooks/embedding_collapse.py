@@ -47,14 +47,14 @@ analyses = "results/b1/analyses/analyses.jsonl"  # stored weight analyses ("": t
 import numpy as np
 from IPython.display import display
 
-from me_core import plots as P
-from me_core.claims import claim
+from me_core.companion import analysis as A
+from me_core.companion import plots as P
+from me_core.companion import runs as R
+from me_core.companion.chapters import embedding_collapse as C
+from me_core.companion.claims import claim
+from me_core.companion.report import glue_text
+from me_core.companion.weights import initial_model
 from me_core.data.synthetic import headroom_table
-from me_core.experiments import analysis as A
-from me_core.experiments import collapse as C
-from me_core.experiments import runs as R
-from me_core.experiments.weights import initial_model
-from me_core.report import glue_text
 
 chapter = R.chapter_of("embedding_collapse", globals())
 print(chapter.data_text)

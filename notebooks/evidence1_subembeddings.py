@@ -41,11 +41,11 @@ device = "auto"  # auto, cpu, cuda, mps
 run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
 
 # %% tags=["hide-input"]
-from me_core import paper
-from me_core import plots as P
-from me_core.experiments import evidence1 as E1
-from me_core.experiments import runs as R
-from me_core.report import glue_text
+from me_core.companion import paper
+from me_core.companion import plots as P
+from me_core.companion import runs as R
+from me_core.companion.chapters import evidence1_subembeddings as E1
+from me_core.companion.report import glue_text
 
 chapter = R.chapter_of("evidence1_subembeddings", globals())
 

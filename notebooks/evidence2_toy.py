@@ -37,12 +37,12 @@ explore_K = [5, 10, 20]  # embedding sizes of the explorer's grid
 import numpy as np
 from IPython.display import display
 
-import me_core
-from me_core import plots as P
-from me_core.experiments import toy
-from me_core.report import glue_text, show_finding
+from me_core.companion import plots as P
+from me_core.companion import setup_notebook
+from me_core.companion.chapters import evidence2_toy as toy
+from me_core.companion.report import glue_text, show_finding
 
-me_core.setup_notebook()
+setup_notebook()
 
 # %% [markdown]
 # ## The gradient of one embedding row

@@ -47,10 +47,10 @@ run_dir = ""  # folder of finished runs to load instead of training ("": this bu
 import numpy as np
 from IPython.display import display
 
-from me_core import plots as P
-from me_core.experiments import evidence3 as E
-from me_core.experiments import runs as R
-from me_core.report import glue_text
+from me_core.companion import plots as P
+from me_core.companion import runs as R
+from me_core.companion.chapters import evidence3_regularization as E
+from me_core.companion.report import glue_text
 
 chapter = R.chapter_of("evidence3_regularization", globals())
 names = {"dcnv2": "standard", regularizer_model: "regularised"}

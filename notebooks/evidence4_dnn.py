@@ -41,10 +41,10 @@ results = "results/b1/table1/records.jsonl"  # committed records ("": train ever
 # %% tags=["hide-input"]
 from IPython.display import display
 
-from me_core import plots as P
-from me_core.claims import claim
-from me_core.experiments import evidence4 as E4
-from me_core.experiments import runs as R
+from me_core.companion import plots as P
+from me_core.companion import runs as R
+from me_core.companion.chapters import evidence4_dnn as E4
+from me_core.companion.claims import claim
 
 chapter = R.chapter_of("evidence4_dnn", globals())
 

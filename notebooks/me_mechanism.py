@@ -45,13 +45,13 @@ run_dir = ""  # folder of finished runs to load instead of training ("": this bu
 # %% tags=["hide-input"]
 from IPython.display import display
 
-from me_core import plots as P
-from me_core.experiments import analysis as A
-from me_core.experiments import evidence1 as E1
-from me_core.experiments import mechanism as V
-from me_core.experiments import runs as R
-from me_core.experiments.table1 import cell_rows
-from me_core.report import glue_text
+from me_core.companion import analysis as A
+from me_core.companion import plots as P
+from me_core.companion import runs as R
+from me_core.companion.chapters import evidence1_subembeddings as E1
+from me_core.companion.chapters import me_mechanism as V
+from me_core.companion.report import glue_text
+from me_core.stats import cell_rows
 
 chapter = R.chapter_of("me_mechanism", globals())
 

@@ -58,16 +58,17 @@ from dataclasses import replace
 
 from IPython.display import Markdown, display
 
-from me_core import paper
-from me_core import plots as P
-from me_core.experiments import analysis as A
-from me_core.experiments import collapse as C
-from me_core.experiments import ensemble as En
-from me_core.experiments import evidence3 as E
-from me_core.experiments import real_data as RD
-from me_core.experiments import runs as R
-from me_core.experiments import table1 as T
-from me_core.report import glue_text
+from me_core import stats as S
+from me_core.companion import analysis as A
+from me_core.companion import ensemble as En
+from me_core.companion import paper
+from me_core.companion import plots as P
+from me_core.companion import runs as R
+from me_core.companion.chapters import embedding_collapse as C
+from me_core.companion.chapters import evidence3_regularization as E
+from me_core.companion.chapters import me_results as T
+from me_core.companion.chapters import real_data as RD
+from me_core.companion.report import glue_text
 
 chapter = R.chapter_of("me_results", globals())
 
@@ -189,7 +190,7 @@ _ = chapter.report("fig8b_truth", C.me_recovers_more(
 
 # %% tags=["hide-input"]
 glue_text("me_autoint_gain", f"{paper.AUTOINT_ME_GAIN_4X:.4f}")
-display(T.seed_cells(table_source[table_source.model == "autoint"]))
+display(S.seed_cells(table_source[table_source.model == "autoint"]))
 _ = chapter.report("table7", T.autoint_table7(table_source, chapter.records(autoint_input_norm)))
 
 # %% [markdown]

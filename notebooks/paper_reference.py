@@ -20,7 +20,8 @@
 # This page collects, in our own words, the definitions, the protocol and the reported numbers
 # that the chapters use, each with the place in the paper it comes from. Section numbers are the
 # ICML version's. Every number below is **reported in the paper**; none is computed here. The
-# tables are read from `me_core.paper`, the one place the chapters take the paper's numbers from.
+# tables are read from `me_core.companion.paper`, the one place the chapters take the paper's
+# numbers from.
 
 # %% tags=["parameters", "hide-input"]
 dataset = "criteo"  # which half of Table 1 to show first: criteo or avazu
@@ -28,10 +29,9 @@ dataset = "criteo"  # which half of Table 1 to show first: criteo or avazu
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-import me_core
-from me_core import paper
+from me_core.companion import paper, setup_notebook
 
-me_core.setup_notebook()
+setup_notebook()
 
 # %% [markdown]
 # ## Models and multi-embedding (sections 2 and 4, Figure 7)

@@ -51,14 +51,14 @@ run_dir = ""  # folder of finished runs to load instead of training ("": this bu
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-import me_core
-from me_core import plots as P
-from me_core.experiments import ensemble as En
-from me_core.experiments import real_data as RD
-from me_core.experiments import runs as R
-from me_core.report import show_finding
+from me_core.companion import ensemble as En
+from me_core.companion import plots as P
+from me_core.companion import runs as R
+from me_core.companion import setup_notebook
+from me_core.companion.chapters import real_data as RD
+from me_core.companion.report import show_finding
 
-me_core.setup_notebook()
+setup_notebook()
 settings = dict(protocol=protocol, run_dir=run_dir, max_epochs=max_epochs, patience=patience,
                 batch_size=batch_size, precision=precision, device=device)
 

@@ -44,11 +44,11 @@ device = "auto"  # auto, cpu, cuda, mps
 run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
 
 # %% tags=["hide-input"]
-from me_core import plots as P
-from me_core.experiments import analysis as A
-from me_core.experiments import collapse as C
-from me_core.experiments import runs as R
-from me_core.experiments import text_model
+from me_core.companion import analysis as A
+from me_core.companion import plots as P
+from me_core.companion import runs as R
+from me_core.companion.chapters import embedding_collapse as C
+from me_core.companion.chapters import text_models as text_model
 from me_core.metrics import normalized_singular_values
 
 chapter = R.chapter_of("text_models", globals())

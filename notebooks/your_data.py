@@ -67,15 +67,15 @@ run_dir = ""  # folder of finished runs to load instead of training ("": this bu
 import numpy as np
 from IPython.display import Markdown, display
 
-import me_core
-from me_core import plots as P
-from me_core.experiments import analysis as A
-from me_core.experiments import illustrations as I
-from me_core.experiments import runs as R
-from me_core.experiments.weights import initial_model
-from me_core.report import resolve, show_finding
+from me_core.companion import analysis as A
+from me_core.companion import plots as P
+from me_core.companion import runs as R
+from me_core.companion import setup_notebook
+from me_core.companion.chapters import your_data as I
+from me_core.companion.report import resolve, show_finding
+from me_core.companion.weights import initial_model
 
-me_core.setup_notebook()
+setup_notebook()
 options = {"label": label, "categorical": categorical, "numeric": numeric,
            "numeric_rule": numeric_rule, "bins": bins, "min_count": min_count,
            "positive": positive}

@@ -18,7 +18,8 @@ SMOKE_REPOSITORY_URL = "https://github.com/me-core-tests/companion"
 def isolated_cache(tmp_path_factory) -> Path:
     """The tests never write into the user's cache: $ME_CORE_CACHE points at a folder of this
     session. Registry downloads the user's cache already holds (``sources/``: MovieLens, the text
-    model, the flights and InstEval tables; immutable files) are copied in, so the tests need not fetch them."""
+    model, the flights and InstEval tables; immutable files) are copied in, so the tests need
+    not fetch them."""
     user = user_cache_root()
     folder = tmp_path_factory.mktemp("me-core-cache")
     if (user / "sources").is_dir():

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import SMOKE_REPOSITORY_URL
 
-from me_core import book, publish
+from me_core.companion import book, publish
 
 # builds a book (which fetches MovieLens, the text model and flights from the registry)
 pytestmark = [pytest.mark.slow, pytest.mark.network]
@@ -65,7 +65,8 @@ def test_smoke_book_has_every_chapter(smoke_book):
     assert (html / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
     status = (html / "book" / "status.html").read_text()
     assert "Figure 4" in status and "evidence2_toy.html" in status
-    # launch buttons open the notebook's .ipynb twin on the launch branch (me_core.publish)
+    # launch buttons open the notebook's .ipynb twin on the launch branch
+    # (me_core.companion.publish)
     owner_repo = SMOKE_REPOSITORY_URL.removeprefix("https://github.com/")
     assert (f"https://mybinder.org/v2/gh/{owner_repo}/launch?urlpath=lab/tree/"
             "notebooks/evidence2_toy.ipynb") in toy

@@ -28,7 +28,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
-from me_core import book
+from me_core.companion import book
 
 pytestmark = pytest.mark.slow  # builds a book, or drives a browser
 

@@ -12,13 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from me_core import claims
+from me_core.companion import claims
+from me_core.companion import runs as R
+from me_core.companion.chapters import appendix_proofs as appendix
+from me_core.companion.chapters import evidence2_toy as toy
+from me_core.companion.chapters import evidence3_regularization as E
+from me_core.companion.chapters import me_results as T
+from me_core.companion.chapters import your_data as illustrations
+from me_core.companion.report import finding_text, show_finding
 from me_core.diagnosis import CollapseReport
-from me_core.experiments import appendix, illustrations, toy
-from me_core.experiments import evidence3 as E
-from me_core.experiments import runs as R
-from me_core.experiments import table1 as T
-from me_core.report import finding_text, show_finding
 from me_core.stats import Finding, paired_effect
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from me_core.experiments import collapse as C
+from me_core.companion.chapters import embedding_collapse as C
 
 DIMS = [5, 50, 80, 200, 400]
 SEEDS = (0, 1, 2, 3, 4)

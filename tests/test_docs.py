@@ -135,7 +135,7 @@ def reader_files(tmp_path_factory) -> dict[str, Path]:
     config = RunConfig(model="dnn", data_options={"rows": 3000}, max_epochs=1, batch_size=512)
     train(config, run_dir=run_root / config.key(), cache_dir=folder / "cache")
     summaries = folder / "summaries"
-    from me_core.report import SUMMARY_DIR_ENV, record_finding
+    from me_core.companion.report import SUMMARY_DIR_ENV, record_finding
 
     with pytest.MonkeyPatch.context() as patch:  # a build's findings folder
         patch.setenv(SUMMARY_DIR_ENV, str(summaries))

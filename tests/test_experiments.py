@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from me_core import paper
-from me_core.experiments import analysis as A
-from me_core.experiments import appendix
-from me_core.experiments import runs as R
+from me_core.companion import analysis as A
+from me_core.companion import paper
+from me_core.companion import runs as R
+from me_core.companion.chapters import appendix_proofs as appendix
+from me_core.companion.plots import figure_widget
 from me_core.metrics import information_abundance
 from me_core.models import build
-from me_core.plots import figure_widget
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"rows": 6000, "cardinalities": [4, 30, 60, 200, 500], "small_fields": 1}
@@ -84,7 +84,7 @@ def test_collect_takes_recorded_runs_trains_the_rest_and_checks_the_live_slice(i
 
 def test_analysed_reads_stored_weight_analyses_and_checks_the_live_slice(isolated):
     from me_core.cli import main
-    from me_core.experiments import weights as W
+    from me_core.companion import weights as W
 
     configs = R.grid(_base(), ["dcnv2"], [2], ["se", "me"], [0, 1])
     sweep_root = isolated / "sweep"
@@ -118,7 +118,7 @@ def test_analysed_reads_stored_weight_analyses_and_checks_the_live_slice(isolate
 def test_initial_model_is_where_training_started(isolated):
     from dataclasses import replace
 
-    from me_core.experiments import weights as W
+    from me_core.companion import weights as W
     from me_core.train.trainer import train
 
     # Adam with a learning rate too small to move float32 weights: the trained model is its
@@ -141,7 +141,7 @@ def test_committed_analyses_are_of_the_committed_runs():
     """Every stored analysis line (full and light) of a recorded run key repeats that record's
     test AUC exactly (the analysed run is the recorded run), every record has its light
     analysis, and every chapter's analysed grid finds its five seeds."""
-    from me_core.experiments import weights as W
+    from me_core.companion import weights as W
     from me_core.train.records import read_records
 
     full = W.read_analyses([ROOT / "results/b1/analyses/analyses.jsonl"])

@@ -118,7 +118,7 @@ def test_output_paths_are_checked_before_training(tmp_path, capsys):
 
 
 def test_book_refuses_a_folder_it_did_not_make(tmp_path):
-    from me_core.book import BookError, build
+    from me_core.companion.book import BookError, build
 
     foreign = tmp_path / "work"
     (foreign / "runs").mkdir(parents=True)
@@ -138,14 +138,14 @@ def _mini_book(root: Path) -> None:
     for name in "ab":
         (root / "notebooks" / f"{name}.py").write_text(
             "# %% tags=['parameters']\nvalue = 1\n\n# %%\n"
-            "from me_core.report import record_finding\n"
+            "from me_core.companion.report import record_finding\n"
             f"record_finding('{name}', 'k', figure='f', finding='x', paper='p', ours='o', "
             "verdict='reproduced', data='d')\n")
 
 
 @pytest.mark.slow
 def test_book_only_keeps_the_other_chapters_state(tmp_path):
-    from me_core.book import build
+    from me_core.companion.book import build
 
     root, out = tmp_path / "repo", tmp_path / "out"
     _mini_book(root)
@@ -521,7 +521,7 @@ def test_concurrent_appends_keep_every_record(tmp_path):
 def test_two_chapters_asking_for_one_run_train_it_once(tmp_path, cache, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
-    from me_core.experiments.runs import train_runs
+    from me_core.companion.runs import train_runs
 
     monkeypatch.setenv("ME_CORE_CACHE", str(cache))
     with ThreadPoolExecutor(2) as pool:
@@ -818,7 +818,7 @@ def test_an_interrupted_preprocess_does_not_talk_about_epochs(tmp_path, capsys, 
 def test_two_concurrent_analyses_of_one_file_analyse_each_run_once(tmp_path, cache):
     from concurrent.futures import ThreadPoolExecutor
 
-    from me_core.experiments.weights import analyse_runs
+    from me_core.companion.weights import analyse_runs
     from me_core.train.records import read_records
 
     runs = []

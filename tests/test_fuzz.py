@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 import torch
 
-import me_core.book
+import me_core.companion.book
 import me_core.train.trainer
 from me_core.cli import main, make_parser
 from me_core.train import RunConfig, train
@@ -143,7 +143,7 @@ def _run(argv: list[str], capsys) -> tuple[str, str]:
 def test_every_option_refuses_bad_values_in_one_line(command, flag, value, world, tmp_path,
                                                      monkeypatch, capsys):
     monkeypatch.setattr(me_core.train.trainer, "_train", _stop)
-    monkeypatch.setattr(me_core.book, "claim_build_dir", _stop)
+    monkeypatch.setattr(me_core.companion.book, "claim_build_dir", _stop)
     monkeypatch.chdir(tmp_path)  # relative paths among the values land here
     value = value.format(tmp=tmp_path)
     argv = _base(command, world, tmp_path) + [flag, value]

@@ -103,8 +103,8 @@ def test_sweep_help_names_every_default(capsys):
 
 
 def test_chapters_run_outside_a_build_write_outside_the_repository(tmp_path, monkeypatch):
-    from me_core.experiments.runs import run_root
-    from me_core.report import repository_root, summary_dir
+    from me_core.companion.report import repository_root, summary_dir
+    from me_core.companion.runs import run_root
 
     monkeypatch.delenv("ME_CORE_SUMMARY_DIR", raising=False)
     monkeypatch.delenv("ME_CORE_RUN_DIR", raising=False)
@@ -226,8 +226,8 @@ def test_preprocessing_criteo_imports_neither_torch_nor_sklearn(tmp_path):
 
 
 def test_book_param_of_a_protocol_setting_is_typed_before_any_notebook_runs(tmp_path, capsys):
-    from me_core.book import BookError, check_parameter
     from me_core.cli import main
+    from me_core.companion.book import BookError, check_parameter
 
     assert main(["book", "--param", "max_epochs=abc", "--build-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err

@@ -151,7 +151,7 @@ def test_chapters_and_cli_sweeps_train_the_same_runs():
     ``--protocol quick`` sweep give the same run keys."""
     from me_core.cli import make_parser
     from me_core.cli.common import data_settings, run_settings
-    from me_core.experiments import runs as R
+    from me_core.companion import runs as R
 
     args = make_parser().parse_args(["sweep", "--protocol", "quick", "--models", "dnn"])
     cli = RunConfig(model="dnn", **data_settings(args, "synthetic"), **run_settings(args))
@@ -164,7 +164,7 @@ def test_chapters_and_cli_sweeps_train_the_same_runs():
 
 
 def test_no_parameters_cell_repeats_a_protocol_setting():
-    from me_core.book import notebook_parameters, read_notebook
+    from me_core.companion.book import notebook_parameters, read_notebook
 
     for source in sorted((ROOT / "notebooks").glob("*.py")):
         declared = notebook_parameters(read_notebook(source))

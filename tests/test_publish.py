@@ -8,7 +8,7 @@ import nbformat
 import pytest
 import yaml
 
-from me_core import book, publish
+from me_core.companion import book, publish
 
 ROOT = Path(__file__).resolve().parents[1]
 URL = "https://github.com/me-core-tests/companion"

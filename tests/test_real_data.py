@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from me_core.experiments import real_data as RD
+from me_core.companion.chapters import real_data as RD
 from me_core.train import RunConfig, train
 
 TINY = {"rows": 3000, "cardinalities": [5, 10, 20, 50], "teacher": "A3", "interacting_pairs": 2}

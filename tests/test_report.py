@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from me_core.report import (
+from me_core.companion.report import (
     evidence_summary,
     load_findings,
     record_finding,

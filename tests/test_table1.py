@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from me_core.experiments import table1 as T
+from me_core import stats as S
+from me_core.companion.chapters import me_results as T
 
 SEEDS = (0, 1, 2, 3, 4)
 
@@ -76,19 +77,19 @@ def test_gains_are_paired_by_seed_not_pooled():
     frame = _records(me_effect=0.003, se_effect=0.0, seeds=(0, 1, 2))
     frame = frame[~((frame.seed == 2) & (frame.scale > 1))]
     frame.loc[(frame.seed == 2), "test_auc"] += 0.02
-    gains = T.paired_gains(frame, "dcnv2")
+    gains = S.paired_gains(frame, "dcnv2")
     assert gains["ME gain"].n == 2 and gains["ME gain"].mean > 0.0025
 
 
 def test_cells_mark_fewer_seeds_and_seed_lists_are_plain():
     frame = _records(0.003, 0.0, seeds=(0, 1))
-    cells = T.seed_cells(frame)
+    cells = S.seed_cells(frame)
     assert cells.loc[("dcnv2", "ME"), "base"] == cells.loc[("dcnv2", "SE"), "base"]
     # the shared base is counted once in ME's cell, also beside the official IPNN row
     ipnn = T.table1_cells(_records(0.003, 0.0, model="ipnn"))
     assert ipnn.loc[("ipnn", "ME"), "base"] == ipnn.loc[("ipnn", "SE"), "base"]
     assert cells.loc[("dcnv2", "SE"), "4x"].endswith("(n=2)*")
-    assert T.seed_list(np.array([1, 0, 1], dtype=np.int64)) == "0, 1"
+    assert S.seed_list(np.array([1, 0, 1], dtype=np.int64)) == "0, 1"
 
 
 def test_official_ipnn_row_repeats_the_base():
@@ -116,7 +117,7 @@ def _evidence4(dnn_ia: float, dnn_gain: float, dcn_gain: float) -> pd.DataFrame:
 
 
 def test_evidence4_findings_present_absent_and_reversed():
-    from me_core.experiments import evidence4 as E4
+    from me_core.companion.chapters import evidence4_dnn as E4
 
     present = _evidence4(dnn_ia=2.0, dnn_gain=-0.004, dcn_gain=0.001)
     assert E4.dnn_collapses_less(present).verdict == "reproduced"
@@ -133,7 +134,7 @@ def test_evidence4_findings_present_absent_and_reversed():
     assert fig6b.verdict == "not reproduced" and "DCNv2 holds" in fig6b.reason
 
 
-# Section 5, Tables 2 and 3 (me_core.experiments.data_modules)
+# Section 5, Tables 2 and 3 (me_core.companion.chapters.data_and_modules)
 
 def _table2(me_minus_se: float, small_step: float, large_steps: tuple[float, float],
             seeds=SEEDS, noise: float = 0.01) -> pd.DataFrame:
@@ -169,7 +170,7 @@ def _random(per_scale: dict[int, float]) -> dict[int, dict[int, float]]:
 
 
 def test_table2_findings_present_absent_and_reversed():
-    from me_core.experiments import data_modules as D
+    from me_core.companion.chapters import data_and_modules as D
 
     paper = _table2(me_minus_se=1.0, small_step=1.0, large_steps=(1.0, -1.0))
     assert D.me_above_se_at_every_size(paper).verdict == "reproduced"
@@ -208,7 +209,7 @@ def test_table2_findings_present_absent_and_reversed():
 
 
 def test_table2_every_cell_rule_under_the_null_rarely_claims_anything():
-    from me_core.experiments import data_modules as D
+    from me_core.companion.chapters import data_and_modules as D
 
     # 200 null data sets (no ME effect, noise per run as large as the minimum effect): with
     # six cells, each at 95% and reversals checked over the six, "reproduced", "partly" and
@@ -224,7 +225,7 @@ def test_table2_every_cell_rule_under_the_null_rarely_claims_anything():
 
 
 def test_table2_one_robustly_reversed_cell_makes_it_not_reproduced():
-    from me_core.experiments import data_modules as D
+    from me_core.companion.chapters import data_and_modules as D
 
     frame = _table2(me_minus_se=1.0, small_step=0.5, large_steps=(0.4, -0.6))
     cell = (frame.embedding == "ME") & (frame.scale == 2) & (frame.fraction == 0.1)
@@ -234,7 +235,7 @@ def test_table2_one_robustly_reversed_cell_makes_it_not_reproduced():
 
 
 def test_table2_distance_from_the_random_initialisation():
-    from me_core.experiments import data_modules as D
+    from me_core.companion.chapters import data_and_modules as D
 
     frame = _table2(me_minus_se=1.0, small_step=-1.0, large_steps=(-2.0, -1.0))
     cells = D.share_of_random(frame, _random({1: 10.0, 2: 10.0, 4: 20.0}))
@@ -245,7 +246,7 @@ def test_table2_distance_from_the_random_initialisation():
 
 
 def test_table2_refuses_a_cell_with_two_runs_of_one_seed():
-    from me_core.experiments import data_modules as D
+    from me_core.companion.chapters import data_and_modules as D
 
     frame = _table2(1.0, 0.5, (0.4, -0.6))
     with pytest.raises(ValueError, match="more than one run per seed"):
@@ -253,7 +254,7 @@ def test_table2_refuses_a_cell_with_two_runs_of_one_seed():
 
 
 def test_table3_embeddings_beat_other_modules_only_when_every_variant_is_behind():
-    from me_core.experiments import data_modules as D
+    from me_core.companion.chapters import data_and_modules as D
 
     def frames(variant_gain: float):
         rows, embed = [], []
@@ -274,7 +275,7 @@ def test_table3_embeddings_beat_other_modules_only_when_every_variant_is_behind(
     assert "best other-module variant" in behind.ours
 
 
-# Evidence III, Figure 5 (me_core.experiments.evidence3)
+# Evidence III, Figure 5 (me_core.companion.chapters.evidence3_regularization)
 
 def _evidence3(gain_difference: float, ia_difference: float, drop_difference: float,
                noise: float = 1e-4) -> pd.DataFrame:
@@ -300,7 +301,7 @@ def _evidence3(gain_difference: float, ia_difference: float, drop_difference: fl
 
 
 def test_evidence3_findings_present_absent_and_reversed():
-    from me_core.experiments import evidence3 as E
+    from me_core.companion.chapters import evidence3_regularization as E
 
     paper = _evidence3(gain_difference=-0.003, ia_difference=1.0, drop_difference=0.003)
     assert E.regularised_scales_no_better(paper).verdict == "reproduced"
@@ -325,7 +326,7 @@ def test_evidence3_findings_present_absent_and_reversed():
 
 
 def test_fig17a_regularised_me_rises_below_plain_me():
-    from me_core.experiments import evidence3 as E
+    from me_core.companion.chapters import evidence3_regularization as E
 
     def frame(reg_gain: float, plain_gain: float, noise: float = 2e-4) -> pd.DataFrame:
         rows = []
@@ -348,7 +349,7 @@ def test_fig17a_regularised_me_rises_below_plain_me():
 
 
 def test_fig10c_me_beats_every_variant_only_when_it_does():
-    from me_core.experiments import mechanism as M
+    from me_core.companion.chapters import me_mechanism as M
 
     def frame(shared_loss: float, aligned_loss: float, noise: float = 1e-4) -> pd.DataFrame:
         rows = []
@@ -371,7 +372,7 @@ def test_fig10c_me_beats_every_variant_only_when_it_does():
 
 
 def test_fig17b_me_makes_the_dnn_scale_only_when_it_does():
-    from me_core.experiments import evidence4 as E4
+    from me_core.companion.chapters import evidence4_dnn as E4
 
     assert E4.me_scales_the_dnn(_records(0.005, -0.001, model="dnn")).verdict == "reproduced"
     assert E4.me_scales_the_dnn(_records(0.0, 0.0, noise=0.0, model="dnn")
@@ -383,10 +384,10 @@ def test_fig17b_me_makes_the_dnn_scale_only_when_it_does():
     assert both.verdict == "not reproduced" and "SE does not gain" in both.reason
 
 
-# The ensemble control (me_core.experiments.ensemble)
+# The ensemble control (me_core.companion.ensemble)
 
 def test_ensemble_members_and_the_finding():
-    from me_core.experiments import ensemble as En
+    from me_core.companion import ensemble as En
     from me_core.train.config import RunConfig
 
     team = En.members(RunConfig(model="dcnv2", seed=2, scale=4, multi_embedding=True), 3)
@@ -412,7 +413,7 @@ def test_ensemble_members_and_the_finding():
 
 
 def test_ensemble_auc_averages_logits(tmp_path):
-    from me_core.experiments import ensemble as En
+    from me_core.companion import ensemble as En
     from me_core.train.config import RunConfig
     from me_core.train.trainer import open_data, train
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from me_core.experiments import toy
+from me_core.companion.chapters import evidence2_toy as toy
 
 
 def test_toy_data_is_the_papers_design():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from me_core.experiments import collapse as C
-from me_core.experiments import evidence1 as E
-from me_core.experiments import evidence3 as E3
-from me_core.experiments import mechanism as V
+from me_core.companion.chapters import embedding_collapse as C
+from me_core.companion.chapters import evidence1_subembeddings as E
+from me_core.companion.chapters import evidence3_regularization as E3
+from me_core.companion.chapters import me_mechanism as V
 
 SEEDS = (0, 1, 2, 3, 4)
 DIMS = [5, 50, 80, 200, 500, 1000]  # K = 10: five fields with D_i > K

@@ -33,7 +33,7 @@ def add_to(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from me_core.experiments.weights import analyse_runs, finished_runs
+    from me_core.companion.weights import analyse_runs, finished_runs
     from me_core.runtime import configure_threads
 
     configure_threads()

@@ -40,7 +40,7 @@ def add_to(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from me_core.book import BookError, build
+    from me_core.companion.book import BookError, build
 
     try:
         overrides = key_values(args.param, "--param")

@@ -44,7 +44,7 @@ def notebook_findings(path: Path) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from me_core.report import load_findings
+    from me_core.companion.report import load_findings
 
     path = args.path
     if problem := output_file_problem("--status", args.status):

@@ -29,8 +29,8 @@ def add_to(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from me_core import publish
-    from me_core.report import repository_root
+    from me_core.companion import publish
+    from me_core.companion.report import repository_root
 
     root = repository_root()
     try:

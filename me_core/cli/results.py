@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
             return fail("results", f"{', '.join(missing)}: no such file")
         return fail("results", f"no records in {', '.join(map(str, args.records))}")
     if args.table1:
-        from me_core import paper
-        from me_core.experiments.table1 import table1_cells
+        from me_core.companion import paper
+        from me_core.companion.chapters.me_results import table1_cells
 
         ours = table1_cells(frame)
         print("Ours: test AUC, mean +- standard deviation over seeds (n marked below "

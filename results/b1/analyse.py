@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from me_core.experiments.ensemble import ensemble_records  # noqa: E402
-from me_core.experiments.weights import analyse_runs, finished_runs  # noqa: E402
+from me_core.companion.ensemble import ensemble_records  # noqa: E402
+from me_core.companion.weights import analyse_runs, finished_runs  # noqa: E402
 from me_core.runtime import configure_threads  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

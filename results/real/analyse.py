@@ -21,8 +21,8 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 from sweep import DATASETS, MODELS, grid  # noqa: E402  (the records' own grid)
 
-from me_core.experiments.ensemble import ensemble_records  # noqa: E402
-from me_core.experiments.weights import analyse_runs, finished_runs  # noqa: E402
+from me_core.companion.ensemble import ensemble_records  # noqa: E402
+from me_core.companion.weights import analyse_runs, finished_runs  # noqa: E402
 from me_core.runtime import configure_threads  # noqa: E402
 
 FULL = {("dcnv2", False, 1), ("dcnv2", False, 2), ("dcnv2", False, 4), ("dcnv2", True, 2),

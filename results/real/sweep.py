@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from me_core.experiments.ensemble import MEMBER_OFFSETS  # noqa: E402
+from me_core.companion.ensemble import MEMBER_OFFSETS  # noqa: E402
 from me_core.settings import protocol_settings  # noqa: E402
 from me_core.train.config import RunConfig  # noqa: E402
 from me_core.train.sweep import run_sweep  # noqa: E402

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from me_core import paper
+from me_core.companion import paper
 from me_core.stats import p_text
 
 PALETTE = ["#1f5fa8", "#d1495b", "#2e933c", "#edae49", "#6c4f9c", "#00798c", "#8d6a3b"]
@@ -358,7 +358,7 @@ def _book_figure_folder():
     """The staged book's figure folder during a book build (None outside one: live notebooks,
     papermill and nbconvert keep each figure inside its widget)."""
 
-    from me_core.report import in_book_build, summary_dir
+    from me_core.companion.report import in_book_build, summary_dir
 
     if not in_book_build():
         return None

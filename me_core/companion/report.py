@@ -18,12 +18,12 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from me_core.claims import claim
+from me_core.companion.claims import claim
 from me_core.files import atomic_write_text, user_cache_root
 from me_core.stats import VERDICTS, Finding, smallest_resolved
 
 SUMMARY_DIR_ENV = "ME_CORE_SUMMARY_DIR"
-RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # trained runs the chapters share (me_core.experiments.runs)
+RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # trained runs the chapters share (me_core.companion.runs)
 PROFILE_ENV = "ME_CORE_PROFILE"
 FINDING_KINDS = ("paper", "control", "illustration")
 
@@ -165,7 +165,8 @@ def glue_text(name: str, text: str) -> None:
 def show_finding(chapter: str, key: str, finding: Finding, *, data: str = "", lead: str = "",
                  readings: dict[str, str] | None = None, source: str = "",
                  column: str = "") -> str:
-    """Record ``finding`` for the status page against its claim (:func:`me_core.claims.claim`)
+    """Record ``finding`` for the status page against its claim
+    (:func:`me_core.companion.claims.claim`)
     and glue its sentence (:func:`finding_text`, with the claim's readings unless ``readings``
     overrides them) under ``key`` (``chapter--key--column`` with a ``column``: two chapters'
     claims may share a key) for the chapter's prose;

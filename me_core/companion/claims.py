@@ -1,12 +1,14 @@
 """What each chapter checks: the paper's claim behind every row of the reproduction-status page.
 
 One :class:`Claim` per ``(chapter, key)``: the figure or table it comes from, the finding in
-words, what the paper reports (numbers from :mod:`me_core.paper`, labelled as the paper's) and,
+words, what the paper reports (numbers from :mod:`me_core.companion.paper`, labelled as the
+paper's) and,
 for the paper's findings, the hypothesis type and the :class:`me_core.stats.Test` of every
 quantity it is judged on: its unit and its minimum meaningful effect with the reason, declared
 here before any data is seen (the minimum effects at the top of the catalogue).
 The chapters compute *our* side (a :class:`me_core.stats.Finding`) and record it against its
-claim with :func:`me_core.report.show_finding`, so a claim is worded once, here, and the status
+claim with :func:`me_core.companion.report.show_finding`, so a claim is worded once, here,
+and the status
 page and the chapter say the same thing.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from me_core import paper
+from me_core.companion import paper
 from me_core.stats import Test
 
 __all__ = ["Claim", "CLAIMS", "claim"]
@@ -413,4 +415,4 @@ def claim(chapter: str, key: str) -> Claim:
         return CLAIMS[(chapter, key)]
     except KeyError:
         raise KeyError(f"no claim for chapter {chapter!r}, finding {key!r}: add it to "
-                       f"me_core.claims.CLAIMS") from None
+                       f"me_core.companion.claims.CLAIMS") from None

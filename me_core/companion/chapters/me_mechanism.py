@@ -3,7 +3,7 @@
 :func:`variants_scale_worse` reads run rows (:func:`me_core.train.records.record_row`) with a
 ``variant`` column: "ME" (plain multi-embedding DCNv2) and the variants that take its separated
 interaction away ("shared interaction", "aligned patterns"). The other findings read the
-weight analyses of one model per seed (rows of an :class:`~me_core.experiments.runs.Analysed`
+weight analyses of one model per seed (rows of an :class:`~me_core.companion.runs.Analysed`
 frame, selected by the caller).
 """
 
@@ -12,10 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from me_core.claims import claim
-from me_core.experiments.table1 import by_seed, gate
-from me_core.experiments.weights import per_seed
-from me_core.stats import Finding, judge, not_learned, paired_effect
+from me_core.companion.claims import claim
+from me_core.companion.weights import per_seed
+from me_core.stats import Finding, by_seed, gate, judge, not_learned, paired_effect
 
 __all__ = ["variants_scale_worse", "me_less_partner_dependence", "mean_diversity",
            "diversity_by_seed",
@@ -47,8 +46,9 @@ def variants_scale_worse(frame: pd.DataFrame, reference: str = "ME") -> Finding:
 def me_less_partner_dependence(se_reads: dict[int, dict], me_reads: dict[int, dict]
                                ) -> Finding:
     """Figure 9: the SE partner correlation is positive (against its null of 0) and ME's is
-    lower (ME - SE, paired by seed); both :func:`me_core.experiments.evidence1.partner_reads`."""
-    from me_core.experiments.evidence1 import reads_gate
+    lower (ME - SE, paired by seed); both
+    :func:`me_core.companion.chapters.evidence1_subembeddings.partner_reads`."""
+    from me_core.companion.chapters.evidence1_subembeddings import reads_gate
 
     if why := reads_gate(se_reads, me_reads):
         return not_learned(why)

@@ -1,6 +1,7 @@
 """The book's table of contents and its notebooks: which documents ``_toc.yml`` lists, each read
 as a notebook (jupytext py:percent) with its ``parameters`` cell. Shared by the build
-(``me_core.book``) and the launch notebooks (``me_core.publish``), so neither imports the other.
+(``me_core.companion.book``) and the launch notebooks (``me_core.companion.publish``), so
+neither imports the other.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from me_core.claims import claim
+from me_core.companion.claims import claim
 from me_core.metrics import information_abundance
 from me_core.stats import Finding, judge, paired_effect
 

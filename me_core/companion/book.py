@@ -27,11 +27,17 @@ from typing import Any, Iterable
 
 import yaml
 
-from me_core import publish
+from me_core.companion import publish
+from me_core.companion.report import PROFILE_ENV, RUN_DIR_ENV, SUMMARY_DIR_ENV, repository_root
+from me_core.companion.toc import (
+    BookError,
+    Document,
+    notebook_parameters,
+    read_notebook,
+    toc_documents,
+)
 from me_core.files import atomic_write_text
-from me_core.report import PROFILE_ENV, RUN_DIR_ENV, SUMMARY_DIR_ENV, repository_root
 from me_core.runtime import THREADS_ENV
-from me_core.toc import BookError, Document, notebook_parameters, read_notebook, toc_documents
 
 PROFILES_FILE = Path("notebooks") / "profiles.yml"
 # seconds each chapter took in the last measured build of a profile: only the order in which

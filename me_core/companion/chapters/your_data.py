@@ -21,7 +21,7 @@ __all__ = ["collapse_on_table", "me_on_table", "auc_by_size"]
 def collapse_on_table(se_fields: pd.DataFrame, label: str) -> Finding:
     """Figure 2 on the reader's table: the share of fields with more values than columns whose
     learned IA is below half of a random table's of the same shape (``se_fields``:
-    :func:`me_core.experiments.analysis.field_abundance` with a reference)."""
+    :func:`me_core.companion.analysis.field_abundance` with a reference)."""
     share = collapsed_share(se_fields.ia / se_fields.ia_reference,
                             se_fields.cardinality > se_fields.width)
     ours = (f"{share:.0%} of fields with more than K values have less than half the IA of a "

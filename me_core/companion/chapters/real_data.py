@@ -15,15 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from me_core.experiments import collapse as C
-from me_core.experiments import evidence1 as E1
-from me_core.experiments import evidence3 as E3
-from me_core.experiments import evidence4 as E4
-from me_core.experiments import mechanism as V
-from me_core.experiments import table1 as T
-from me_core.experiments.ensemble import me_beats_ensemble
-from me_core.experiments.table1 import cell_rows
-from me_core.stats import Finding
+from me_core.companion.chapters import embedding_collapse as C
+from me_core.companion.chapters import evidence1_subembeddings as E1
+from me_core.companion.chapters import evidence3_regularization as E3
+from me_core.companion.chapters import evidence4_dnn as E4
+from me_core.companion.chapters import me_mechanism as V
+from me_core.companion.chapters import me_results as T
+from me_core.companion.ensemble import me_beats_ensemble
+from me_core.stats import Finding, cell_rows
 
 __all__ = ["REAL_DATASETS", "MODELS", "real_findings", "recorded_curves"]
 
@@ -36,7 +35,7 @@ def real_findings(records: pd.DataFrame, light: pd.DataFrame, full: pd.DataFrame
     """Every computable claim's finding on one real data set. ``records``: run rows of the
     real-data grid (DCNv2 and DNN SE/ME, the regularised DCNv2); ``light``: their light
     analyses (``Analysed`` rows); ``full``: the full analyses of DCNv2 SE at every size and ME
-    at the largest; ``ensembles``: :func:`me_core.experiments.ensemble.read_ensembles`."""
+    at the largest; ``ensembles``: :func:`me_core.companion.ensemble.read_ensembles`."""
     table1 = records[records.model.isin(MODELS)]
     largest = int(table1.scale.max())
     se_dcn = light[(light.model == "dcnv2") & (light.embedding == "SE")]
@@ -80,8 +79,8 @@ def recorded_curves(pattern: str, datasets=REAL_DATASETS, seeds=range(5)
     ``{dataset}``; the ensemble control's extra members are other seeds), base rows shared by
     SE and ME (:func:`runs.with_shared_base`), for the models chapter's widget; a data set
     without records is left out (nothing is trained here)."""
-    from me_core.experiments.runs import with_shared_base
-    from me_core.report import resolve
+    from me_core.companion.report import resolve
+    from me_core.companion.runs import with_shared_base
     from me_core.train import records_frame
 
     frames = {}

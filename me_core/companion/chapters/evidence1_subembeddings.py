@@ -1,9 +1,9 @@
 """Evidence I and Figure 9: does a sub-embedding's IA depend on its partner field?
 
-Input: rows of an :class:`~me_core.experiments.runs.Analysed` frame, one per seed, whose
+Input: rows of an :class:`~me_core.companion.runs.Analysed` frame, one per seed, whose
 analyses hold the sub-embedding IA matrix IA(E_i^{->j}) (DCNv2's first cross layer, or the
 FFM's own sub-embeddings). Each seed is read with
-:func:`me_core.experiments.analysis.co_influence`, whose partner correlation has expectation 0
+:func:`me_core.companion.analysis.co_influence`, whose partner correlation has expectation 0
 when the matrix depends on the source field only; the verdict pairs the seeds' correlations
 with that zero.
 """
@@ -15,13 +15,14 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from me_core.claims import claim
-from me_core.experiments.analysis import co_influence, unlisted
-from me_core.experiments.table1 import cell_rows, gate
+from me_core.companion.analysis import co_influence, unlisted
+from me_core.companion.claims import claim
 from me_core.stats import (
     Finding,
     PairedEffect,
+    cell_rows,
     effect_verdict,
+    gate,
     judge,
     learning_gate,
     not_learned,
@@ -135,7 +136,7 @@ def low_rank_partners_recover_less(frame: pd.DataFrame, planted: Sequence[Sequen
     of their room above a random table than those with high-rank partners; per seed the
     difference of the two groups' means (rows of an ``Analysed`` frame of one model). An
     untrained model fills nothing in either group, so its contrast is 0."""
-    from me_core.experiments.collapse import NEEDS_TRUTH, has_truth, truth_scores
+    from me_core.companion.chapters.embedding_collapse import NEEDS_TRUTH, has_truth, truth_scores
 
     if not planted or not has_truth(frame):
         return NEEDS_TRUTH

@@ -25,9 +25,8 @@ import pandas as pd
 import torch
 from sklearn.metrics import roc_auc_score
 
-from me_core.claims import claim
-from me_core.experiments.table1 import by_seed, gate
-from me_core.stats import Finding, judge, not_learned, paired_effect
+from me_core.companion.claims import claim
+from me_core.stats import Finding, by_seed, gate, judge, not_learned, paired_effect
 from me_core.train.config import RunConfig
 from me_core.train.provenance import git_commit
 from me_core.train.records import append_record, read_records
@@ -101,7 +100,7 @@ def read_ensembles(path: Path | str, base: RunConfig | None = None) -> pd.DataFr
     path is from the repository root, as the chapters' parameters are). With ``base`` (a
     chapter's base config), only ensembles of that protocol and data: their base run is
     ``base`` with its model and seed."""
-    from me_core.report import resolve
+    from me_core.companion.report import resolve
 
     lines = read_records(resolve(path)) if path and resolve(path).exists() else []
     if base is not None:

@@ -4,8 +4,9 @@ and their verdicts.
 The base model (scale 1) is shared by SE and ME (Table 1), so every gain is measured against the
 base run *of the same seed*: ``ME gain = AUC(ME, largest, s) - AUC(base, s)``, and ME vs SE at a
 scale compares the two runs of the same seed. Only seeds present in both arms count
-(:func:`me_core.stats.paired_effect`); a cell or gain with fewer than :data:`FULL_SEEDS` seeds is
-marked.
+(:func:`me_core.stats.paired_effect`); a cell or gain with fewer than
+:data:`me_core.stats.FULL_SEEDS` seeds is marked. The pairing helpers themselves (cells of a
+run frame, values by seed, paired gains) are the library's, in :mod:`me_core.stats`.
 """
 
 from __future__ import annotations
@@ -14,83 +15,25 @@ from typing import Sequence
 
 import pandas as pd
 
-from me_core.claims import claim
+from me_core.companion.claims import claim
 from me_core.stats import (
     Finding,
     PairedEffect,
+    by_seed,
+    gate,
     judge,
-    learning_gate,
     not_learned,
     paired_effect,
+    paired_gains,
+    seed_cells,
 )
 
-FULL_SEEDS = 5  # the book's seeds per cell (the paper's tables are means of 3); fewer are marked
 # attention entropy as a share of log N below which a run counts as clearly non-uniform:
 # exp(0.9 log N) = N^0.9 fields attended alike, e.g. 15 of AutoInt's 20 synthetic fields
 UNIFORM_CLEARLY_BELOW = 0.9
 
-__all__ = ["FULL_SEEDS", "gate", "seed_cells", "cell_rows", "by_seed", "values_by_seed",
-           "paired_gains", "gain_verdicts", "table1_cells", "ipnn_exception", "autoint_table7",
-           "official_ipnn_rows", "seed_list", "me_minus_se_at_largest", "me_scales_and_beats_se"]
-
-
-def seed_list(seeds) -> str:
-    """Seeds as plain numbers for prose: ``0, 1, 2``."""
-    return ", ".join(str(int(s)) for s in sorted(set(seeds)))
-
-
-def gate(*frames: pd.DataFrame) -> str:
-    """:func:`me_core.stats.learning_gate` over every run of ``frames`` (run rows with
-    ``test_auc`` and ``steps``): empty when the models learned, else why not."""
-    aucs = [a for f in frames if f is not None and "test_auc" in f for a in f.test_auc]
-    steps = [s for f in frames if f is not None and "steps" in f for s in f.steps]
-    return learning_gate(aucs, steps)
-
-
-def _with_base(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` plus its SE base runs once more as ME's base (one model shared by both)."""
-    base = frame[(frame.scale == 1) & (frame.embedding == "SE")]
-    return pd.concat([frame, base.assign(embedding="ME")], ignore_index=True)
-
-
-def seed_cells(frame: pd.DataFrame, value: str = "test_auc") -> pd.DataFrame:
-    """(model, embedding) x scale table of ``mean ± std (n)``; cells with fewer than
-    FULL_SEEDS seeds end in ``*``; the base column is shared by SE and ME."""
-    stats = _with_base(frame).groupby(["model", "embedding", "scale"])[value].agg(
-        ["mean", "std", "count"])
-
-    def cell(row: pd.Series) -> str:
-        text = f"{row['mean']:.5f}"
-        if row["count"] > 1:
-            text += f" ± {row['std']:.5f}"
-        return text + (f" (n={int(row['count'])})*" if row["count"] < FULL_SEEDS else "")
-
-    return stats.apply(cell, axis=1).unstack("scale").rename(
-        columns=lambda s: "base" if s == 1 else f"{s}x")
-
-
-def cell_rows(frame: pd.DataFrame, **where) -> pd.DataFrame:
-    """The rows matching every ``column=value`` in ``where``: one cell, at most one row per
-    seed; two rows of one seed in the cell are an error, not a silent pick."""
-    part = frame
-    for column, wanted in where.items():
-        part = part[part[column] == wanted]
-    if part.seed.duplicated().any():
-        raise ValueError(f"{where}: more than one run per seed; the cell is not unique")
-    return part
-
-
-def by_seed(frame: pd.DataFrame, value: str, **where) -> dict[int, float]:
-    """``value`` of the rows of one cell (:func:`cell_rows`), keyed by seed (for
-    :func:`paired_effect`)."""
-    part = cell_rows(frame, **where)
-    return {int(s): float(v) for s, v in zip(part.seed, part[value])}
-
-
-def values_by_seed(frame: pd.DataFrame, model: str, embedding: str, scale: int,
-                   value: str = "test_auc") -> dict[int, float]:
-    """``value`` of one (model, SE/ME, scale) cell, keyed by seed (for :func:`paired_effect`)."""
-    return by_seed(frame, value, model=model, embedding=embedding, scale=scale)
+__all__ = ["gain_verdicts", "table1_cells", "ipnn_exception", "autoint_table7",
+           "official_ipnn_rows", "me_minus_se_at_largest", "me_scales_and_beats_se"]
 
 
 def me_minus_se_at_largest(frame: pd.DataFrame, models: Sequence[str]
@@ -105,30 +48,11 @@ def me_minus_se_at_largest(frame: pd.DataFrame, models: Sequence[str]
     return out
 
 
-def paired_gains(frame: pd.DataFrame, model: str, value: str = "test_auc"
-                 ) -> dict[str, PairedEffect]:
-    """For one model: ``ME gain`` and ``SE gain`` (largest size minus base, per seed) and
-    ``ME - SE at Sx`` for every enlarged scale, all paired by seed."""
-    part = frame[frame.model == model]
-    base = values_by_seed(part, model, "SE", 1, value)
-    out: dict[str, PairedEffect] = {}
-    for kind in ("ME", "SE"):
-        scales = sorted(part[(part.embedding == kind) & (part.scale > 1)].scale.unique())
-        if scales:
-            out[f"{kind} gain"] = paired_effect(
-                values_by_seed(part, model, kind, scales[-1], value), base)
-    for scale in sorted(part[part.scale > 1].scale.unique()):
-        out[f"ME - SE at {int(scale)}x"] = paired_effect(
-            values_by_seed(part, model, "ME", scale, value),
-            values_by_seed(part, model, "SE", scale, value))
-    return out
-
-
 def gain_verdicts(frame: pd.DataFrame, models: list[str] | None = None) -> pd.DataFrame:
     """One row per model: the paired ME gain, SE gain and ME - SE at the largest size, each as
     text with its 95% interval and n, and the verdicts of "ME scales" (ME gain) and "ME beats
     SE" (ME - SE at the largest size) under Table 1's declared tests
-    (:data:`me_core.claims.CLAIMS`)."""
+    (:data:`me_core.companion.claims.CLAIMS`)."""
     said = claim("me_results", "table1")
     rows = []
     for model in models or sorted(frame.model.unique()):

@@ -21,16 +21,8 @@ import pandas as pd
 from torch import nn
 
 from me_core.catalog import with_default_teacher
-from me_core.experiments.table1 import seed_list
-from me_core.experiments.weights import (
-    STORED_DIGITS,
-    analyse_config,
-    largest_difference,
-    read_analyses,
-)
-from me_core.files import keyed_lock
-from me_core.plots import use_style
-from me_core.report import (
+from me_core.companion.plots import use_style
+from me_core.companion.report import (
     RUN_DIR_ENV,
     SUMMARY_DIR_ENV,
     interactive_root,
@@ -38,9 +30,16 @@ from me_core.report import (
     show_finding,
     summary_dir,
 )
+from me_core.companion.weights import (
+    STORED_DIGITS,
+    analyse_config,
+    largest_difference,
+    read_analyses,
+)
+from me_core.files import keyed_lock
 from me_core.runtime import configure_threads
 from me_core.settings import protocol_settings
-from me_core.stats import Finding
+from me_core.stats import Finding, seed_list
 from me_core.train.config import RunConfig
 from me_core.train.records import optimiser_steps, read_records, record_row, records_frame
 from me_core.train.trainer import load_run_model, open_data, train
@@ -54,7 +53,8 @@ __all__ = ["Run", "Chapter", "Collected", "Analysed", "chapter", "chapter_of", "
 def run_root() -> Path:
     """Where chapters keep trained runs: ``$ME_CORE_RUN_DIR``, else ``runs`` next to this
     build's summaries (a book build: ``<build>/runs``), else the interactive folder
-    (``<me_core cache>/interactive/runs``, see :func:`me_core.report.interactive_root`)."""
+    (``<me_core cache>/interactive/runs``, see
+    :func:`me_core.companion.report.interactive_root`)."""
     if os.environ.get(RUN_DIR_ENV):
         return Path(os.environ[RUN_DIR_ENV])
     if os.environ.get(SUMMARY_DIR_ENV):
@@ -211,7 +211,8 @@ class Chapter:
     def report(self, key: str, finding: Finding, **text: Any) -> str:
         """Record ``finding`` for the status page against the paper's claim ``key`` of this
         chapter, glue its sentence under ``key`` and return it
-        (:func:`me_core.report.show_finding`; ``text``: ``lead``, ``readings``, ``source``)."""
+        (:func:`me_core.companion.report.show_finding`; ``text``: ``lead``, ``readings``,
+        ``source``)."""
         return show_finding(self.name, key, finding, data=self.data_text, **text)
 
     def grid(self, models: Sequence[str], scales: Sequence[int],
@@ -307,7 +308,7 @@ class Chapter:
                  analyses: str | Path | Sequence[str | Path] | None = None,
                  live: Callable[[RunConfig], bool] = lambda config: True,
                  truth_only: bool = False) -> Analysed:
-        """The weight analyses (:func:`me_core.experiments.weights.analyse_config`) of every
+        """The weight analyses (:func:`me_core.companion.weights.analyse_config`) of every
         config: from the committed analysis files in ``analyses`` where one has its key,
         computed from this build's trained run otherwise. The configs for which ``live`` is
         true are trained (or reused from this build) and analysed even when stored, and
@@ -427,7 +428,7 @@ class Analysed:
     ``analyses`` dict); ``live`` holds the runs trained (or reused) in this build, with their
     models; ``differences`` maps the key of every live run that repeats a stored line to the
     largest relative difference over all its numbers
-    (:func:`me_core.experiments.weights.largest_difference`)."""
+    (:func:`me_core.companion.weights.largest_difference`)."""
 
     frame: pd.DataFrame
     live: list[Run]

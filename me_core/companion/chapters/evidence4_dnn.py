@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from me_core.claims import claim
-from me_core.experiments.table1 import gate, paired_gains, values_by_seed
-from me_core.stats import Finding, PairedEffect, judge, not_learned, paired_effect
+from me_core.companion.claims import claim
+from me_core.stats import (
+    Finding,
+    PairedEffect,
+    gate,
+    judge,
+    not_learned,
+    paired_effect,
+    paired_gains,
+    values_by_seed,
+)
 
 __all__ = ["Finding", "dnn_collapses_less", "dnn_overfits", "me_scales_the_dnn"]
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from me_core.claims import claim
-from me_core.experiments.analysis import unlisted
-from me_core.experiments.table1 import by_seed, gate
+from me_core.companion.analysis import unlisted
+from me_core.companion.claims import claim
 from me_core.stats import (
     Finding,
+    by_seed,
     effect_verdict,
+    gate,
     judge,
     not_learned,
     paired_effect,
@@ -44,7 +45,8 @@ def _test(key: str, part: str):
 def regularised_scales_no_better(frame: pd.DataFrame) -> Finding:
     """Figure 5a: the regularised model's AUC gain from the base to the largest size is no
     better than the standard model's: the gain difference (regularised - standard) per seed
-    must stay below the minimum effect (a one-sided test, :data:`me_core.claims.CLAIMS`)."""
+    must stay below the minimum effect (a one-sided test,
+    :data:`me_core.companion.claims.CLAIMS`)."""
     if why := gate(frame):
         return not_learned(why)
     effect = paired_effect(auc_gains(frame, "regularised"), auc_gains(frame, "standard"))

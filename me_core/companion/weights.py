@@ -3,11 +3,11 @@
 A run record keeps what training produced (metrics, history, per-field IA); the chapters'
 model-weight findings (Fig. 1b, 3, 9, 10a, 10b, 10d, 14, 16) need more of the trained weights:
 spectra, sub-embedding IA matrices, set diversity, interaction patterns
-(:func:`me_core.experiments.analysis.model_analyses`). :func:`analyse_runs` computes them from
+(:func:`me_core.companion.analysis.model_analyses`). :func:`analyse_runs` computes them from
 the best checkpoint of every finished run folder and appends one line per run to a JSON-lines
 file, keyed by the run key like the records (``python -m me_core analyse``); a chapter reads
 them for every seed and recomputes its live seed, which must equal its line
-(:meth:`me_core.experiments.runs.Chapter.analysed`).
+(:meth:`me_core.companion.runs.Chapter.analysed`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from me_core.experiments.analysis import ground_truth, model_analyses, random_twin
-from me_core.experiments.table1 import cell_rows
+from me_core.companion.analysis import ground_truth, model_analyses, random_twin
 from me_core.files import keyed_lock
+from me_core.stats import cell_rows
 from me_core.train.config import RunConfig
 from me_core.train.provenance import git_commit
 from me_core.train.records import (
@@ -75,7 +75,7 @@ def analyse_config(config: RunConfig, model, data=None, *, truth_only: bool = Fa
 
 
 def per_seed(frame, value: Callable[[dict[str, Any]], float], **where) -> dict[int, float]:
-    """``value(analyses)`` of the rows of an :class:`~me_core.experiments.runs.Analysed` frame
+    """``value(analyses)`` of the rows of an :class:`~me_core.companion.runs.Analysed` frame
     matching every ``column=value`` in ``where``, keyed by seed (for
     :func:`me_core.stats.paired_effect`); two rows of one seed are an error, not a silent
     pick."""

@@ -12,9 +12,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from me_core.claims import claim
-from me_core.experiments.table1 import by_seed, gate
-from me_core.stats import Finding, PairedEffect, judge, not_learned, not_monotone, paired_effect
+from me_core.companion.claims import claim
+from me_core.stats import (
+    Finding,
+    PairedEffect,
+    by_seed,
+    gate,
+    judge,
+    not_learned,
+    not_monotone,
+    paired_effect,
+)
 
 __all__ = ["table2_cells", "truth_cells", "random_ia", "module_table", "share_of_random",
            "distance_from_init",
@@ -37,7 +45,7 @@ def truth_cells(frame: pd.DataFrame) -> pd.DataFrame:
     over the fields whose truth a table can miss of the recovered dimensions, learned (mean ±
     std over seeds) and of the runs' random tables (``frame``: an ``Analysed`` frame of the
     Table 2 runs with ground-truth scores and their ``fraction``)."""
-    from me_core.experiments.collapse import truth_scores
+    from me_core.companion.chapters.embedding_collapse import truth_scores
 
     rows = []
     for scale, kind, fraction, analyses in zip(frame.scale, frame.embedding, frame.fraction,
@@ -55,11 +63,11 @@ def truth_cells(frame: pd.DataFrame) -> pd.DataFrame:
 
 def random_ia(config, field_dims, scales, seeds) -> dict[int, dict[int, float]]:
     """The mean field IA of each run's random initialisation, per scale and seed (the model of
-    ``config`` rebuilt with the run's seed, :func:`me_core.experiments.weights.initial_model`):
+    ``config`` rebuilt with the run's seed, :func:`me_core.companion.weights.initial_model`):
     the per-seed random tables Table 2 is read against."""
     from dataclasses import replace as _replace
 
-    from me_core.experiments.weights import initial_model
+    from me_core.companion.weights import initial_model
     from me_core.metrics import information_abundance
 
     out: dict[int, dict[int, float]] = {}

@@ -6,7 +6,7 @@ tables with the matched null, each run's own initialisation (a random table of t
 drawn with the run's seed, stored with its weight analyses as ``initial``), over the fields
 with more values than the table has columns (D_i > K: smaller tables are full rank by
 construction), paired by seed and judged by the claim's declared test
-(:mod:`me_core.claims`).
+(:mod:`me_core.companion.claims`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from me_core.claims import claim
-from me_core.experiments.table1 import gate, paired_gains
-from me_core.experiments.weights import large_fields, per_seed
+from me_core.companion.claims import claim
+from me_core.companion.weights import large_fields, per_seed
 from me_core.metrics import information_abundance, normalized_singular_values
-from me_core.stats import Finding, PairedEffect, judge, not_learned, paired_effect
+from me_core.stats import (
+    Finding,
+    PairedEffect,
+    gate,
+    judge,
+    not_learned,
+    paired_effect,
+    paired_gains,
+)
 
 __all__ = ["random_field_ia", "learned_vs_random", "normalised_ia_by_size", "me_raises_ia",
            "spectra_low_rank", "se_gains", "se_gains_flat", "text_model_flatter",
@@ -57,7 +64,7 @@ def learned_vs_random(frame: pd.DataFrame) -> Finding:
     """Figure 2 (and Fig. 1b's low rank): per seed, the mean IA over the fields with D_i > K of
     the learned tables (rows of an ``Analysed`` frame, one per seed) against the same mean for
     the run's own random initialisation, a random table of the same shape drawn with that
-    seed; the paper's direction is "learned far lower" (:data:`me_core.claims.CLAIMS`)."""
+    seed; the paper's direction is "learned far lower" (:data:`me_core.companion.claims.CLAIMS`)."""
     if why := gate(frame):
         return not_learned(why)
     effect = paired_effect(per_seed(frame, _learned_ia), per_seed(frame, _initial_ia))

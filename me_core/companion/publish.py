@@ -133,7 +133,7 @@ def write_launch_notebooks(root: Path, url: str, branch: str,
     """
     import jupytext
 
-    from me_core.toc import read_notebook, toc_documents
+    from me_core.companion.toc import read_notebook, toc_documents
 
     url = normalize_repository_url(url)
     root = Path(root).resolve()

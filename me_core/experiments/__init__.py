@@ -1,9 +1,0 @@
-"""The chapters' computations, one module per kind of experiment.
-
-* :mod:`~me_core.experiments.runs`: trained models shared by the chapters of one build;
-* :mod:`~me_core.experiments.analysis`: the paper's analyses of trained tables (spectra, IA,
-  sub-embeddings, co-influence, set diversity, interaction patterns);
-* :mod:`~me_core.experiments.toy`: Evidence II's toy experiment and gradient decomposition;
-* :mod:`~me_core.experiments.appendix`: the appendix's identities, checked numerically;
-* :mod:`~me_core.experiments.text_model`: a pretrained text model's token embedding (Fig. 11).
-"""

@@ -6,9 +6,9 @@ models, the trainer and the collapse metrics uses the library alone.
 The layers (printed by ``python tests/test_layers.py``, which also enforces them):
 
 Library (never imports the companion; a layer imports only its own and lower-numbered layers):
-0. foundations (atomic files and locks, names without torch, typed options, protocols, collapse
-   metrics, seed-paired statistics, threads, the optimiser): catalog, files, known, metrics,
-   optim, runtime, settings, stats
+0. foundations (environment variables, atomic files and locks, names without torch, typed
+   options, protocols, collapse metrics, seed-paired statistics, threads, the optimiser):
+   catalog, environment, files, known, metrics, optim, runtime, settings, stats
 1. data and models (data sets in one cached format; the paper's CTR models, SE and ME): data,
    models
 2. training and diagnosis (trainer, checkpoints, records, sweeps; the collapse report):

@@ -19,11 +19,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from me_core import environment
+
 __all__ = ["user_cache_root", "CACHE_ENV", "atomic_write_text", "atomic_target", "staged_folder",
            "file_lock", "keyed_lock", "remove_stale_staging", "remove_orphaned_staging",
            "STAGING_MARK"]
 
-CACHE_ENV = "ME_CORE_CACHE"
+CACHE_ENV = environment.CACHE
 STAGING_MARK = ".tmp-"  # in the name of every temporary file or folder we stage
 LOCK_STRIPES = 16
 
@@ -31,9 +33,9 @@ LOCK_STRIPES = 16
 def user_cache_root() -> Path:
     """me_core's folder for caches and interactive output: $ME_CORE_CACHE, else
     $XDG_CACHE_HOME/me-core, else ~/.cache/me-core."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    if environment.value(CACHE_ENV):
+        return Path(environment.value(CACHE_ENV))
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"  # not ours: the XDG rule
     return Path(base) / "me-core"
 
 

@@ -147,3 +147,24 @@ def test_cli_reports_errors_in_one_line(tmp_path):
     assert result.returncode == 2
     assert "unknown profile 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_build_gives_its_kernels_the_environment_and_leaves_the_callers_alone(tmp_path,
+                                                                              monkeypatch):
+    """The kernel sees the build's findings folder and profile; the calling process's
+    os.environ is the same after the build as before."""
+    import os
+
+    from me_core import environment
+
+    monkeypatch.delenv(environment.SUMMARY_DIR, raising=False)
+    monkeypatch.delenv(environment.PROFILE, raising=False)
+    body = ("import os; print('SEEN', os.environ.get('ME_CORE_PROFILE'), "
+            "os.environ.get('ME_CORE_SUMMARY_DIR'))")
+    root = _mini_book(tmp_path, body, {"value": 2})
+    before = dict(os.environ)
+    stage = book.build("smoke", tmp_path / "_build", root=root, html=False,
+                       echo=lambda *_: None)
+    assert dict(os.environ) == before
+    executed = (stage / "notebooks" / "page.ipynb").read_text()
+    assert f"SEEN smoke {tmp_path / '_build' / 'summaries'}" in executed

@@ -20,9 +20,10 @@ COMPANION = PACKAGE / "companion"
 
 # bottom first; each layer: (title, what it holds, its parts)
 LIBRARY_LAYERS = [
-    ("foundations", "atomic files and locks, names without torch, typed options, protocols, "
-     "collapse metrics, seed-paired statistics, threads, the optimiser",
-     {"files", "catalog", "known", "settings", "metrics", "stats", "runtime", "optim"}),
+    ("foundations", "environment variables, atomic files and locks, names without torch, typed "
+     "options, protocols, collapse metrics, seed-paired statistics, threads, the optimiser",
+     {"environment", "files", "catalog", "known", "settings", "metrics", "stats", "runtime",
+      "optim"}),
     ("data and models", "data sets in one cached format; the paper's CTR models, SE and ME",
      {"data", "models"}),
     ("training and diagnosis", "trainer, checkpoints, records, sweeps; the collapse report",

@@ -86,3 +86,36 @@ def test_make_lab_installs_pinned_jupyterlab_that_opens_chapters_as_notebooks():
     settings = json.loads((ROOT / "notebooks" / "jupyterlab-overrides.json").read_text())
     viewers = settings["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
     assert viewers["python"] == "Jupytext Notebook"
+
+
+def _string_constants(tree):
+    """String constants of a module, docstrings left out."""
+    import ast
+
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
+                                       ast.ClassDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)
+            and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+def test_environment_variables_are_named_in_one_module_and_documented():
+    """me_core.environment names and reads every ME_CORE_* variable; no other module holds
+    one's name (help text may mention $NAME), and the README's table lists each."""
+    import ast
+
+    from me_core import environment
+
+    spelled = {}
+    for path in (ROOT / "me_core").rglob("*.py"):
+        if path.name == "environment.py":
+            continue
+        for text in _string_constants(ast.parse(path.read_text(encoding="utf-8"))):
+            if re.fullmatch(r"ME_CORE_[A-Z_]+", text):
+                spelled.setdefault(text, []).append(str(path.relative_to(ROOT)))
+    assert not spelled, spelled
+    readme = (ROOT / "README.md").read_text()
+    for name, what in environment.VARIABLES.items():
+        assert f"| `{name}` | {what} |" in readme, name

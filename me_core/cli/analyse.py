@@ -28,7 +28,7 @@ def add_to(commands) -> None:
                     help="only the fields' IA and, on synthetic data, the ground-truth scores "
                          "(fast: for every run of a sweep)")
     an.add_argument("--cache-dir", type=Path, default=None,
-                    help="data cache (default: $ME_CORE_CACHE or ~/.cache/me_core)")
+                    help="data cache (default: $ME_CORE_CACHE or ~/.cache/me-core)")
     an.set_defaults(func=run)
 
 

@@ -27,6 +27,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from me_core import environment
 from me_core.companion import publish
 from me_core.companion.report import PROFILE_ENV, RUN_DIR_ENV, SUMMARY_DIR_ENV, repository_root
 from me_core.companion.toc import (
@@ -121,23 +122,32 @@ def _check_profile(profiles: dict, profile: str, documents: list[Document]) -> d
     return chosen
 
 
-def _quiet_shutdown_kernel_manager() -> type:
-    """jupyter_client 8 interrupts a kernel (SIGINT) before it asks it to shut down, so every
-    executed notebook ended with "KeyboardInterrupt caught in kernel" in the build log, an
-    ERROR that is not one. A finished notebook has nothing to interrupt: this manager skips
-    the interrupt while shutting down (an interrupt during execution, e.g. on a cell timeout,
-    is unchanged)."""
+def _build_kernel_manager(env: dict[str, str]) -> type:
+    """A kernel manager whose kernels get ``env`` on top of this process's environment (the
+    build's findings folder, profile and threads): the build never changes its caller's
+    ``os.environ``.
+
+    It also keeps shutdowns quiet: jupyter_client 8 interrupts a kernel (SIGINT) before it
+    asks it to shut down, so every executed notebook ended with "KeyboardInterrupt caught in
+    kernel" in the build log, an ERROR that is not one. A finished notebook has nothing to
+    interrupt, so the interrupt is skipped while shutting down (an interrupt during
+    execution, e.g. on a cell timeout, is unchanged)."""
     from jupyter_client.manager import AsyncKernelManager
 
-    class QuietShutdownKernelManager(AsyncKernelManager):
+    class BuildKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            kw["env"] = {**(kw.get("env") or os.environ), **env}
+            return await super()._async_pre_start_kernel(**kw)
+
         async def _async_interrupt_kernel(self) -> None:
             if not self.shutting_down:
                 await super()._async_interrupt_kernel()
 
-    return QuietShutdownKernelManager
+    return BuildKernelManager
 
 
-def _execute(document: Document, target: Path, parameters: dict[str, Any]) -> float:
+def _execute(document: Document, target: Path, parameters: dict[str, Any],
+             env: dict[str, str]) -> float:
     import papermill
 
     start = time.perf_counter()
@@ -150,7 +160,7 @@ def _execute(document: Document, target: Path, parameters: dict[str, Any]) -> fl
             # the kernel listens on localhost only; its per-notebook "running over TCP without
             # encryption" warning is noise in the build log (kernel errors still show)
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
-            kernel_manager_class=_quiet_shutdown_kernel_manager(),
+            kernel_manager_class=_build_kernel_manager(env),
         )
     except papermill.PapermillExecutionError as exc:
         raise BookError(f"{document.source}: cell {exc.exec_count} raised {exc.ename}: "
@@ -279,7 +289,7 @@ def build(
         # (stale runs of older code are never reused), unless ME_CORE_RUN_DIR points at a
         # folder of finished runs
         _stage_sources(root, stage, documents, repository)
-        for folder in [summaries] + ([] if os.environ.get(RUN_DIR_ENV) else
+        for folder in [summaries] + ([] if environment.value(RUN_DIR_ENV) else
                                      [build_dir / "runs"]):
             if folder.exists():
                 shutil.rmtree(folder)
@@ -292,13 +302,12 @@ def build(
             for old in summaries.glob(f"{document.name}--*.json"):
                 old.unlink()
         kept = len(list((build_dir / "runs").glob("*/record.json")))
-        if kept and not os.environ.get(RUN_DIR_ENV):
+        if kept and not environment.value(RUN_DIR_ENV):
             echo(f"[{profile}] --only: keeping {build_dir / 'runs'} ({kept} finished runs of "
                  f"the previous build are reused; delete the folder to retrain them)")
     summaries.mkdir(parents=True, exist_ok=True)
-    os.environ[SUMMARY_DIR_ENV] = str(summaries)
-    os.environ[PROFILE_ENV] = profile
-    os.environ.setdefault(THREADS_ENV, "1")
+    kernel_env = {SUMMARY_DIR_ENV: str(summaries), PROFILE_ENV: profile,
+                  THREADS_ENV: environment.value(THREADS_ENV) or "1"}
 
     chapters = longest_first([d for d in notebooks if not d.path.startswith("book/")],
                              _measured_seconds(root, profile))
@@ -312,7 +321,7 @@ def build(
         params.update({k: v for k, v in overrides.items() if k in declared[document.name]})
         echo(f"[{profile}] executing {document.source.relative_to(root)} {params or ''}")
         try:
-            seconds = _execute(document, target, params)
+            seconds = _execute(document, target, params, kernel_env)
         except BookError as exc:
             failures.append(str(exc))
             echo(f"[{profile}] FAILED {exc}")
@@ -335,7 +344,7 @@ def build(
         for document in notebooks:
             echo(f"[{profile}] executed notebook: {stage / (document.path + '.ipynb')}")
         echo(f"[{profile}] findings: {summaries}; trained runs: "
-             f"{os.environ.get(RUN_DIR_ENV) or build_dir / 'runs'}")
+             f"{environment.value(RUN_DIR_ENV) or build_dir / 'runs'}")
         return stage
 
     out = build_dir / "jb"

@@ -17,13 +17,14 @@ notebooks' first cell clones the branch and installs ``me_core``.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
-REPOSITORY_URL_ENV = "ME_CORE_REPOSITORY_URL"
+from me_core import environment
+
+REPOSITORY_URL_ENV = environment.REPOSITORY_URL
 
 _SSH_REMOTE = re.compile(r"^(?:ssh://)?git@(?P<host>[^:/]+)[:/](?P<path>.+?)(?:\.git)?/?$")
 _HTTP_REMOTE = re.compile(r"^(?P<scheme>https?)://(?:[^@/]+@)?(?P<host>[^/]+)/(?P<path>.+?)"
@@ -53,8 +54,9 @@ def repository_url(root: Path, explicit: str | None = None) -> str | None:
     """The repository URL from ``explicit``, then $ME_CORE_REPOSITORY_URL, then git's origin."""
     if explicit:
         return normalize_repository_url(explicit, "--repository-url")
-    if os.environ.get(REPOSITORY_URL_ENV):
-        return normalize_repository_url(os.environ[REPOSITORY_URL_ENV], REPOSITORY_URL_ENV)
+    if environment.value(REPOSITORY_URL_ENV):
+        return normalize_repository_url(environment.value(REPOSITORY_URL_ENV),
+                                         REPOSITORY_URL_ENV)
     try:
         origin = subprocess.run(["git", "-C", str(root), "remote", "get-url", "origin"],
                                 capture_output=True, text=True, check=True).stdout.strip()

@@ -18,13 +18,14 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from me_core import environment
 from me_core.companion.claims import claim
 from me_core.files import atomic_write_text, user_cache_root
 from me_core.stats import VERDICTS, Finding, smallest_resolved
 
-SUMMARY_DIR_ENV = "ME_CORE_SUMMARY_DIR"
-RUN_DIR_ENV = "ME_CORE_RUN_DIR"  # trained runs the chapters share (me_core.companion.runs)
-PROFILE_ENV = "ME_CORE_PROFILE"
+SUMMARY_DIR_ENV = environment.SUMMARY_DIR
+RUN_DIR_ENV = environment.RUN_DIR  # trained runs the chapters share (me_core.companion.runs)
+PROFILE_ENV = environment.PROFILE
 FINDING_KINDS = ("paper", "control", "illustration")
 
 __all__ = ["summary_dir", "in_book_build", "current_profile", "record_finding", "show_finding",
@@ -52,19 +53,19 @@ def summary_dir() -> Path:
     """The findings folder: $ME_CORE_SUMMARY_DIR (a book build sets it), else one folder per
     interactive or papermill run (:func:`interactive_root`/summaries/<date-time-pid>), so a
     later run never overwrites an earlier one's findings."""
-    if os.environ.get(SUMMARY_DIR_ENV):
-        return Path(os.environ[SUMMARY_DIR_ENV])
+    if environment.value(SUMMARY_DIR_ENV):
+        return Path(environment.value(SUMMARY_DIR_ENV))
     return interactive_root() / "summaries" / _RUN_ID
 
 
 def in_book_build() -> bool:
     """Whether this process executes a chapter for ``python -m me_core book`` (which points
     $ME_CORE_SUMMARY_DIR at the build)."""
-    return bool(os.environ.get(SUMMARY_DIR_ENV))
+    return bool(environment.value(SUMMARY_DIR_ENV))
 
 
 def current_profile() -> str:
-    return os.environ.get(PROFILE_ENV, "interactive")
+    return environment.value(PROFILE_ENV) or "interactive"
 
 
 def _num(value: float) -> str:

@@ -10,7 +10,6 @@ instead of training the same model twice.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from me_core import environment
 from me_core.catalog import with_default_teacher
 from me_core.companion.plots import use_style
 from me_core.companion.report import (
@@ -55,9 +55,9 @@ def run_root() -> Path:
     build's summaries (a book build: ``<build>/runs``), else the interactive folder
     (``<me_core cache>/interactive/runs``, see
     :func:`me_core.companion.report.interactive_root`)."""
-    if os.environ.get(RUN_DIR_ENV):
-        return Path(os.environ[RUN_DIR_ENV])
-    if os.environ.get(SUMMARY_DIR_ENV):
+    if environment.value(RUN_DIR_ENV):
+        return Path(environment.value(RUN_DIR_ENV))
+    if environment.value(SUMMARY_DIR_ENV):
         return summary_dir().parent / "runs"
     return interactive_root() / "runs"
 

@@ -40,17 +40,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from me_core import environment
 from me_core.data.errors import DataError
 from me_core.data.featuremap import FeatureMap
 
 #: set to 1 to use the Python encoder even where the C extension is built
-NO_EXTENSION_ENV = "ME_CORE_NO_EXTENSION"
+NO_EXTENSION_ENV = environment.NO_EXTENSION
 
 
 def _backend():
     """The C extension's hash table and line encoder, or the same in Python (pyarrow and a
     dict: the same arrays, slower) when it is not built or ``ME_CORE_NO_EXTENSION=1``."""
-    if os.environ.get(NO_EXTENSION_ENV, "") not in ("", "0"):
+    if (environment.value(NO_EXTENSION_ENV) or "0") != "0":
         from me_core.data import _valuetable_py as backend
         return backend, f"{NO_EXTENSION_ENV} is set"
     try:

@@ -29,7 +29,8 @@ from me_core.companion.runs import data_config, grid
 from me_core.settings import QUICK
 from me_core.stats import equivalence_verdict, paired_effect, seed_spread
 from me_core.train import RunConfig, read_records, train
-from me_core.train.precision import bf16_speedup, resolve_device, resolve_precision
+from me_core.train.device import resolve_device
+from me_core.train.precision import bf16_speedup, resolve_precision
 
 
 def _train(payload: tuple[dict, str, str]) -> None:

@@ -26,7 +26,7 @@ from me_core.data.generate import write_criteo_format  # noqa: E402
 from me_core.models import build  # noqa: E402
 from me_core.optim import paper_optimizer  # noqa: E402
 from me_core.train import RunConfig, train  # noqa: E402
-from me_core.train.trainer import resolve_device  # noqa: E402
+from me_core.train.device import resolve_device  # noqa: E402
 
 
 def main() -> None:

@@ -44,7 +44,8 @@ from me_core.models import build  # noqa: E402
 from me_core.optim import paper_optimizer  # noqa: E402
 from me_core.settings import PAPER  # noqa: E402
 from me_core.train import RunConfig, train  # noqa: E402
-from me_core.train.precision import autocast, resolve_device  # noqa: E402
+from me_core.train.device import resolve_device  # noqa: E402
+from me_core.train.precision import autocast  # noqa: E402
 from me_core.train.provenance import provenance  # noqa: E402
 
 CONFIGS = (("SE DCNv2 K=10", 1, False), ("ME DCNv2 10x10", 10, True))

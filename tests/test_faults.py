@@ -63,12 +63,12 @@ def test_a_finished_run_whose_record_was_lost_appends_it_on_rerun(tmp_path, cach
 
 def test_a_reused_run_returns_its_model(tmp_path, cache):
     from me_core.data import BatchLoader
-    from me_core.train import evaluate, open_data
+    from me_core.train import evaluate
 
     first = train(_config(), run_dir=tmp_path / "run", cache_dir=cache)
     again = train(_config(), run_dir=tmp_path / "run", cache_dir=cache)
     assert again.reused and again.model is not None
-    data = open_data(_config(), cache_dir=cache)
+    data = _config().open_data(cache_dir=cache)
     test = BatchLoader(data, data.split("test"), 4096)
     assert evaluate(again.model, test)["auc"] == first.record["test"]["auc"]
 
@@ -836,11 +836,11 @@ def test_two_concurrent_analyses_of_one_file_analyse_each_run_once(tmp_path, cac
 
 
 def test_a_damaged_records_file_fails_before_training(tmp_path, capsys, monkeypatch):
-    import me_core.train.trainer as trainer
+    from me_core.train import RunConfig
 
     records = tmp_path / "r.jsonl"
     records.write_text('{"key": "k", "config": {}, "test": {}}\n{"broken\n')
-    monkeypatch.setattr(trainer, "open_data", lambda *a, **k: pytest.fail("trained anyway"))
+    monkeypatch.setattr(RunConfig, "open_data", lambda *a, **k: pytest.fail("trained anyway"))
     with pytest.raises(Exception, match=r"records: .*r.jsonl, line 1"):
         train(_config(), run_dir=tmp_path / "run", records=records)
 

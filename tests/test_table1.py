@@ -415,13 +415,13 @@ def test_ensemble_members_and_the_finding():
 def test_ensemble_auc_averages_logits(tmp_path):
     from me_core.companion import ensemble as En
     from me_core.train.config import RunConfig
-    from me_core.train.trainer import open_data, train
+    from me_core.train.trainer import train
 
     config = RunConfig(model="dnn", data_options={"rows": 3000, "teacher": "A3",
                                                   "cardinalities": [5, 40, 300],
                                                   "interacting_pairs": 1},
                        max_epochs=1, batch_size=256)
-    data = open_data(config, cache_dir=tmp_path)
+    data = config.open_data(cache_dir=tmp_path)
     runs = [train(c, run_dir=tmp_path / c.key(), cache_dir=tmp_path)
             for c in En.members(config, 2)]
     alone = En.ensemble_auc([runs[0].model], data, config)

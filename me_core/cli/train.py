@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
 
     from me_core.data import DataError
     from me_core.files import keyed_lock
-    from me_core.train import ConfigError, RunConfig, TrainingError, open_data, train
+    from me_core.train import ConfigError, RunConfig, TrainingError, train
     from me_core.train.trainer import check_outputs
 
     try:
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                            **run_settings(args))
         run_dir = args.run_root / config.key()
         check_outputs(run_dir, args.records)  # before the lock creates the run root
-        data = open_data(config, cache_dir=args.cache_dir)
+        data = config.open_data(cache_dir=args.cache_dir)
         if config.dataset == "table":  # say how the table is encoded before training on it
             print(f"table encoding ({data.path.name}): {encoding_line(data.feature_map)}")
         with torch.device("meta"):  # the model's options checked before the run folder exists

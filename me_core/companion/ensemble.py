@@ -75,12 +75,12 @@ def ensemble_records(bases: Sequence[RunConfig], sizes: Sequence[int], run_root:
     """Evaluate every ensemble (each base config's seed, each size) from its members' finished
     run folders under ``run_root`` and append one line per (model, size, seed) to ``out``
     (skipped when its key is there); returns how many were added."""
-    from me_core.train.trainer import load_run_model, open_data
+    from me_core.train.trainer import load_run_model
 
     done = {line["key"] for line in read_records(out)} if Path(out).exists() else set()
     added = 0
     for base in bases:
-        data = open_data(base, cache_dir=cache_dir)
+        data = base.open_data(cache_dir=cache_dir)
         for size in sizes:
             team = members(base, size)
             key = f"{base.key()}-ensemble{size}"

@@ -42,7 +42,7 @@ from me_core.settings import protocol_settings
 from me_core.stats import Finding, seed_list
 from me_core.train.config import RunConfig
 from me_core.train.records import optimiser_steps, read_records, record_row, records_frame
-from me_core.train.trainer import load_run_model, open_data, train
+from me_core.train.trainer import load_run_model, train
 
 __all__ = ["Run", "Chapter", "Collected", "Analysed", "chapter", "chapter_of", "planted_pairs",
            "with_shared_base", "teacher_rank",
@@ -174,20 +174,20 @@ def load_results(path: Path | str) -> pd.DataFrame:
 def planted_pairs(config: RunConfig) -> list[tuple[int, int]] | None:
     """The field pairs the synthetic teacher of ``config``'s data interacts (ground truth known
     only for synthetic data; None for every other data set)."""
-    pairs = open_data(config).feature_map.details.get("planted_pairs")
+    pairs = config.open_data().feature_map.details.get("planted_pairs")
     return [tuple(p) for p in pairs] if pairs else None
 
 
 def teacher_rank(config: RunConfig) -> int | None:
     """The rank of the synthetic teacher's per-value latents (None for every other data set)."""
-    source = open_data(config).feature_map.source
+    source = config.open_data().feature_map.source
     return source.get("synthetic", {}).get("latent_rank") if isinstance(source, dict) else None
 
 
 def describe_data(config: RunConfig) -> str:
     """One line naming the data of ``config`` for prose and the status page (synthetic data is
     always called synthetic)."""
-    fmap = open_data(config).feature_map
+    fmap = config.open_data().feature_map
     text = f"{fmap.dataset} ({fmap.rows:,} rows, {fmap.num_fields} fields"
     if config.data_path and fmap.dataset == "table":
         text = (f"table {Path(config.data_path).name} ({fmap.rows:,} rows, {fmap.num_fields} "
@@ -224,12 +224,12 @@ class Chapter:
     @property
     def feature_map(self):
         """The encoded data's :class:`~me_core.data.featuremap.FeatureMap` (fields, sizes)."""
-        return open_data(self.base).feature_map
+        return self.base.open_data().feature_map
 
     @property
     def data(self):
-        """The encoded data set of this chapter (:func:`me_core.train.trainer.open_data`)."""
-        return open_data(self.base)
+        """The encoded data set of this chapter (:meth:`me_core.train.RunConfig.open_data`)."""
+        return self.base.open_data()
 
     @property
     def planted(self) -> list[tuple[int, int]] | None:

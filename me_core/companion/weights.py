@@ -53,7 +53,6 @@ def analyse_config(config: RunConfig, model, data=None, *, truth_only: bool = Fa
     learned and the initial tables against the truth (:func:`ground_truth`; ``data``, the
     run's encoded data, is opened when not given). ``truth_only``: only the fields' IA (learned
     and initial) and the ground truth, for every run of a sweep."""
-    from me_core.train.trainer import open_data
 
     blocks = None if config.multi_embedding else config.scale
     start = initial_model(config, model.field_dims)
@@ -64,7 +63,7 @@ def analyse_config(config: RunConfig, model, data=None, *, truth_only: bool = Fa
     else:
         out = model_analyses(model, block_sets=blocks)
         out["initial"] = model_analyses(start, block_sets=blocks, tables_only=True)
-    data = data or open_data(config)
+    data = data or config.open_data()
     train = data.split("train", seed=config.split_seed, fraction=config.fraction)
     truth = ground_truth({"learned": model, "initial": start}, data, train)
     if truth:

@@ -22,7 +22,8 @@ from me_core.known import check_known_fields, check_values
 from me_core.models import MODEL_NAMES, CTRModel, build
 from me_core.models.registry import MAX_SCALE
 from me_core.settings import PAPER, PAPER_OPTIMIZER
-from me_core.train.precision import PRECISIONS, resolve_device, resolve_precision
+from me_core.train.device import resolve_device
+from me_core.train.precision import PRECISIONS, resolve_precision
 
 __all__ = ["RunConfig", "ConfigError"]
 
@@ -134,6 +135,14 @@ class RunConfig:
                          multi_embedding=self.multi_embedding, **self.model_options)
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"model_options: {exc}") from exc
+
+    def open_data(self, cache_dir: Path | str | None = None, progress: bool = False):
+        """This config's encoded data set (:func:`me_core.data.load_dataset`; preprocessed
+        into the cache on first use)."""
+        from me_core.data import load_dataset
+
+        return load_dataset(self.dataset, self.data_path, cache_dir=cache_dir,
+                            progress=progress, **self.data_options)
 
     def label(self) -> str:
         kind = "ME" if self.multi_embedding else "SE"

@@ -22,22 +22,8 @@ from me_core.catalog import PRECISIONS
 
 AUTO_MIN_SPEEDUP = 1.2  # bf16 must beat fp32 by this factor for ``auto`` to choose it
 
-__all__ = ["PRECISIONS", "AUTO_MIN_SPEEDUP", "resolve_device", "bf16_speedup",
+__all__ = ["PRECISIONS", "AUTO_MIN_SPEEDUP", "bf16_speedup",
            "resolve_precision", "autocast"]
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto``: CUDA, then Apple MPS, then CPU. A CUDA device without CUDA is a ValueError."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device: {name!r} requested but CUDA is not available")
-    return device
 
 
 def _time_matmul(device: torch.device, dtype: torch.dtype, rows: int, width: int,

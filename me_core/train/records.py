@@ -21,7 +21,8 @@ from me_core.files import atomic_write_text, file_lock
 _REQUIRED = ("key", "config", "test")
 
 __all__ = ["optimiser_steps", "record_problem", "append_record", "read_records",
-           "recorded_keys", "records_frame", "record_row", "summarize"]
+           "recorded_keys", "records_frame", "record_row", "summarize", "ensure_recorded",
+           "run_record"]
 
 
 # what every reader of a record's config relies on (results, chapters, analyses)
@@ -199,3 +200,38 @@ def _differing_settings(texts: pd.Series) -> list[str]:
               for k in names} for p in parsed]
     varying = [k for k in names if len({p[k] for p in short}) > 1]
     return [" ".join(f"{k}={p[k]}" for k in varying) for p in short]
+
+
+def ensure_recorded(records: Path | None, record: dict[str, Any]) -> bool:
+    """Append ``record`` to ``records`` unless its key is there already; True if appended."""
+    if records is None:
+        return False
+    return append_record(records, record, unless_recorded=True)
+
+
+def run_record(config, *, history: list[dict[str, Any]], best_epoch: int, best_auc: float,
+               test: dict[str, float], stopped: str, model_facts: dict[str, Any], data,
+               train_rows: int, session_seconds: float, resumed_from: int | None,
+               precision: str, device) -> dict[str, Any]:
+    """The record of a finished run: its config and key, the epochs' history, the best epoch
+    and its test metrics, what the model says about itself (``model_facts``: IA per field,
+    parameter counts, diagnostics), where the data came from, times and provenance."""
+    from me_core.train.provenance import provenance
+
+    fmap = data.feature_map
+    return {
+        "key": config.key(), "config": config.to_dict(), "history": history,
+        "best_epoch": best_epoch, "valid": {"auc": best_auc}, "test": test,
+        "stopped": stopped,
+        **model_facts,
+        "data": {"dataset": fmap.dataset, "rows": fmap.rows, "fields": fmap.num_fields,
+                 "sum_cardinalities": int(sum(fmap.cardinalities)), "source": fmap.source,
+                 "preprocessing": fmap.preprocessing, "cache": data.path.name,
+                 "train_rows": int(train_rows), "synthetic": bool(
+                     fmap.details.get("synthetic", False))},
+        "train_seconds": sum(h["seconds"] for h in history),
+        "session_seconds": session_seconds,
+        "resumed_from_epoch": resumed_from,
+        "precision": precision,
+        "provenance": provenance(device),
+    }

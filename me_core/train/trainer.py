@@ -19,7 +19,6 @@ import json
 import math
 import os
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -30,28 +29,34 @@ from sklearn.metrics import log_loss, roc_auc_score
 from torch import nn
 from tqdm.auto import tqdm
 
-from me_core.data import BatchLoader, DataError, EncodedDataset, load_dataset
+from me_core.data import BatchLoader, DataError, EncodedDataset
 from me_core.files import atomic_write_text
 from me_core.metrics import information_abundance
 from me_core.optim import paper_optimizer
 from me_core.runtime import configure_threads
-from me_core.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from me_core.train.checkpoint import (
+    CheckpointError,
+    RunWarning,
+    finished_run,
+    load_checkpoint,
+    restore,
+    resume_state,
+    save_checkpoint,
+    save_progress,
+    set_aside,
+    warn_run,
+)
 from me_core.train.config import ConfigError, RunConfig
-from me_core.train.precision import autocast, resolve_device
-from me_core.train.provenance import provenance
-from me_core.train.records import append_record, read_records, record_problem
+from me_core.train.device import resolve_device
+from me_core.train.precision import autocast
+from me_core.train.records import ensure_recorded, read_records, run_record
 
-__all__ = ["train", "evaluate", "resolve_device", "TrainingError", "RunResult", "RunWarning",
-           "open_data", "load_run_model", "check_outputs"]
+__all__ = ["train", "evaluate", "TrainingError", "RunResult", "RunWarning",
+           "load_run_model", "check_outputs"]
 
 
 class TrainingError(RuntimeError):
     """Training cannot go on (e.g. a non-finite loss); the message names epoch and step."""
-
-
-class RunWarning(UserWarning):
-    """Something about a run the user should know (a damaged checkpoint set aside, a record
-    re-appended); training went on."""
 
 
 @dataclass
@@ -77,7 +82,7 @@ class RunResult:
 def _model_with_weights(config: RunConfig, weights: dict[str, Any], where: Path | str,
                         data: EncodedDataset | None = None, cache_dir=None) -> nn.Module:
     """``config``'s model with ``weights`` (CPU, eval mode, fields named for diagnose)."""
-    fmap = (data or open_data(config, cache_dir=cache_dir)).feature_map
+    fmap = (data or config.open_data(cache_dir=cache_dir)).feature_map
     model = config.build_model(fmap.field_dims)
     try:
         model.load_state_dict(weights)
@@ -142,17 +147,6 @@ def check_classes(data: EncodedDataset, splits: dict[str, np.ndarray]) -> None:
                             f"split (more rows, or a label with two values)")
 
 
-def _warn(result_notes: list[str], message: str) -> None:
-    result_notes.append(message)
-    warnings.warn(message, RunWarning, stacklevel=3)
-
-
-def open_data(config: RunConfig, cache_dir=None, progress: bool = False) -> EncodedDataset:
-    """The encoded data set of ``config`` (preprocessed into the cache on first use)."""
-    return load_dataset(config.dataset, config.data_path, cache_dir=cache_dir,
-                        progress=progress, **config.data_options)
-
-
 @torch.no_grad()
 def evaluate(model: nn.Module, loader: BatchLoader, precision: str = "fp32"
              ) -> dict[str, float]:
@@ -171,19 +165,6 @@ def evaluate(model: nn.Module, loader: BatchLoader, precision: str = "fp32"
         return {"auc": float("nan"), "logloss": float("nan")}
     p = np.clip(p, 1e-7, 1 - 1e-7)
     return {"auc": float(roc_auc_score(y, p)), "logloss": float(log_loss(y, p))}
-
-
-def _rng_state() -> dict[str, Any]:
-    state = {"torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def field_information_abundance(model: nn.Module) -> dict[str, list]:
@@ -238,251 +219,180 @@ def train(config: RunConfig, *, run_dir: Path | str | None = None,
 
 def _train(config: RunConfig, device: torch.device, run_dir, records, data, progress,
            cache_dir) -> RunResult:
+    """One run, in steps: reuse a finished run; open the data; build or restore the model;
+    train epoch by epoch until early stopping; evaluate the best epoch; record it."""
     run_dir = Path(run_dir) if run_dir is not None else None
     records = Path(records) if records is not None else None
     check_outputs(run_dir, records)
     notes: list[str] = []
-    finished, best_weights = _finished_run(run_dir, config, notes)
+    finished, best_weights = finished_run(run_dir, config, notes)
     if finished is not None:
-        appended = _ensure_recorded(records, finished)
+        appended = ensure_recorded(records, finished)
         if appended:
-            _warn(notes, f"{config.label()}: the finished run's record was missing from "
-                         f"{records}; appended it now")
+            warn_run(notes, f"{config.label()}: the finished run's record was missing from "
+                            f"{records}; appended it now")
         return RunResult(finished, reused=True, appended=appended, notes=notes,
                          _load=lambda: _model_with_weights(config, best_weights,
                                                            run_dir / "best.pt", data, cache_dir))
-    data = data or open_data(config, cache_dir=cache_dir, progress=progress)
-    fmap = data.feature_map
+    data = data or config.open_data(cache_dir=cache_dir, progress=progress)
+    loaders = _loaders(config, data, device)
+    model, optimizer, progress_state = _model_to_train(config, data, device, run_dir, notes)
+    started = time.perf_counter()
+    fitted = _fit(config, model, optimizer, loaders, device, run_dir, progress, progress_state)
+    if fitted.best_state is not None:
+        model.load_state_dict(fitted.best_state)
+    test = evaluate(model, loaders["test"], config.precision)
+    record = run_record(
+        config, history=fitted.history, best_epoch=fitted.best_epoch, best_auc=fitted.best_auc,
+        test=test, stopped="early stopping" if fitted.bad_epochs >= config.patience
+        else "max_epochs", model_facts={
+            "information_abundance": field_information_abundance(model),
+            "parameters": model.parameter_counts(),
+            **_model_diagnostics(model, loaders["test"])},
+        data=data, train_rows=loaders["train"].rows,
+        session_seconds=time.perf_counter() - started,
+        resumed_from=progress_state.resumed_from, precision=config.precision, device=device)
+    if run_dir is not None:
+        atomic_write_text(run_dir / "record.json", json.dumps(record, default=str))
+    appended = ensure_recorded(records, record)
+    return RunResult(record, model, resumed_from_epoch=progress_state.resumed_from,
+                     appended=appended, notes=notes)
+
+
+def _loaders(config: RunConfig, data: EncodedDataset, device: torch.device
+             ) -> dict[str, BatchLoader]:
+    """Train (``fraction`` of it, shuffled by the run's seed), valid and test batches of the
+    split ``split_seed``; a split with a single class is refused first."""
     train_rows = data.split("train", seed=config.split_seed, fraction=config.fraction)
     splits = {"train": train_rows, "valid": data.split("valid", seed=config.split_seed),
               "test": data.split("test", seed=config.split_seed)}
     check_classes(data, splits)
-    loaders = {
+    return {
         "train": BatchLoader(data, train_rows, config.batch_size, shuffle=config.shuffle,
                              seed=config.seed, device=device),
         "valid": BatchLoader(data, splits["valid"], config.eval_batch_size, device=device),
         "test": BatchLoader(data, splits["test"], config.eval_batch_size, device=device),
     }
+
+
+@dataclass
+class _Progress:
+    """Where training stands: the history so far and the early-stopping counters."""
+
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_auc: float = -math.inf
+    best_epoch: int = -1
+    bad_epochs: int = 0
+    next_epoch: int = 0
+    best_state: dict[str, Any] | None = None
+    resumed_from: int | None = None
+
+
+def _fresh_model(config: RunConfig, data: EncodedDataset, device: torch.device):
     torch.manual_seed(config.seed)
-    model = config.build_model(fmap.field_dims).to(device)
-    optimizer = paper_optimizer(model, lr=config.lr, weight_decay=config.weight_decay)
-    loss_fn = nn.BCEWithLogitsLoss()
-    precision = config.precision  # resolved by RunConfig: fp32 or bf16
+    model = config.build_model(data.feature_map.field_dims).to(device)
+    return model, paper_optimizer(model, lr=config.lr, weight_decay=config.weight_decay)
 
-    history: list[dict[str, Any]] = []
-    best_auc, best_epoch, bad_epochs, start_epoch = -math.inf, -1, 0, 0
-    best_state = None
-    resumed_from = None
-    state, best_saved = _resume_state(run_dir, config, notes)
-    if state is not None:
-        try:
-            _restore(model, optimizer, state, best_saved)
-        except CheckpointError as exc:  # a damaged last.pt: start again, from a fresh model
-            for name in ("last.pt", "best.pt"):
-                _set_aside(run_dir / name)
-            _warn(notes, f"{exc}; set aside (*.damaged), training {config.label()} from scratch")
-            torch.manual_seed(config.seed)
-            model = config.build_model(fmap.field_dims).to(device)
-            optimizer = paper_optimizer(model, lr=config.lr, weight_decay=config.weight_decay)
-            state = None
-    if state is not None:
-        history, best_auc = state["history"], state["best_auc"]
-        best_epoch, bad_epochs = state["best_epoch"], state["bad_epochs"]
-        start_epoch = resumed_from = state["epoch"] + 1
-        best_state = best_saved
 
-    check_every = 1 if device.type == "cpu" else 100
-    started = time.perf_counter()
-    epoch = start_epoch
-    while epoch < config.max_epochs and bad_epochs < config.patience:
-        model.train()
-        loader = loaders["train"]
+def _model_to_train(config: RunConfig, data: EncodedDataset, device: torch.device,
+                    run_dir: Path | None, notes: list[str]):
+    """(model, optimiser, progress): a fresh model, or the one of an unfinished run in
+    ``run_dir`` restored with its optimiser, RNG and counters; a damaged ``last.pt`` is set
+    aside and training starts again from a fresh model, said aloud."""
+    model, optimizer = _fresh_model(config, data, device)
+    state, best_saved = resume_state(run_dir, config, notes)
+    if state is None:
+        return model, optimizer, _Progress()
+    try:
+        restore(model, optimizer, state, best_saved)
+    except CheckpointError as exc:
+        for name in ("last.pt", "best.pt"):
+            set_aside(run_dir / name)
+        warn_run(notes, f"{exc}; set aside (*.damaged), training {config.label()} from scratch")
+        model, optimizer = _fresh_model(config, data, device)
+        return model, optimizer, _Progress()
+    return model, optimizer, _Progress(
+        history=state["history"], best_auc=state["best_auc"], best_epoch=state["best_epoch"],
+        bad_epochs=state["bad_epochs"], next_epoch=state["epoch"] + 1, best_state=best_saved,
+        resumed_from=state["epoch"] + 1)
+
+
+def _fit(config: RunConfig, model: nn.Module, optimizer, loaders: dict[str, BatchLoader],
+         device: torch.device, run_dir: Path | None, progress: bool, state: _Progress
+         ) -> _Progress:
+    """Epochs until ``max_epochs`` or ``patience`` epochs without a better validation AUC;
+    after each, the history, ``best.pt`` on improvement and ``last.pt`` (resume)."""
+    while state.next_epoch < config.max_epochs and state.bad_epochs < config.patience:
+        epoch = state.next_epoch
         epoch_start = time.perf_counter()
-        total = torch.zeros((), device=device)  # BCE, summed over steps
-        total_penalty = torch.zeros((), device=device)  # the model's regularisation term
-        steps = 0
-        with tqdm(total=len(loader), desc=f"{config.label()} epoch {epoch + 1}",
-                  disable=not progress, leave=False) as bar:
-            for step, (x, y) in enumerate(loader.epoch(epoch)):
-                with autocast(device, precision):
-                    logits = model(x)
-                bce = loss_fn(logits.float(), y)
-                penalty = model.regularization_loss()
-                loss = bce + penalty
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += bce.detach()
-                total_penalty += penalty.detach()
-                steps += 1
-                if (step + 1) % check_every == 0 and not torch.isfinite(total + total_penalty):
-                    raise TrainingError(
-                        f"{config.label()}: the loss became {loss.item()} at epoch {epoch + 1}, "
-                        f"step {step + 1} (of {len(loader)}); lower lr or check the data")
-                if progress and (step + 1) % 20 == 0:
-                    seconds = time.perf_counter() - epoch_start
-                    bar.set_postfix(loss=f"{total.item() / steps:.4f}",
-                                    samples_s=f"{(step + 1) * config.batch_size / seconds:,.0f}")
-                bar.update(1)
-        train_loss = total.item() / max(steps, 1)
-        train_penalty = total_penalty.item() / max(steps, 1)
-        if not math.isfinite(train_loss + train_penalty):
-            raise TrainingError(f"{config.label()}: the loss became {train_loss} during epoch "
-                                f"{epoch + 1}; lower lr or check the data")
+        train_loss, train_penalty = _train_epoch(config, model, optimizer, loaders["train"],
+                                                 device, epoch, progress)
         train_seconds = time.perf_counter() - epoch_start
-        valid = evaluate(model, loaders["valid"], precision)
+        valid = evaluate(model, loaders["valid"], config.precision)
         # train_loss is the BCE alone (comparable across models, Fig. 5c); the regulariser's
         # mean value is kept beside it
-        history.append({"epoch": epoch + 1, "train_loss": train_loss,
-                        "train_regularization": train_penalty,
-                        "valid_auc": valid["auc"], "valid_logloss": valid["logloss"],
-                        "seconds": time.perf_counter() - epoch_start,
-                        "samples_per_s": loader.rows / train_seconds})
-        if valid["auc"] > best_auc:
-            best_auc, best_epoch, bad_epochs = valid["auc"], epoch + 1, 0
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        state.history.append({"epoch": epoch + 1, "train_loss": train_loss,
+                              "train_regularization": train_penalty,
+                              "valid_auc": valid["auc"], "valid_logloss": valid["logloss"],
+                              "seconds": time.perf_counter() - epoch_start,
+                              "samples_per_s": loaders["train"].rows / train_seconds})
+        if valid["auc"] > state.best_auc:
+            state.best_auc, state.best_epoch, state.bad_epochs = valid["auc"], epoch + 1, 0
+            state.best_state = {k: v.detach().cpu().clone()
+                                for k, v in model.state_dict().items()}
             if run_dir is not None:
-                save_checkpoint(run_dir / "best.pt", {"model": best_state})
+                save_checkpoint(run_dir / "best.pt", {"model": state.best_state})
         else:
-            bad_epochs += 1
+            state.bad_epochs += 1
         if run_dir is not None:
-            save_checkpoint(run_dir / "last.pt", {
-                "key": config.key(), "config": config.to_dict(), "epoch": epoch,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(), "rng": _rng_state(), "history": history,
-                "best_auc": best_auc, "best_epoch": best_epoch, "bad_epochs": bad_epochs})
+            save_progress(run_dir, config, epoch, model, optimizer, state.history,
+                          state.best_auc, state.best_epoch, state.bad_epochs)
         if progress:
             tqdm.write(f"{config.label()} epoch {epoch + 1}: loss {train_loss:.4f}, valid AUC "
-                       f"{valid['auc']:.4f}, {history[-1]['samples_per_s']:,.0f} samples/s")
-        epoch += 1
-
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    test = evaluate(model, loaders["test"], precision)
-    diagnostics = _model_diagnostics(model, loaders["test"])
-    record = {
-        "key": config.key(), "config": config.to_dict(), "history": history,
-        "best_epoch": best_epoch, "valid": {"auc": best_auc}, "test": test,
-        "stopped": "early stopping" if bad_epochs >= config.patience else "max_epochs",
-        "information_abundance": field_information_abundance(model),
-        "parameters": model.parameter_counts(),
-        **diagnostics,
-        "data": {"dataset": fmap.dataset, "rows": fmap.rows, "fields": fmap.num_fields,
-                 "sum_cardinalities": int(sum(fmap.cardinalities)), "source": fmap.source,
-                 "preprocessing": fmap.preprocessing, "cache": data.path.name,
-                 "train_rows": int(len(train_rows)), "synthetic": bool(
-                     fmap.details.get("synthetic", False))},
-        "train_seconds": sum(h["seconds"] for h in history),
-        "session_seconds": time.perf_counter() - started,
-        "resumed_from_epoch": resumed_from,
-        "precision": precision,
-        "provenance": provenance(device),
-    }
-    if run_dir is not None:
-        atomic_write_text(run_dir / "record.json", json.dumps(record, default=str))
-    appended = _ensure_recorded(records, record)
-    return RunResult(record, model, resumed_from_epoch=resumed_from, appended=appended,
-                     notes=notes)
+                       f"{valid['auc']:.4f}, {state.history[-1]['samples_per_s']:,.0f} "
+                       f"samples/s")
+        state.next_epoch += 1
+    return state
 
 
-def _finished_run(run_dir: Path | None, config: RunConfig, notes: list[str]):
-    """(record, best.pt weights) of a finished run of ``config`` in ``run_dir``, or (None, None):
-    train. A damaged record.json, or one whose best.pt is gone or damaged, means training
-    again, said aloud."""
-    if run_dir is None or not (run_dir / "record.json").is_file():
-        return None, None
-    path = run_dir / "record.json"
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(record, dict):
-            raise ValueError("not a JSON object")
-        if record.get("key") == config.key() and (problem := record_problem(record)):
-            raise ValueError(f"not a finished run's record: {problem}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        _set_aside(path)
-        _warn(notes, f"{path}: damaged ({exc}); set aside as {path.name}.damaged, "
-                     f"training {config.label()} again")
-        return None, None
-    if record.get("key") != config.key():
-        return None, None
-    try:
-        best = load_checkpoint(run_dir / "best.pt")
-        if best is None or "model" not in best:
-            raise CheckpointError(f"{run_dir / 'best.pt'}: missing")
-    except CheckpointError as exc:
-        for name in ("record.json", "best.pt", "last.pt"):
-            _set_aside(run_dir / name)
-        _warn(notes, f"{exc}; the run's files were set aside (*.damaged), training "
-                     f"{config.label()} again from scratch")
-        return None, None
-    return record, best["model"]
-
-
-def _resume_state(run_dir: Path | None, config: RunConfig, notes: list[str]):
-    """(last.pt state, best.pt weights) of an unfinished run of ``config``, or (None, None).
-    A damaged checkpoint is set aside and the run starts from scratch, saying so."""
-    if run_dir is None:
-        return None, None
-    try:
-        state = load_checkpoint(run_dir / "last.pt")
-        if state is None or state.get("key") != config.key():
-            return None, None
-        best = load_checkpoint(run_dir / "best.pt")
-        if best is None and state.get("best_epoch", -1) >= 1:
-            raise CheckpointError(f"{run_dir / 'best.pt'}: missing while last.pt says epoch "
-                                  f"{state['best_epoch']} was the best")
-        return state, (best["model"] if best is not None else None)
-    except (CheckpointError, KeyError) as exc:
-        for name in ("last.pt", "best.pt"):
-            _set_aside(run_dir / name)
-        _warn(notes, f"{exc}; set aside (*.damaged), training {config.label()} from scratch")
-        return None, None
-
-
-_RESUME_KEYS = {"model": dict, "optimizer": dict, "rng": dict, "history": list,
-                "best_auc": (int, float), "best_epoch": int, "bad_epochs": int, "epoch": int}
-
-
-def _restore(model: nn.Module, optimizer, state: dict[str, Any],
-             best: dict[str, Any] | None) -> None:
-    """Load a ``last.pt`` state into ``model`` and ``optimizer`` (and the RNGs), checking every
-    key, type and tensor shape first; raises :class:`CheckpointError` naming what is wrong."""
-    where = "last.pt"
-    for key, kind in _RESUME_KEYS.items():
-        if not isinstance(state.get(key), kind):
-            kind_name = getattr(kind, "__name__", "number")
-            raise CheckpointError(f"{where}: {key!r} is missing or not a {kind_name}")
-    for name, weights in (("last.pt", state["model"]), ("best.pt", best)):
-        if weights is None:
-            continue
-        expected = model.state_dict()
-        wrong = sorted(set(expected) ^ set(weights))
-        if wrong:
-            raise CheckpointError(f"{name}: does not fit the model (keys {wrong[:3]})")
-        for key, tensor in expected.items():
-            if not isinstance(weights[key], torch.Tensor) or weights[key].shape != tensor.shape:
-                raise CheckpointError(f"{name}: {key} has shape "
-                                      f"{tuple(getattr(weights[key], 'shape', ()))}, the model "
-                                      f"needs {tuple(tensor.shape)}")
-    if len(state["history"]) != state["epoch"] + 1:
-        raise CheckpointError(f"{where}: {len(state['history'])} epochs of history for epoch "
-                              f"{state['epoch'] + 1}")
-    try:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        _set_rng_state(state["rng"])
-    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as exc:
-        cause = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise CheckpointError(f"{where}: cannot be restored ({cause})") from None
-
-
-def _set_aside(path: Path) -> None:
-    if path.exists():
-        os.replace(path, path.with_name(path.name + ".damaged"))
-
-
-def _ensure_recorded(records: Path | None, record: dict[str, Any]) -> bool:
-    """Append ``record`` to ``records`` unless its key is there already; True if appended."""
-    if records is None:
-        return False
-    return append_record(records, record, unless_recorded=True)
+def _train_epoch(config: RunConfig, model: nn.Module, optimizer, loader: BatchLoader,
+                 device: torch.device, epoch: int, progress: bool) -> tuple[float, float]:
+    """One pass over the training batches of ``epoch`` (BCE on logits plus the model's
+    regulariser); (mean BCE, mean regulariser). A loss that stops being finite is an error
+    naming the epoch and step (checked every step on CPU, every 100 on GPU)."""
+    model.train()
+    loss_fn = nn.BCEWithLogitsLoss()
+    check_every = 1 if device.type == "cpu" else 100
+    epoch_start = time.perf_counter()
+    total = torch.zeros((), device=device)  # BCE, summed over steps
+    total_penalty = torch.zeros((), device=device)  # the model's regularisation term
+    steps = 0
+    with tqdm(total=len(loader), desc=f"{config.label()} epoch {epoch + 1}",
+              disable=not progress, leave=False) as bar:
+        for step, (x, y) in enumerate(loader.epoch(epoch)):
+            with autocast(device, config.precision):
+                logits = model(x)
+            bce = loss_fn(logits.float(), y)
+            penalty = model.regularization_loss()
+            loss = bce + penalty
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += bce.detach()
+            total_penalty += penalty.detach()
+            steps += 1
+            if (step + 1) % check_every == 0 and not torch.isfinite(total + total_penalty):
+                raise TrainingError(
+                    f"{config.label()}: the loss became {loss.item()} at epoch {epoch + 1}, "
+                    f"step {step + 1} (of {len(loader)}); lower lr or check the data")
+            if progress and (step + 1) % 20 == 0:
+                seconds = time.perf_counter() - epoch_start
+                bar.set_postfix(loss=f"{total.item() / steps:.4f}",
+                                samples_s=f"{(step + 1) * config.batch_size / seconds:,.0f}")
+            bar.update(1)
+    train_loss = total.item() / max(steps, 1)
+    train_penalty = total_penalty.item() / max(steps, 1)
+    if not math.isfinite(train_loss + train_penalty):
+        raise TrainingError(f"{config.label()}: the loss became {train_loss} during epoch "
+                            f"{epoch + 1}; lower lr or check the data")
+    return train_loss, train_penalty

@@ -117,3 +117,15 @@ def test_findings_command_reads_a_folder_and_an_executed_notebook(tmp_path, monk
     assert "x: ours: reproduced (why)." in capsys.readouterr().out
     assert main(["findings", str(tmp_path / "none")]) == 2
     assert "no such notebook or folder" in capsys.readouterr().err
+
+
+def test_repository_root_is_the_checkout():
+    """Chapters resolve their records' paths from the repository root; a wrong root would
+    find no records and silently retrain what they hold."""
+    from pathlib import Path
+
+    from me_core.companion.report import repository_root, resolve
+
+    root = Path(__file__).resolve().parents[1]
+    assert repository_root() == root
+    assert resolve("results/README.md").is_file()

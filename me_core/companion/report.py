@@ -35,7 +35,7 @@ __all__ = ["summary_dir", "in_book_build", "current_profile", "record_finding", 
 
 def repository_root() -> Path:
     """The checkout this package lives in (falls back to the working directory)."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]  # me_core/companion/report.py -> the checkout
     return root if (root / "pyproject.toml").exists() else Path.cwd()
 
 

@@ -70,7 +70,7 @@ $(STAMP): pyproject.toml constraints.txt me_core/data/_valuetable.c
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,test,ray]"
 	$(PY) -c "from me_core.data.movielens import fetch_movielens_100k as f; print('MovieLens-100k:', f())"
 	$(PY) -c "from me_core.companion.chapters.text_models import fetch_text_model as f; print('text model:', f())"
-	$(PY) -c "from me_core.data.demo_tables import fetch_flights as f; print('NYC flights demo table:', f())"
+	$(PY) -c "from me_core.data.flights import fetch_flights as f; print('NYC flights demo table:', f())"
 	$(PY) -c "from me_core.data.insteval import fetch_insteval as f; print('InstEval ratings:', f())"
 	touch $(STAMP)
 

@@ -13,9 +13,9 @@ def paper_optimizer(model: nn.Module, lr: float = PAPER_OPTIMIZER["lr"],
                     weight_decay: float = PAPER_OPTIMIZER["weight_decay"]) -> torch.optim.Adam:
     """Adam with coupled L2 (weight decay also hits the embeddings, as in the official code).
 
-    Uses the fused kernel: on a dense embedding table it is several times faster than the
-    default multi-tensor implementation on CPU (measured when this was written: 8 ms vs 64 ms
-    per step on a 77k x 10 table).
+    Uses the fused kernel: on a dense embedding table it is faster than the default
+    multi-tensor implementation on CPU (``benchmarks/bench_train.py`` measures training
+    speed).
     """
     if lr <= 0 or weight_decay < 0:
         raise ValueError(f"need lr > 0 and weight_decay >= 0, got lr={lr}, "

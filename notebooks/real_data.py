@@ -54,13 +54,8 @@ from IPython.display import Markdown, display
 from me_core.companion import ensemble as En
 from me_core.companion import plots as P
 from me_core.companion import runs as R
-from me_core.companion import setup_notebook
 from me_core.companion.chapters import real_data as RD
 from me_core.companion.report import show_finding
-
-setup_notebook()
-settings = dict(protocol=protocol, run_dir=run_dir, max_epochs=max_epochs, patience=patience,
-                batch_size=batch_size, precision=precision, device=device)
 
 # %% [markdown]
 # For each data set: the records, the light and full weight analyses of the same runs, and the
@@ -69,7 +64,7 @@ settings = dict(protocol=protocol, run_dir=run_dir, max_epochs=max_epochs, patie
 
 # %% tags=["hide-input"]
 for dataset in datasets:
-    chapter = R.chapter(dataset, None, name="real_data", **settings)
+    chapter = R.chapter_of("real_data", globals(), dataset=dataset, data_path=None, rows=None)
     grid = (chapter.grid(list(RD.MODELS), scales, ["se", "me"], seeds)
             + chapter.grid(["dcnv2_reg"], scales, ["se"], seeds))
     live = lambda config: config.seed == seeds[0] and config.model == "dcnv2" \

@@ -70,22 +70,20 @@ from IPython.display import Markdown, display
 from me_core.companion import analysis as A
 from me_core.companion import plots as P
 from me_core.companion import runs as R
-from me_core.companion import setup_notebook
 from me_core.companion.chapters import your_data as I
 from me_core.companion.report import resolve, show_finding
 from me_core.companion.weights import initial_model
 
-setup_notebook()
 options = {"label": label, "categorical": categorical, "numeric": numeric,
            "numeric_rule": numeric_rule, "bins": bins, "min_count": min_count,
            "positive": positive}
-settings = dict(protocol=protocol, run_dir=run_dir, max_epochs=max_epochs, patience=patience,
-                batch_size=batch_size, precision=precision, device=device)
 if path:  # your table: every run is trained here
-    chapter = R.chapter("table", str(resolve(path)), data_options=options, **settings)
+    chapter = R.chapter_of("your_data", globals(), dataset="table",
+                           data_path=str(resolve(path)), rows=None, data_options=options)
     seeds = seeds or [0]
 else:  # the demo table, encoded as the records' data set `flights`
-    chapter = R.chapter("flights", None, **settings)
+    chapter = R.chapter_of("your_data", globals(), dataset="flights", data_path=None,
+                           rows=None)
     seeds = seeds or [0, 1, 2, 3, 4]
 
 # %% [markdown]

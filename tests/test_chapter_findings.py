@@ -52,6 +52,11 @@ def test_chapters_are_prose_and_calls_not_logic():
                 name = getattr(node.func, "id", getattr(node.func, "attr", ""))
                 assert name not in ("Finding", "record_finding", "of_parts", "judge",
                                     "effect_verdict", "combine"), f"{where}: calls {name}"
+                # one way to start a training chapter: R.chapter_of(name, globals(), ...)
+                assert name != "chapter", f"{where}: starts with R.chapter, not R.chapter_of"
+                if name == "chapter_of":
+                    assert getattr(node.args[0], "value", None) == path.stem, \
+                        f"{where}: chapter_of names {getattr(node.args[0], 'value', '?')!r}"
                 if name == "replace":
                     keywords = {k.arg for k in node.keywords}
                     assert not keywords & {"verdict", "reason", "ours", "effects"}, where

@@ -507,7 +507,7 @@ def test_vectorised_integer_rule_is_bit_identical():
 
 
 def test_registry_download_failure_names_the_requirement(tmp_path):
-    from me_core.data.registry import download_from_registry
+    from me_core.data.downloads import download_from_registry
 
     with pytest.raises(DataError, match="could not download no-such-package-me-core==9.9"):
         download_from_registry("no-such-package-me-core==9.9", tmp_path, "*.whl")

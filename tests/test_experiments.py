@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -169,9 +170,13 @@ def test_default_rows_give_the_key_of_a_sweep_run_without_rows():
     assert R.data_config("synthetic", rows=300000).key() == R.data_config("synthetic").key()
 
 
-def test_missing_results_file_is_named():
-    with pytest.raises(FileNotFoundError, match="no-such.jsonl"):
-        R.load_results("no-such.jsonl")
+def test_a_missing_records_file_gives_no_records_and_says_so(tmp_path):
+    """A chapter whose records file is absent shows its live runs and says there are no
+    committed records (the sentence is on the page), never a traceback."""
+    chapter = R.chapter("synthetic", None, 3000, max_epochs=1, run_dir=str(tmp_path))
+    assert chapter.records("no-such.jsonl") is None
+    frame, text = chapter.recorded("no-such.jsonl", pd.DataFrame({"key": [], "seed": []}))
+    assert "no committed records" in text
 
 
 # --- analyses --------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Chapter summaries for the reproduction-status page.
 
-Each chapter reports a finding once (``Chapter.report``, which calls :func:`show_finding`, which
-records it with :func:`record_finding`); the book pipeline points
+Each chapter reports a finding once through the companion (``Chapter.report`` or
+:func:`show_finding`, which records it with :func:`record_finding`; chapters never call
+:func:`record_finding` themselves, a test checks it); the book pipeline points
 ``ME_CORE_SUMMARY_DIR`` at one folder per build and the status page collects every record with
 :func:`load_findings`. Records are written atomically, so a crashed chapter never leaves half a
 file behind.

@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-import numpy as np
 import pandas as pd
 from torch import nn
 
@@ -44,10 +43,10 @@ from me_core.train.config import RunConfig
 from me_core.train.records import optimiser_steps, read_records, record_row, records_frame
 from me_core.train.trainer import load_run_model, train
 
-__all__ = ["Run", "Chapter", "Collected", "Analysed", "chapter", "chapter_of", "planted_pairs",
+__all__ = ["Run", "Chapter", "Sourced", "Sourced", "chapter", "chapter_of", "planted_pairs",
            "with_shared_base", "teacher_rank",
            "run_root", "data_config", "train_runs", "load_run_model", "runs_frame",
-           "load_results", "grid", "history_frame", "RUN_DIR_ENV"]
+           "grid", "RUN_DIR_ENV"]
 
 
 def run_root() -> Path:
@@ -133,42 +132,9 @@ def grid(base: RunConfig, models: Sequence[str], scales: Sequence[int],
 
 
 def runs_frame(runs: Sequence[Run]) -> pd.DataFrame:
-    """One row per run: model, SE/ME, scale, seed, fraction, test AUC/logloss, per-field and
-    mean field IA, epochs and seconds."""
-    rows = []
-    for run in runs:
-        c, r = run.config, run.record
-        ia = r["information_abundance"]["per_field"]
-        rows.append({"model": c.model, "embedding": "ME" if c.multi_embedding else "SE",
-                     "scale": c.scale, "seed": c.seed, "fraction": c.fraction,
-                     "test_auc": r["test"]["auc"], "test_logloss": r["test"]["logloss"],
-                     "mean_field_ia": float(np.mean(ia)), "field_ia": list(ia),
-                     "best_epoch": r["best_epoch"],
-                     "epochs": len(r["history"]), "train_seconds": r["train_seconds"],
-                     "key": r["key"]})
-    return pd.DataFrame(rows)
-
-
-def history_frame(runs: Sequence[Run]) -> pd.DataFrame:
-    """Per-epoch training loss and validation AUC of every run (Fig. 5c)."""
-    rows = []
-    for run in runs:
-        c = run.config
-        for h in run.record["history"]:
-            rows.append({"model": c.model, "embedding": "ME" if c.multi_embedding else "SE",
-                         "scale": c.scale, "seed": c.seed, **h})
-    return pd.DataFrame(rows)
-
-
-def load_results(path: Path | str) -> pd.DataFrame:
-    """Committed run records (``results/<name>/records.jsonl``) as one row per run, with the
-    provenance columns (git commit, device) the chapters quote."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no run records here (see results/README.md for the "
-                                f"command that writes them)")
-    return records_frame(path)
-
+    """One :func:`me_core.train.records.record_row` per run (the same columns as committed
+    records), with ``source`` "this build"."""
+    return pd.DataFrame([{**record_row(run.record), "source": "this build"} for run in runs])
 
 
 def planted_pairs(config: RunConfig) -> list[tuple[int, int]] | None:
@@ -274,7 +240,7 @@ class Chapter:
 
     def collect(self, configs: Sequence[RunConfig],
                 results: str | Path | Sequence[str | Path] | None = None,
-                live: Callable[[RunConfig], bool] = lambda config: True) -> Collected:
+                live: Callable[[RunConfig], bool] = lambda config: True) -> Sourced:
         """Every config of a chapter's grid, from the committed run records in ``results``
         (paths relative to the repository root; "" or missing files: none) where one has its
         key, trained in this build otherwise. The configs for which ``live`` is true are
@@ -302,12 +268,12 @@ class Chapter:
         root = resolve(".")
         used = sorted({str(origin[k].relative_to(root)) if origin[k].is_relative_to(root)
                        else str(origin[k]) for k in {c.key() for c in configs} & set(origin)})
-        return Collected(frame, list(runs.values()), differences, used)
+        return Sourced(frame, list(runs.values()), differences, used, kind="runs")
 
     def analysed(self, configs: Sequence[RunConfig],
                  analyses: str | Path | Sequence[str | Path] | None = None,
                  live: Callable[[RunConfig], bool] = lambda config: True,
-                 truth_only: bool = False) -> Analysed:
+                 truth_only: bool = False) -> Sourced:
         """The weight analyses (:func:`me_core.companion.weights.analyse_config`) of every
         config: from the committed analysis files in ``analyses`` where one has its key,
         computed from this build's trained run otherwise. The configs for which ``live`` is
@@ -342,7 +308,8 @@ class Chapter:
         used = sorted(str(p.relative_to(root)) if p.is_relative_to(root) else str(p)
                       for p in paths if p.exists()
                       and {c.key() for c in configs if c.key() not in runs} & set(stored))
-        return Analysed(pd.DataFrame(rows), list(runs.values()), differences, used)
+        return Sourced(pd.DataFrame(rows), list(runs.values()), differences, used,
+                       kind="analyses")
 
     def recorded(self, path: str | Path, live: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         """A sweep's committed records of this data set (or ``live``, a :func:`runs_frame`,
@@ -367,7 +334,7 @@ class Chapter:
         repository root), or None when there are none (empty path, no file, other data)."""
         if not path or not resolve(path).exists():
             return None
-        frame = load_results(resolve(path))
+        frame = records_frame(resolve(path))
         frame = frame[frame.dataset == self.base.dataset]
         return frame if not frame.empty else None
 
@@ -387,72 +354,54 @@ def _sources(frame: pd.DataFrame) -> tuple[int, int, str]:
 
 
 @dataclass
-class Collected:
-    """The runs of a chapter's grid, each from this build or from a committed record.
+class Sourced:
+    """A chapter's grid, each row from this build or from a committed file: runs
+    (:meth:`Chapter.collect`, rows from records) or weight analyses (:meth:`Chapter.analysed`,
+    rows from stored analysis lines).
 
-    ``frame`` has one :func:`me_core.train.records.record_row` per config plus ``source``
-    ("this build" or "record"); ``live`` holds the runs trained (or reused) in this build, with
-    their models; ``differences`` maps the key of every live run that repeats a committed
-    record to ``|test AUC live - recorded|``."""
+    ``frame`` has one row per config with ``source`` ("this build" or "record"); ``live``
+    holds the runs trained (or reused) in this build, with their models; ``differences`` maps
+    the key of every live row that repeats a committed one to how far it is from it (runs:
+    ``|test AUC live - recorded|``; analyses: the largest relative difference over all its
+    numbers, :func:`me_core.companion.weights.largest_difference`); ``files`` are the
+    committed files used."""
 
     frame: pd.DataFrame
     live: list[Run]
     differences: dict[str, float]
-    record_files: list[str]
+    files: list[str]
+    kind: str = "runs"  # or "analyses"
 
     @property
     def largest_difference(self) -> float:
         return max(self.differences.values()) if self.differences else float("nan")
 
     def text(self) -> str:
-        """What the frame combines, and how far the live runs are from their records."""
-        built, recorded, seeds = _sources(self.frame)
-        if not recorded and not self.differences:
-            return f"{built} runs of this build (seeds {seeds}; no committed records used)"
-        text = (f"{built} runs of this build and {recorded} committed runs of the same "
-                f"configurations from {' and '.join(self.record_files)} (seeds {seeds})")
-        if self.differences:
-            largest = self.largest_difference
-            text += (f"; the {len(self.differences)} live run(s) that repeat a record "
-                     + ("equal it (test AUC identical)" if largest == 0 else
-                        f"differ from it by at most {largest:.1e} in test AUC"))
-        return text
-
-
-@dataclass
-class Analysed:
-    """The weight analyses of a chapter's runs, each computed in this build or read from a
-    committed analysis file.
-
-    ``frame`` has one row per config (model, embedding, scale, seed, ``source``, and the
-    ``analyses`` dict); ``live`` holds the runs trained (or reused) in this build, with their
-    models; ``differences`` maps the key of every live run that repeats a stored line to the
-    largest relative difference over all its numbers
-    (:func:`me_core.companion.weights.largest_difference`)."""
-
-    frame: pd.DataFrame
-    live: list[Run]
-    differences: dict[str, float]
-    files: list[str]
-
-    def text(self) -> str:
-        """Where the analyses come from, and whether the live ones equal their stored lines."""
+        """What the frame combines, and whether the live rows equal their committed ones."""
         built, stored, seeds = _sources(self.frame)
+        runs = self.kind == "runs"
         if not stored and not self.differences:
-            return f"the weights of {built} runs of this build (seeds {seeds})"
-        text = (f"the weights of {built} runs of this build and the stored analyses of "
+            return (f"{built} runs of this build (seeds {seeds}; no committed records used)"
+                    if runs else f"the weights of {built} runs of this build (seeds {seeds})")
+        text = (f"{built} runs of this build and {stored} committed runs of the same "
+                f"configurations from {' and '.join(self.files)} (seeds {seeds})" if runs else
+                f"the weights of {built} runs of this build and the stored analyses of "
                 f"{stored} committed runs from {' and '.join(self.files)} (seeds {seeds})")
-        if self.differences:
-            largest = max(self.differences.values())
-            text += (f"; the {len(self.differences)} run(s) analysed live that repeat a stored "
-                     "line " + (
-                         "equal it" if largest == 0 else
-                         f"equal it to the stored {STORED_DIGITS} significant digits (largest "
-                         f"relative difference {largest:.1e})"
-                         if largest <= 10.0 ** (1 - STORED_DIGITS) else
-                         f"differ from it by up to {largest:.1e} (relative)"
-                         if largest == largest else "do not match it"))
-        return text
+        if not self.differences:
+            return text
+        largest = self.largest_difference
+        if runs:
+            return text + (f"; the {len(self.differences)} live run(s) that repeat a record "
+                           + ("equal it (test AUC identical)" if largest == 0 else
+                              f"differ from it by at most {largest:.1e} in test AUC"))
+        return text + (f"; the {len(self.differences)} run(s) analysed live that repeat a "
+                       "stored line " + (
+                           "equal it" if largest == 0 else
+                           f"equal it to the stored {STORED_DIGITS} significant digits "
+                           f"(largest relative difference {largest:.1e})"
+                           if largest <= 10.0 ** (1 - STORED_DIGITS) else
+                           f"differ from it by up to {largest:.1e} (relative)"
+                           if largest == largest else "do not match it"))
 
 
 def _as_paths(results: str | Path | Sequence[str | Path] | None) -> list[Path]:
@@ -484,13 +433,15 @@ CHAPTER_PARAMETERS = ("dataset", "data_path", "rows", "protocol", "run_dir", "ma
 def chapter_of(name: str, parameters: dict[str, Any], **options: Any) -> Chapter:
     """The :class:`Chapter` of notebook ``name`` from its parameters cell (pass ``globals()``):
     the data set, the protocol and its settings are read from the names in
-    :data:`CHAPTER_PARAMETERS`; every other parameter is the chapter's own. Also prepares the
-    notebook: torch threads pinned (:func:`me_core.runtime.configure_threads`) and the book's
-    plot style."""
-    missing = [p for p in CHAPTER_PARAMETERS if p not in parameters]
+    :data:`CHAPTER_PARAMETERS`; ``options`` may give any of them instead (a chapter on
+    several data sets or on a table it describes) and the data set's ``data_options``; every
+    other parameter is the chapter's own. Also prepares the notebook: torch threads pinned
+    (:func:`me_core.runtime.configure_threads`) and the book's plot style. The one way a
+    training chapter starts."""
+    missing = [p for p in CHAPTER_PARAMETERS if p not in parameters and p not in options]
     if missing:
         raise ValueError(f"chapter {name!r}: its parameters cell lacks {', '.join(missing)}")
-    chosen = {p: parameters[p] for p in CHAPTER_PARAMETERS}
+    chosen = {p: options.pop(p) if p in options else parameters[p] for p in CHAPTER_PARAMETERS}
     configure_threads()
     use_style()
     return chapter(chosen.pop("dataset"), chosen.pop("data_path"), chosen.pop("rows"),

@@ -74,7 +74,7 @@ def analyse_config(config: RunConfig, model, data=None, *, truth_only: bool = Fa
 
 
 def per_seed(frame, value: Callable[[dict[str, Any]], float], **where) -> dict[int, float]:
-    """``value(analyses)`` of the rows of an :class:`~me_core.companion.runs.Analysed` frame
+    """``value(analyses)`` of the rows of an :class:`~me_core.companion.runs.Sourced` frame
     matching every ``column=value`` in ``where``, keyed by seed (for
     :func:`me_core.stats.paired_effect`); two rows of one seed are an error, not a silent
     pick."""

@@ -3,7 +3,7 @@
 * ``criteo`` / ``avazu``: the paper's data sets from their Kaggle files, official preprocessing;
 * ``movielens``: MovieLens-100k as a CTR task, fetched from the package registry (real data);
 * ``flights``: NYC flights 2013 (delayed or not), fetched from the package registry (real
-  data, :mod:`me_core.data.demo_tables`);
+  data, :mod:`me_core.data.flights`);
 * ``insteval``: lecture ratings by students at ETH Zurich (rating >= 4 or not), fetched from
   the package registry (real data, :mod:`me_core.data.insteval`);
 * ``synthetic``: a CTR benchmark with planted field-pair interactions (SYNTHETIC data);
@@ -31,7 +31,7 @@ _WHERE = {
     "BatchLoader": "batches", "EncodedDataset": "cache", "cache_root": "cache",
     "random_split_indices": "cache", "preprocess_criteo": "criteo", "preprocess_avazu": "avazu",
     "FeatureMap": "featuremap", "OOV_INDEX": "featuremap",
-    "preprocess_movielens": "movielens", "preprocess_flights": "demo_tables",
+    "preprocess_movielens": "movielens", "preprocess_flights": "flights",
     "preprocess_insteval": "insteval",
     "A3_CARDINALITIES": "synthetic",
     "CRITEO_LIKE_CARDINALITIES": "generate", "SyntheticConfig": "synthetic",

@@ -156,12 +156,11 @@ def _release_free_memory() -> None:
     """Hand the heap's free pages back to the system (glibc ``malloc_trim``).
 
     numpy's large temporary arrays come from the heap once glibc has raised its mmap threshold,
-    and their pages stay resident after they are freed (measured with this module's earlier
-    per-chunk dictionaries: peak RSS at 10M Criteo-format lines 376 MiB without a release, 341
-    with it, against 328 at 1M). Called after each field's merge and every
-    :data:`_RELEASE_EVERY` chunks of pass 1. Pinning the mmap threshold instead (every large
-    array mapped and unmapped) also keeps RSS flat, but the page faults cost a quarter of the
-    run time.
+    and their pages stay resident after they are freed, so peak memory would grow with the
+    file (``benchmarks/bench_preprocess.py`` measures memory per million lines). Called after
+    each field's merge and every :data:`_RELEASE_EVERY` chunks of pass 1. Pinning the mmap
+    threshold instead (every large array mapped and unmapped) also keeps memory flat, but
+    its page faults cost more time.
     """
     if _LIBC is not None:
         _LIBC.malloc_trim(0)

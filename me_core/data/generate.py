@@ -1,6 +1,7 @@
 """Write Criteo- and Avazu-format text files with Criteo-like skew (SYNTHETIC content).
 
-Used by the benchmarks, the tests and the CLI demo: real formats, made-up values. Categorical
+Used by the benchmarks and the tests (and for a test file before a cluster run: see the
+rerun page): real formats, made-up values. Categorical
 values are 8-hex-digit strings (like Criteo's hashed ones) drawn with Zipf-like frequencies,
 so that a realistic share of values is rarer than the OOV threshold; integer columns are
 heavy-tailed counts with empty values and a few negatives. Labels are Bernoulli(0.25) and carry

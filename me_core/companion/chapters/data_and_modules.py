@@ -43,7 +43,7 @@ def table2_cells(frame: pd.DataFrame) -> pd.DataFrame:
 def truth_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Table 2 against the synthetic teacher's truth: per (scale, SE/ME, fraction), the mean
     over the fields whose truth a table can miss of the recovered dimensions, learned (mean ±
-    std over seeds) and of the runs' random tables (``frame``: an ``Analysed`` frame of the
+    std over seeds) and of the runs' random tables (``frame``: an ``Sourced`` frame of the
     Table 2 runs with ground-truth scores and their ``fraction``)."""
     from me_core.companion.chapters.embedding_collapse import truth_scores
 

@@ -62,7 +62,7 @@ def _initial_ia(analyses: dict) -> float:
 
 def learned_vs_random(frame: pd.DataFrame) -> Finding:
     """Figure 2 (and Fig. 1b's low rank): per seed, the mean IA over the fields with D_i > K of
-    the learned tables (rows of an ``Analysed`` frame, one per seed) against the same mean for
+    the learned tables (rows of an ``Sourced`` frame, one per seed) against the same mean for
     the run's own random initialisation, a random table of the same shape drawn with that
     seed; the paper's direction is "learned far lower" (:data:`me_core.companion.claims.CLAIMS`)."""
     if why := gate(frame):
@@ -87,7 +87,7 @@ def learned_vs_random(frame: pd.DataFrame) -> Finding:
 
 def normalised_ia_by_size(frame: pd.DataFrame) -> tuple[pd.DataFrame, Finding]:
     """Figure 15: IA/K averaged over the fields with D_i > K, per table width K and seed
-    (rows of an ``Analysed`` frame of one model at several sizes), beside the same for each
+    (rows of an ``Sourced`` frame of one model at several sizes), beside the same for each
     run's random initialisation. A random table's IA/K falls with K too (the fields' D_i do
     not grow), so the claim is judged on the share of the random table's IA/K the learned
     table keeps: it must fall at every enlargement (paired by seed, declared test). The tidy
@@ -163,7 +163,7 @@ def _tiny(analyses: dict, below: float = 0.1) -> tuple[float, float, int]:
 
 
 def spectra_low_rank(frame: pd.DataFrame) -> Finding:
-    """Figure 1b: the learned tables of one model (rows of an ``Analysed`` frame, one per seed)
+    """Figure 1b: the learned tables of one model (rows of an ``Sourced`` frame, one per seed)
     are nearly low-rank, judged per seed against the run's own random initialisation (a random
     table of the same shape) over the fields with D_i > K: their IA / K is lower, more of their
     normalised singular values are tiny (below 0.1), and most are (the share exceeds one half).
@@ -231,7 +231,7 @@ def se_gains_flat(records: pd.DataFrame | None, live: pd.DataFrame | None = None
 def text_model_flatter(frame: pd.DataFrame, text_sigma: Sequence[float],
                        text_random: dict[int, Sequence[float]]) -> Finding:
     """Figure 11: a pretrained text model's token embedding (normalised singular values
-    ``text_sigma``) collapses less than a CTR model's tables (rows of an ``Analysed`` frame,
+    ``text_sigma``) collapses less than a CTR model's tables (rows of an ``Sourced`` frame,
     one per seed; fields with D_i > K), **each against a random table of its own shape** drawn
     per seed (``text_random``: seed -> the normalised singular values of a Gaussian table of
     the text model's shape; the CTR tables' own initialisation): the text model keeps a larger
@@ -276,7 +276,7 @@ NEEDS_TRUTH = Finding("not run", "needs a known truth (the synthetic teacher's)"
 
 
 def has_truth(frame: pd.DataFrame) -> bool:
-    """Whether every row of an ``Analysed`` frame carries ground-truth scores."""
+    """Whether every row of an ``Sourced`` frame carries ground-truth scores."""
     return not frame.empty and all("ground_truth" in a for a in frame.analyses)
 
 
@@ -322,7 +322,7 @@ def _room_left(analyses: dict) -> float:
 def collapse_against_truth(frame: pd.DataFrame) -> Finding:
     """The collapse findings (Fig. 1b, 2, 15) against the synthetic teacher's truth, over the
     fields whose truth a table can miss (:func:`truth_fields`), for one model at several sizes
-    (rows of an ``Analysed`` frame with ground-truth scores): the learned tables hold more of
+    (rows of an ``Sourced`` frame with ground-truth scores): the learned tables hold more of
     the truth than their random initialisation (the null: learning found something), fewer
     dimensions than their room (min(K, truth rank)) at the largest size, and fill a smaller
     share of their room above the random table at the largest size than at the smallest."""
@@ -374,7 +374,7 @@ def me_recovers_more(me: pd.DataFrame, se: pd.DataFrame) -> Finding:
 
 def truth_table(frame: pd.DataFrame, planted: Sequence[Sequence[int]] | None) -> pd.DataFrame:
     """What IA means on the synthetic benchmark, field by field, over the seeds of one model
-    and size (rows of an ``Analysed`` frame): cardinality, planted partners, the truth's rank,
+    and size (rows of an ``Sourced`` frame): cardinality, planted partners, the truth's rank,
     the room, recovered dimensions (learned and random, mean ± sd over seeds), the share of
     the room above random filled, and learned and random IA. Empty without a known truth."""
     if not has_truth(frame):

@@ -1,6 +1,6 @@
 """Evidence I and Figure 9: does a sub-embedding's IA depend on its partner field?
 
-Input: rows of an :class:`~me_core.companion.runs.Analysed` frame, one per seed, whose
+Input: rows of an :class:`~me_core.companion.runs.Sourced` frame, one per seed, whose
 analyses hold the sub-embedding IA matrix IA(E_i^{->j}) (DCNv2's first cross layer, or the
 FFM's own sub-embeddings). Each seed is read with
 :func:`me_core.companion.analysis.co_influence`, whose partner correlation has expectation 0
@@ -134,7 +134,7 @@ def low_rank_partners_recover_less(frame: pd.DataFrame, planted: Sequence[Sequen
     """Evidence I against the truth: among the fields whose truth a table can miss, those whose
     planted partners have low-rank truths (below the median partner rank) fill a smaller share
     of their room above a random table than those with high-rank partners; per seed the
-    difference of the two groups' means (rows of an ``Analysed`` frame of one model). An
+    difference of the two groups' means (rows of an ``Sourced`` frame of one model). An
     untrained model fills nothing in either group, so its contrast is 0."""
     from me_core.companion.chapters.embedding_collapse import NEEDS_TRUTH, has_truth, truth_scores
 

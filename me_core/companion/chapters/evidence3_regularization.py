@@ -127,7 +127,7 @@ def regularised_me_scales_below_plain(frame: pd.DataFrame) -> Finding:
 
 def mechanism_by_seed(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     """What the regulariser acts on, per model and seed, from stored weight analyses (rows of an
-    ``Analysed`` frame; ``names`` maps a model to its variant name): the median over blocks
+    ``Sourced`` frame; ``names`` maps a model to its variant name): the median over blocks
     i != j of IA(W_{i->j}) / K (1: orthogonal), the median of IA(E_i^{->j}) / IA(E_i) (the
     share of its table's IA a sub-embedding keeps) and the tables' mean IA."""
     rows = []
@@ -221,7 +221,7 @@ def sub_embedding_share_higher(analyses: dict[str, dict]) -> float:
 
 def fig16_panels(frame: pd.DataFrame, names: dict[str, str], seed: int
                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], float]:
-    """Figure 16's panels for one seed of an ``Analysed`` frame (``names``: model -> variant):
+    """Figure 16's panels for one seed of an ``Sourced`` frame (``names``: model -> variant):
     each variant's sub-embedding IA matrix and table IA per field, both with the fields sorted
     by the standard model's IA, and :func:`sub_embedding_share_higher`."""
     first = frame[frame.seed == seed]

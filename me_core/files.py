@@ -33,8 +33,8 @@ LOCK_STRIPES = 16
 def user_cache_root() -> Path:
     """me_core's folder for caches and interactive output: $ME_CORE_CACHE, else
     $XDG_CACHE_HOME/me-core, else ~/.cache/me-core."""
-    if environment.value(CACHE_ENV):
-        return Path(environment.value(CACHE_ENV))
+    if chosen := environment.value(CACHE_ENV):
+        return Path(chosen)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"  # not ours: the XDG rule
     return Path(base) / "me-core"
 

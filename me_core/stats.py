@@ -58,7 +58,7 @@ __all__ = ["LEVEL", "VERDICTS", "TEST_KINDS", "PairedEffect", "paired_effect", "
            "MIN_STEPS", "threshold_verdict", "Finding", "not_learned", "p_text",
            "t_quantile", "smallest_resolved", "simulated_rates", "calibration_table",
            "FULL_SEEDS", "seed_list", "gate", "seed_cells", "cell_rows", "by_seed",
-           "values_by_seed", "paired_gains"]
+           "values_by_seed", "paired_gains", "with_shared_base"]
 
 #: the confidence level of every interval
 LEVEL = 0.95
@@ -514,18 +514,25 @@ def gate(*frames: pd.DataFrame) -> str:
     return learning_gate(aucs, steps)
 
 
-def _with_base(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` plus its SE base runs once more as ME's base (one model shared by both)."""
+def with_shared_base(frame: pd.DataFrame, column: str = "embedding",
+                     labels: Sequence[str] = ("ME",), base: pd.DataFrame | None = None
+                     ) -> pd.DataFrame:
+    """``frame`` plus a copy of its base rows (``base``; default: every scale-1 row) under
+    each of ``labels`` in ``column``: the base model is shared by SE and ME (Table 1), so
+    every ME curve and cell starts at it."""
     import pandas as pd
 
-    base = frame[(frame.scale == 1) & (frame.embedding == "SE")]
-    return pd.concat([frame, base.assign(embedding="ME")], ignore_index=True)
+    base = frame[frame.scale == 1] if base is None else base
+    return pd.concat([frame, *(base.assign(**{column: label}) for label in labels)],
+                     ignore_index=True)
 
 
 def seed_cells(frame: pd.DataFrame, value: str = "test_auc") -> pd.DataFrame:
     """(model, embedding) x scale table of ``mean ± std (n)``; cells with fewer than
     FULL_SEEDS seeds end in ``*``; the base column is shared by SE and ME."""
-    stats = _with_base(frame).groupby(["model", "embedding", "scale"])[value].agg(
+    # the SE base only: Table 1's official-code IPNN row sits at scale 1 too, and counts once
+    base = frame[(frame.scale == 1) & (frame.embedding == "SE")]
+    stats = with_shared_base(frame, base=base).groupby(["model", "embedding", "scale"])[value].agg(
         ["mean", "std", "count"])
 
     def cell(row: pd.Series) -> str:

@@ -54,9 +54,8 @@ def repository_url(root: Path, explicit: str | None = None) -> str | None:
     """The repository URL from ``explicit``, then $ME_CORE_REPOSITORY_URL, then git's origin."""
     if explicit:
         return normalize_repository_url(explicit, "--repository-url")
-    if environment.value(REPOSITORY_URL_ENV):
-        return normalize_repository_url(environment.value(REPOSITORY_URL_ENV),
-                                         REPOSITORY_URL_ENV)
+    if chosen := environment.value(REPOSITORY_URL_ENV):
+        return normalize_repository_url(chosen, REPOSITORY_URL_ENV)
     try:
         origin = subprocess.run(["git", "-C", str(root), "remote", "get-url", "origin"],
                                 capture_output=True, text=True, check=True).stdout.strip()

@@ -54,8 +54,8 @@ def summary_dir() -> Path:
     """The findings folder: $ME_CORE_SUMMARY_DIR (a book build sets it), else one folder per
     interactive or papermill run (:func:`interactive_root`/summaries/<date-time-pid>), so a
     later run never overwrites an earlier one's findings."""
-    if environment.value(SUMMARY_DIR_ENV):
-        return Path(environment.value(SUMMARY_DIR_ENV))
+    if chosen := environment.value(SUMMARY_DIR_ENV):
+        return Path(chosen)
     return interactive_root() / "summaries" / _RUN_ID
 
 

@@ -38,7 +38,7 @@ from me_core.companion.weights import (
 from me_core.files import keyed_lock
 from me_core.runtime import configure_threads
 from me_core.settings import protocol_settings
-from me_core.stats import Finding, seed_list
+from me_core.stats import Finding, seed_list, with_shared_base
 from me_core.train.config import RunConfig
 from me_core.train.records import optimiser_steps, read_records, record_row, records_frame
 from me_core.train.trainer import load_run_model, train
@@ -54,8 +54,8 @@ def run_root() -> Path:
     build's summaries (a book build: ``<build>/runs``), else the interactive folder
     (``<me_core cache>/interactive/runs``, see
     :func:`me_core.companion.report.interactive_root`)."""
-    if environment.value(RUN_DIR_ENV):
-        return Path(environment.value(RUN_DIR_ENV))
+    if chosen := environment.value(RUN_DIR_ENV):
+        return Path(chosen)
     if environment.value(SUMMARY_DIR_ENV):
         return summary_dir().parent / "runs"
     return interactive_root() / "runs"
@@ -446,12 +446,3 @@ def chapter_of(name: str, parameters: dict[str, Any], **options: Any) -> Chapter
     use_style()
     return chapter(chosen.pop("dataset"), chosen.pop("data_path"), chosen.pop("rows"),
                    name=name, **chosen, **options)
-
-
-def with_shared_base(frame: pd.DataFrame, column: str = "embedding",
-                     labels: Sequence[str] = ("ME",)) -> pd.DataFrame:
-    """``frame`` plus a copy of its scale-1 rows under each of ``labels`` in ``column``: the
-    base model is shared by SE and ME (Table 1), so every ME curve starts at it."""
-    base = frame[frame.scale == 1]
-    return pd.concat([frame, *(base.assign(**{column: label}) for label in labels)],
-                     ignore_index=True)

@@ -158,21 +158,22 @@ class FeatureMap:
         return pd.DataFrame({"field": self.field_names, "kind": self.field_kinds(),
                              "cardinality": self.cardinalities, "oov_share": self.oov_share})
 
+    def _payload(self, vocabularies: Any) -> dict[str, Any]:
+        payload = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict deep-copies
+        return {**payload, "vocabularies": vocabularies}
+
     def to_json(self) -> str:
         """The whole map as JSON, vocabularies inline (:meth:`save` writes them to a file)."""
-        payload = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict deep-copies
-        payload["vocabularies"] = [list(v) for v in self.vocabularies]
-        return json.dumps(payload, ensure_ascii=False)
+        return json.dumps(self._payload([list(v) for v in self.vocabularies]),
+                          ensure_ascii=False)
 
     def save(self, folder: Path) -> None:
         """Write ``feature_map.json`` into ``folder``, the vocabularies beside it in
         ``vocabularies.arrow`` (read back memory-mapped by :meth:`load`)."""
         folder = Path(folder)
         Vocabularies.write(folder / VOCABULARY_FILE, self.vocabularies)
-        payload = {f.name: getattr(self, f.name) for f in fields(self)}
-        payload["vocabularies"] = VOCABULARY_FILE
-        (folder / "feature_map.json").write_text(json.dumps(payload, ensure_ascii=False),
-                                                 encoding="utf-8")
+        (folder / "feature_map.json").write_text(
+            json.dumps(self._payload(VOCABULARY_FILE), ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def from_json(cls, text: str, where: str = "feature map",

@@ -77,10 +77,10 @@ def recorded_curves(pattern: str, datasets=REAL_DATASETS, seeds=range(5)
                     ) -> dict[str, pd.DataFrame]:
     """Each real data set's committed Table 1 runs of ``seeds`` (``pattern`` with
     ``{dataset}``; the ensemble control's extra members are other seeds), base rows shared by
-    SE and ME (:func:`runs.with_shared_base`), for the models chapter's widget; a data set
+    SE and ME (:func:`me_core.stats.with_shared_base`), for the models chapter's widget; a data set
     without records is left out (nothing is trained here)."""
     from me_core.companion.report import resolve
-    from me_core.companion.runs import with_shared_base
+    from me_core.stats import with_shared_base
     from me_core.train import records_frame
 
     frames = {}

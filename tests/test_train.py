@@ -269,10 +269,11 @@ def test_a_killed_ray_sweep_leaves_no_ray_process(tmp_path, cache):
     driver = psutil.Process(sweep.pid)
     seen: dict[int, object] = {}
     deadline = time.monotonic() + 300  # a loaded machine starts Ray slowly
-    while time.monotonic() < deadline:  # until a Ray worker runs a task
+    while time.monotonic() < deadline:  # until a Ray worker runs a training task (its
+        # process title is ray::_run_one; the agents' titles appear as soon as Ray starts)
         for child in driver.children(recursive=True):
             seen.setdefault(child.pid, child)
-        if any("ray::" in " ".join(p.cmdline() or []) and "IDLE" not in " ".join(p.cmdline())
+        if any("ray::_run_one" in " ".join(p.cmdline() or [])
                for p in driver.children(recursive=True) if p.is_running()):
             break
         time.sleep(0.5)

@@ -26,7 +26,6 @@
 # %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
-rows = None  # synthetic only: rows generated (None: the protocol's)
 fractions = [0.1, 0.3, 1.0]  # shares of the training split (nested subsets)
 scales = [1, 2, 4]  # model sizes for Table 2
 cross_layers = [2, 4, 6, 8]  # Table 3: DCNv2 base size with this many cross layers (paper: 4)
@@ -36,12 +35,8 @@ results = ["results/b1/table1/records.jsonl",
            "results/b1/chapters/records.jsonl"]  # committed records ([]: train all)
 truth = "results/b1/truth/analyses.jsonl"  # stored ground-truth scores of the same runs
 protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
-max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
-patience = None  # epochs without improvement before stopping (None: the protocol's)
-batch_size = None  # None: the protocol's (the paper's 2048)
-precision = None  # fp32, bf16, or auto: bf16 where measured faster (None: the protocol's)
-device = "auto"  # auto, cpu, cuda, mps
-run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
+# protocol overrides, the protocol's value unless given here, by papermill -p or book --param:
+# rows, max_epochs, patience, batch_size, precision, device, run_dir (see the rerun page)
 
 # %% tags=["hide-input"]
 from dataclasses import replace

@@ -26,7 +26,6 @@
 # %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
-rows = None  # synthetic only: rows generated (None: the protocol's)
 analysis_scale = 4  # SE vs ME DCNv2 at this scale for Figures 9, 10a, 10b (paper: 10)
 variant_scales = [2, 4]  # Figures 10c/d: ME, shared-interaction and aligned-pattern variants
 seeds = [0, 1, 2, 3, 4]  # model seeds of the analysed runs; the first is trained live
@@ -35,12 +34,8 @@ variant_seeds = [0, 1, 2, 3, 4]  # Figure 10c's seeds; the first trained live at
 results = ["results/b1/table1/records.jsonl",
            "results/b1/chapters/records.jsonl"]  # committed records ([]: train all)
 protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
-max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
-patience = None  # epochs without improvement before stopping (None: the protocol's)
-batch_size = None  # None: the protocol's (the paper's 2048)
-precision = None  # fp32, bf16, or auto: bf16 where measured faster (None: the protocol's)
-device = "auto"  # auto, cpu, cuda, mps
-run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
+# protocol overrides, the protocol's value unless given here, by papermill -p or book --param:
+# rows, max_epochs, patience, batch_size, precision, device, run_dir (see the rerun page)
 
 # %% tags=["hide-input"]
 from IPython.display import display

@@ -31,27 +31,24 @@
 # %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
-rows = None  # synthetic only: rows generated (None: the protocol's)
-results = "results/b1/table1/records.jsonl"  # committed sweep records ("": live only)
+results = "results/b1/table1/records.jsonl"  # committed sweep records ("": train all)
+sweep_models = ["dnn", "ipnn", "nfwfm", "xdeepfm", "dcnv2", "finalmlp", "autoint"]  # Table 1, 7
+scales = [1, 2, 4]  # Table 1's sizes (paper: 1, 2, 3, 4, 10)
 autoint_input_norm = "results/b1/autoint-input-norm/records.jsonl"  # Table 7 ("": none)
 paper_dataset = "criteo"  # the paper's Table 1 shown beside ours: criteo or avazu
 live_scales = [2]  # live slice: DCNv2 SE and ME at these scales (plus the base)
 analysis_scale = 4  # Figure 8b: SE vs ME DCNv2 at this scale (paper: 10)
 reg_scales = [2, 4]  # Figure 17a: ME DCNv2 with the Evidence III regulariser
-seeds = [0]  # model seeds of the live runs
+seeds = [0]  # model seeds of the live runs (the others of `analysis_seeds` from records)
 reg_seeds = [0, 1, 2, 3, 4]  # Figure 17a's seeds; the first is trained live at the smallest size
 chapter_results = "results/b1/chapters/records.jsonl"  # its records ("": train all)
-analysis_seeds = [0, 1, 2, 3, 4]  # Figure 8b against the truth: stored analyses of these seeds
+analysis_seeds = [0, 1, 2, 3, 4]  # the findings' seeds (Table 1, Figure 8b, Table 7)
 truth = "results/b1/truth/analyses.jsonl"  # stored ground-truth scores ("": train all)
 ensembles = "results/b1/ensemble/ensembles.jsonl"  # the ensemble control's stored results
 real_records = "results/real/{dataset}/records.jsonl"  # the widget's real data ("": none)
 protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
-max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
-patience = None  # epochs without improvement before stopping (None: the protocol's)
-batch_size = None  # None: the protocol's (the paper's 2048)
-precision = None  # fp32, bf16, or auto: bf16 where measured faster (None: the protocol's)
-device = "auto"  # auto, cpu, cuda, mps
-run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
+# protocol overrides, the protocol's value unless given here, by papermill -p or book --param:
+# rows, max_epochs, patience, batch_size, precision, device, run_dir (see the rerun page)
 
 # %% tags=["hide-input"]
 from dataclasses import replace
@@ -78,11 +75,14 @@ chapter = R.chapter_of("me_results", globals())
 # %%
 live_runs = chapter.train(
     chapter.grid(["dcnv2"], sorted({1, *live_scales, analysis_scale}), ["se", "me"], seeds))
-live = R.runs_frame(live_runs)
 
 # %% tags=["hide-input"]
-table_source, source_text = chapter.recorded(results, live)
-glue_text("me_source", source_text + ".")
+live_scales_all = {1, *live_scales, analysis_scale}
+table = chapter.collect(chapter.grid(sweep_models, scales, ["se", "me"], analysis_seeds),
+                        results, live=lambda config: config.model == "dcnv2"
+                        and config.seed in seeds and config.scale in live_scales_all)
+table_source = table.frame
+glue_text("me_source", table.text() + ".")
 
 # %% [markdown]
 # {glue:md}`me_source`
@@ -158,11 +158,10 @@ order = se_f.cardinality.argsort(kind="stable").to_numpy()
 _ = P.field_bars(se_f.cardinality.to_numpy()[order], {"SE": se_f.ia.to_numpy()[order],
                                                       "ME": me_f.ia.to_numpy()[order]},
                  title=f"Figure 8b (ours): DCNv2 at {analysis_scale}x, SE vs ME")
-# every seed of SE and ME DCNv2 at this scale: this build's runs plus the committed runs
-frame_8b, source_8b = chapter.with_records(live[live.model == "dcnv2"], results)
-_ = chapter.report("fig8b", C.me_raises_ia(frame_8b, "dcnv2", analysis_scale,
-                                           se_f.cardinality.to_numpy(),
-                                           int(se_f.width.iloc[0])), source=source_8b)
+# every seed of SE and ME DCNv2 at this scale, from Table 1's grid
+_ = chapter.report("fig8b", C.me_raises_ia(table_source[table_source.model == "dcnv2"], "dcnv2",
+                                           analysis_scale, se_f.cardinality.to_numpy(),
+                                           int(se_f.width.iloc[0])), source=table.text())
 truth_8b = chapter.analysed(chapter.grid(["dcnv2"], [analysis_scale], ["se", "me"],
                                          analysis_seeds), truth,
                             live=lambda config: config.seed in seeds, truth_only=True)
@@ -191,7 +190,13 @@ _ = chapter.report("fig8b_truth", C.me_recovers_more(
 # %% tags=["hide-input"]
 glue_text("me_autoint_gain", f"{paper.AUTOINT_ME_GAIN_4X:.4f}")
 display(S.seed_cells(table_source[table_source.model == "autoint"]))
-_ = chapter.report("table7", T.autoint_table7(table_source, chapter.records(autoint_input_norm)))
+input_norm = chapter.collect(chapter.grid(["autoint"], [1], ["se"], analysis_seeds,
+                                          model_options={"input_norm": True}),
+                             autoint_input_norm, live=lambda config: False
+                             ) if autoint_input_norm else None
+_ = chapter.report("table7", T.autoint_table7(table_source,
+                                              input_norm.frame if input_norm else None),
+                   source=input_norm.text() if input_norm else "")
 
 # %% [markdown]
 # {glue:md}`table7`

@@ -41,12 +41,8 @@ ensembles = "results/real/{dataset}/ensembles.jsonl"  # the ensemble control per
 truth = "results/real/truth/analyses.jsonl"  # light weight analyses of every run
 analyses = "results/real/analyses/analyses.jsonl"  # full weight analyses of DCNv2
 protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
-max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
-patience = None  # epochs without improvement before stopping (None: the protocol's)
-batch_size = None  # None: the protocol's (the paper's 2048)
-precision = None  # fp32, bf16, or auto: bf16 where measured faster (None: the protocol's)
-device = "auto"  # auto, cpu, cuda, mps
-run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
+# protocol overrides, the protocol's value unless given here, by papermill -p or book --param:
+# rows, max_epochs, patience, batch_size, precision, device, run_dir (see the rerun page)
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display

@@ -31,17 +31,12 @@
 # %% tags=["parameters", "hide-input"]
 dataset = "synthetic"  # synthetic (quick default), movielens, criteo or avazu
 data_path = ""  # criteo/avazu: the Kaggle file; movielens: optional ml-100k folder
-rows = None  # synthetic only: rows generated (None: the protocol's)
 scale = 4  # the DCNv2 compared (paper: 10x)
 seeds = [0, 1, 2, 3, 4]  # model seeds; the first is trained live, the others read from `analyses`
 analyses = "results/b1/analyses/analyses.jsonl"  # stored weight analyses ("": train all)
 protocol = "quick"  # training protocol (me_core.settings): quick (the book's) or paper
-max_epochs = None  # early stopping on validation AUC decides (None: the protocol's)
-patience = None  # epochs without improvement before stopping (None: the protocol's)
-batch_size = None  # None: the protocol's (the paper's 2048)
-precision = None  # fp32, bf16, or auto: bf16 where measured faster (None: the protocol's)
-device = "auto"  # auto, cpu, cuda, mps
-run_dir = ""  # folder of finished runs to load instead of training ("": this build's runs)
+# protocol overrides, the protocol's value unless given here, by papermill -p or book --param:
+# rows, max_epochs, patience, batch_size, precision, device, run_dir (see the rerun page)
 
 # %% tags=["hide-input"]
 from me_core.companion import analysis as A

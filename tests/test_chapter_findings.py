@@ -21,6 +21,7 @@ from me_core.companion.chapters import me_results as T
 from me_core.companion.chapters import your_data as illustrations
 from me_core.companion.report import finding_text, show_finding
 from me_core.diagnosis import CollapseReport
+from me_core.settings import PROTOCOLS
 from me_core.stats import Finding, paired_effect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +38,8 @@ def _code(path: Path) -> str:
 def test_chapters_are_prose_and_calls_not_logic():
     """An AST scan of every chapter: verdicts come from me_core, never from a notebook: no
     verdict word as a string, no Finding built or edited, no .verdict read, no record_finding,
-    no replace(...) of a finding's text."""
+    no replace(...) of a finding's text; committed runs only through Chapter.collect or
+    Chapter.analysed; every training chapter starts with R.chapter_of."""
     import ast
 
     for path in NOTEBOOKS:
@@ -52,6 +54,10 @@ def test_chapters_are_prose_and_calls_not_logic():
                 name = getattr(node.func, "id", getattr(node.func, "attr", ""))
                 assert name not in ("Finding", "record_finding", "of_parts", "judge",
                                     "effect_verdict", "combine"), f"{where}: calls {name}"
+                # runs come from the one stored-or-live source (Chapter.collect / analysed,
+                # which checks the live slice against the records), never read beside it
+                assert name not in ("records_frame", "read_records", "read_analyses"), \
+                    f"{where}: reads committed runs with {name}, not chapter.collect"
                 # one way to start a training chapter: R.chapter_of(name, globals(), ...)
                 assert name != "chapter", f"{where}: starts with R.chapter, not R.chapter_of"
                 if name == "chapter_of":
@@ -123,8 +129,16 @@ def test_chapter_of_reads_the_parameters_cell_and_names_what_is_missing():
     assert all(c.data_path == chapter.base.data_path for c in configs)
     assert chapter.planted and chapter.planted == R.planted_pairs(chapter.base)
     assert chapter.feature_map.num_fields == len(chapter.feature_map.cardinalities) > 0
-    del params["device"]
-    with pytest.raises(ValueError, match="chapter 'x': its parameters cell lacks device"):
+    # a protocol override need not be declared: the protocol's value (or its default) is used
+    lean = {k: params[k] for k in ("dataset", "data_path", "protocol")}
+    assert R.chapter_of("x", lean).base.max_epochs == PROTOCOLS["quick"]["max_epochs"]
+    assert R.chapter_of("x", {**lean, "max_epochs": 3}).base.max_epochs == 3  # papermill -p
+    assert R.chapter_of("x", lean, max_epochs=2).base.max_epochs == 2  # the chapter's call
+    with pytest.raises(ValueError, match=r"chapter 'x': parameter max_epochs='3' must be an "
+                                         r"int or None \(the protocol's\)"):
+        R.chapter_of("x", {**lean, "max_epochs": "3"})
+    del params["protocol"]
+    with pytest.raises(ValueError, match="chapter 'x': its parameters cell lacks protocol"):
         R.chapter_of("x", params)
 
 

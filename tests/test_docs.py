@@ -294,3 +294,14 @@ def test_make_targets_in_the_docs_exist():
     for line in (line for b in code_blocks() for line in shell_lines(b)
                  if "benchmarks/" in line):
         assert (ROOT / line.split()[1]).is_file(), line
+
+
+def test_the_rerun_page_lists_every_protocol_override_as_the_code_has_it():
+    """book/rerun.md's table of protocol overrides is what the chapters accept: the same names,
+    defaults and meanings as :data:`me_core.companion.toc.PROTOCOL_OVERRIDES`, in order."""
+    from me_core.companion.toc import PROTOCOL_OVERRIDES
+
+    page = (ROOT / "book" / "rerun.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| `([^`]*)` \| (.+?) \|$", page, re.M)
+    assert rows == [(name, "None" if default is None else repr(default), meaning)
+                    for name, (default, _, meaning) in PROTOCOL_OVERRIDES.items()]

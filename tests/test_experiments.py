@@ -77,10 +77,15 @@ def test_collect_takes_recorded_runs_trains_the_rest_and_checks_the_live_slice(i
     text = collected.text()
     assert "2 runs of this build and 2 committed runs" in text and "equal it" in text
     assert str(records) in text
-    # no records: everything is trained (here: reused from this build's runs)
-    alone = chapter.collect(configs, "")
-    assert set(alone.frame.source) == {"this build"} and not alone.differences
-    assert "no committed records used" in alone.text()
+    # the records' provenance: their commit and device
+    commit = recorded[0].record["provenance"]["git_commit"]
+    assert f"git commit {commit[:10]}, device: " in text
+    # no records, or a records file that is not there: everything is trained (here: reused
+    # from this build's runs), and the sentence says so instead of failing
+    for results in ("", str(isolated / "no-such.jsonl")):
+        alone = chapter.collect(configs, results, live=lambda config: False)
+        assert set(alone.frame.source) == {"this build"} and not alone.differences
+        assert "no committed records used" in alone.text()
 
 
 def test_analysed_reads_stored_weight_analyses_and_checks_the_live_slice(isolated):
@@ -168,15 +173,6 @@ def test_default_rows_give_the_key_of_a_sweep_run_without_rows():
     assert R.data_config("synthetic", rows=20000).data_options == {"rows": 20000,
                                                                     "teacher": "B1"}
     assert R.data_config("synthetic", rows=300000).key() == R.data_config("synthetic").key()
-
-
-def test_a_missing_records_file_gives_no_records_and_says_so(tmp_path):
-    """A chapter whose records file is absent shows its live runs and says there are no
-    committed records (the sentence is on the page), never a traceback."""
-    chapter = R.chapter("synthetic", None, 3000, max_epochs=1, run_dir=str(tmp_path))
-    assert chapter.records("no-such.jsonl") is None
-    frame, text = chapter.recorded("no-such.jsonl", pd.DataFrame({"key": [], "seed": []}))
-    assert "no committed records" in text
 
 
 # --- analyses --------------------------------------------------------------------------------
@@ -366,8 +362,7 @@ def test_book_param_override_must_be_declared(tmp_path):
     assert "no_such_parameter" in result.stderr
 
 
-def test_shared_base_rows_and_chapter_records(tmp_path):
-    import pandas as pd
+def test_shared_base_rows():
 
     frame = pd.DataFrame({"scale": [1, 2, 2], "embedding": ["SE", "SE", "ME"],
                           "test_auc": [0.7, 0.71, 0.72]})
@@ -375,12 +370,6 @@ def test_shared_base_rows_and_chapter_records(tmp_path):
     assert sorted(zip(out.embedding, out.scale)) == [("ME", 1), ("ME", 2), ("SE", 1), ("SE", 2)]
     variants = R.with_shared_base(frame, "embedding", ["A", "B"])
     assert (variants.embedding == "A").sum() == 1 and len(variants) == 5
-    chapter = R.Chapter(R.data_config("movielens"), None, "movielens")
-    assert chapter.records("") is None and chapter.records(tmp_path / "none.jsonl") is None
-    # the committed synthetic records hold no movielens runs
-    assert chapter.records("results/b1/table1/records.jsonl") is None
-    synthetic = R.Chapter(R.data_config("synthetic"), None, "synthetic")
-    assert set(synthetic.records("results/b1/table1/records.jsonl").dataset) == {"synthetic"}
 
 
 def test_paper_summaries_are_computed_from_table1():

@@ -164,15 +164,25 @@ def test_chapters_and_cli_sweeps_train_the_same_runs():
 
 
 def test_no_parameters_cell_repeats_a_protocol_setting():
-    from me_core.companion.book import notebook_parameters, read_notebook
+    """A training chapter's parameters cell holds ``protocol`` (the book's: quick) and no
+    protocol override: those come from the protocol unless papermill, the book or the reader
+    sets one, and every training chapter still accepts each of them."""
+    from me_core.companion.book import chapter_parameters, notebook_parameters, read_notebook
+    from me_core.companion.toc import PROTOCOL_OVERRIDES
 
+    training = 0
     for source in sorted((ROOT / "notebooks").glob("*.py")):
-        declared = notebook_parameters(read_notebook(source))
-        for name in ("max_epochs", "patience", "batch_size", "precision"):
-            if name in declared:
-                assert declared[name] is None, f"{source.name}: {name} = {declared[name]!r}"
-        if "protocol" in declared:
-            assert declared["protocol"] == "quick", source.name
+        notebook = read_notebook(source)
+        declared = notebook_parameters(notebook)
+        if "protocol" not in declared:  # not a training chapter: no override to accept
+            assert not set(chapter_parameters(notebook)) - set(declared), source.name
+            continue
+        training += 1
+        assert declared["protocol"] == "quick", source.name
+        repeated = sorted(set(declared) & set(PROTOCOL_OVERRIDES))
+        assert not repeated, f"{source.name}: its parameters cell repeats {repeated}"
+        assert set(PROTOCOL_OVERRIDES) <= set(chapter_parameters(notebook)), source.name
+    assert training >= 10
 
 
 def test_autoint_records_keep_their_attention_entropy(tmp_path):

@@ -16,6 +16,7 @@ reproduction-status page) run after them, because they read what the chapters re
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -31,8 +32,10 @@ from me_core import environment
 from me_core.companion import publish
 from me_core.companion.report import PROFILE_ENV, RUN_DIR_ENV, SUMMARY_DIR_ENV, repository_root
 from me_core.companion.toc import (
+    PROTOCOL_OVERRIDES,
     BookError,
     Document,
+    chapter_parameters,
     notebook_parameters,
     read_notebook,
     toc_documents,
@@ -47,7 +50,7 @@ TIMINGS_FILE = Path("notebooks") / "timings.yml"
 _BOOK_EXTRA_DIRS = ("book/_extra", "book/_assets")
 
 __all__ = ["BookError", "load_profiles", "toc_documents", "read_notebook", "notebook_parameters",
-           "build"]
+           "chapter_parameters", "build"]
 
 
 def load_profiles(root: Path) -> dict[str, dict[str, dict[str, Any]]]:
@@ -75,19 +78,15 @@ def _measured_seconds(root: Path, profile: str) -> dict[str, float]:
     return {str(k): float(v) for k, v in timings.items()}
 
 
-#: the types of the protocol parameters whose cells default to None ("the protocol's value")
-PROTOCOL_TYPES = {"rows": int, "max_epochs": int, "patience": int, "batch_size": int,
-                  "precision": str}
-
-
 def check_parameter(key: str, value: Any, default: Any, where: str) -> None:
     """A parameter value must have the type of the parameters cell's default (an int where a
-    float is expected is fine); a protocol setting whose default is None must have the
-    protocol's type (:data:`PROTOCOL_TYPES`); any other default of None accepts anything."""
+    float is expected is fine); a protocol override whose default is None must have the
+    override's type (:data:`PROTOCOL_OVERRIDES`); any other default of None accepts
+    anything."""
     if value is None:
         return
     if default is None:
-        wanted = PROTOCOL_TYPES.get(key)
+        wanted = PROTOCOL_OVERRIDES[key][1] if key in PROTOCOL_OVERRIDES else None
         if wanted is not None and (not isinstance(value, wanted) or isinstance(value, bool)):
             raise BookError(f"parameter {key}={value!r} ({where}): expected "
                             f"{'an int' if wanted is int else 'a str'} or null (the "
@@ -112,13 +111,14 @@ def _check_profile(profiles: dict, profile: str, documents: list[Document]) -> d
                         f"notebooks are {sorted(names)}")
     for name, params in chosen.items():
         try:
-            declared = notebook_parameters(read_notebook(names[name].source))
+            declared = chapter_parameters(read_notebook(names[name].source))
         except BookError as exc:
             raise BookError(f"{names[name].source}: {exc}") from None
         extra = sorted(set(params or {}) - set(declared))
         if extra:
-            raise BookError(f"profile {profile!r}, notebook {name!r}: parameters {extra} are not "
-                            f"in its parameters cell (declared: {sorted(declared)})")
+            raise BookError(f"profile {profile!r}, notebook {name!r}: it does not accept the "
+                            f"parameters {extra} (its parameters cell declares "
+                            f"{sorted(declared)})")
     return chosen
 
 
@@ -146,10 +146,24 @@ def _build_kernel_manager(env: dict[str, str]) -> type:
     return BuildKernelManager
 
 
+class _OverridesAreKnown(logging.Filter):
+    """papermill warns of each parameter that a parameters cell does not assign; a protocol
+    override is accepted by a training chapter without one (:func:`chapter_parameters`), so
+    its warning would be noise in the build log (the build checked every parameter first)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Passed unknown parameter: ")
+                    and message.split(": ", 1)[1] in PROTOCOL_OVERRIDES)
+
+
 def _execute(document: Document, target: Path, parameters: dict[str, Any],
              env: dict[str, str]) -> float:
     import papermill
 
+    papermill_log = logging.getLogger("papermill")
+    if not any(isinstance(f, _OverridesAreKnown) for f in papermill_log.filters):
+        papermill_log.addFilter(_OverridesAreKnown())
     start = time.perf_counter()
     notebook = read_notebook(document.source)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -241,8 +255,10 @@ def build(
     """Execute every notebook with ``profile`` and build the HTML book; return the html folder.
 
     ``only`` restricts execution to the named notebooks (the HTML build then needs all of them,
-    so ``only`` implies ``html=False``). ``overrides`` set a parameter in every notebook whose
-    parameters cell declares it, on top of the profile (e.g. a Criteo path for all chapters).
+    so ``only`` implies ``html=False``). ``overrides`` set a parameter in every notebook that
+    accepts it (:func:`chapter_parameters`: its parameters cell declares it, or it is a
+    protocol override of a training chapter), on top of the profile (e.g. a Criteo path for
+    all chapters).
     ``repository_url`` is the repository the launch and repository buttons link to (default:
     $ME_CORE_REPOSITORY_URL, then the git remote origin; none known: no such buttons).
     """
@@ -260,11 +276,11 @@ def build(
         notebooks = [d for d in notebooks if d.name in only]
         html = False
 
-    declared = {d.name: notebook_parameters(read_notebook(d.source)) for d in notebooks}
+    declared = {d.name: chapter_parameters(read_notebook(d.source)) for d in notebooks}
     overrides = dict(overrides or {})
     unused = sorted(k for k in overrides if not any(k in p for p in declared.values()))
     if unused:
-        raise BookError(f"no notebook declares the parameter(s) {unused}")
+        raise BookError(f"no notebook accepts the parameter(s) {unused}")
     for name, params in declared.items():
         given = {**(chosen.get(name) or {}),
                  **{k: v for k, v in overrides.items() if k in params}}

@@ -29,6 +29,7 @@ from me_core.companion.report import (
     show_finding,
     summary_dir,
 )
+from me_core.companion.toc import PROTOCOL_OVERRIDES
 from me_core.companion.weights import (
     STORED_DIGITS,
     analyse_config,
@@ -40,7 +41,7 @@ from me_core.runtime import configure_threads
 from me_core.settings import protocol_settings
 from me_core.stats import Finding, seed_list, with_shared_base
 from me_core.train.config import RunConfig
-from me_core.train.records import optimiser_steps, read_records, record_row, records_frame
+from me_core.train.records import optimiser_steps, read_records, record_row
 from me_core.train.trainer import load_run_model, train
 
 __all__ = ["Run", "Chapter", "Sourced", "Sourced", "chapter", "chapter_of", "planted_pairs",
@@ -205,47 +206,15 @@ class Chapter:
     def train(self, configs: Iterable[RunConfig], verbose: bool = True) -> list[Run]:
         return train_runs(configs, root=self.root, verbose=verbose)
 
-    def comparable(self, path: str | Path) -> pd.DataFrame | None:
-        """The committed records at ``path`` that are runs of this chapter's protocol and data:
-        the same run key as the base config with their model, scale, SE/ME and seed (records of
-        another row count, protocol or precision are left out). None when there are none."""
-        frame = self.records(path)
-        if frame is None:
-            return None
-        same = [replace(self.base, model=m, scale=int(s), multi_embedding=e == "ME",
-                        seed=int(seed)).key() == key
-                for m, s, e, seed, key in zip(frame.model, frame.scale, frame.embedding,
-                                              frame.seed, frame.key)]
-        frame = frame[same]
-        return frame if not frame.empty else None
-
-    def with_records(self, live: pd.DataFrame, path: str | Path
-                     ) -> tuple[pd.DataFrame, str]:
-        """``live`` (a :func:`runs_frame`) plus the comparable records of the same models, one
-        row per run key (a live run replaces its record), and a sentence saying what was
-        combined and how far each live run is from its record."""
-        records = self.comparable(path)
-        if records is None:
-            return live, "this build's runs only (no comparable committed records)"
-        records = records[records.model.isin(set(live.model))]
-        diff = _auc_differences(live, records)
-        combined = pd.concat([records[~records.key.isin(set(live.key))], live],
-                             ignore_index=True)
-        text = (f"{len(live)} runs of this build and {len(records) - len(diff)} committed "
-                f"runs of the same protocol (seeds {seed_list(combined.seed)})")
-        if len(diff):
-            text += (f"; {len(diff)} live run(s) repeat a record, largest test AUC "
-                     f"difference {diff.max():.1e}")
-        return combined, text
-
     def collect(self, configs: Sequence[RunConfig],
-                results: str | Path | Sequence[str | Path] | None = None,
-                live: Callable[[RunConfig], bool] = lambda config: True) -> Sourced:
+                results: str | Path | Sequence[str | Path] | None, *,
+                live: Callable[[RunConfig], bool]) -> Sourced:
         """Every config of a chapter's grid, from the committed run records in ``results``
         (paths relative to the repository root; "" or missing files: none) where one has its
-        key, trained in this build otherwise. The configs for which ``live`` is true are
-        trained (or reused from this build) even when recorded, and compared with their
-        record: the live slice that shows the records are what this code produces."""
+        key, trained in this build otherwise. The configs for which ``live`` is true (the
+        chapter's declared live slice; ``lambda config: False`` for none) are trained (or
+        reused from this build) even when recorded, and compared with their record: the live
+        slice shows the records are what this code produces."""
         recorded, origin = {}, {}
         for path in _as_paths(results):
             for record in read_records(path) if path.exists() else []:
@@ -271,9 +240,8 @@ class Chapter:
         return Sourced(frame, list(runs.values()), differences, used, kind="runs")
 
     def analysed(self, configs: Sequence[RunConfig],
-                 analyses: str | Path | Sequence[str | Path] | None = None,
-                 live: Callable[[RunConfig], bool] = lambda config: True,
-                 truth_only: bool = False) -> Sourced:
+                 analyses: str | Path | Sequence[str | Path] | None, *,
+                 live: Callable[[RunConfig], bool], truth_only: bool = False) -> Sourced:
         """The weight analyses (:func:`me_core.companion.weights.analyse_config`) of every
         config: from the committed analysis files in ``analyses`` where one has its key,
         computed from this build's trained run otherwise. The configs for which ``live`` is
@@ -311,46 +279,20 @@ class Chapter:
         return Sourced(pd.DataFrame(rows), list(runs.values()), differences, used,
                        kind="analyses")
 
-    def recorded(self, path: str | Path, live: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-        """A sweep's committed records of this data set (or ``live``, a :func:`runs_frame`,
-        when there are none) and a sentence on their provenance: runs, models, seeds, git
-        commits, devices, and how far the live runs that repeat a record are from it."""
-        records = self.records(path)
-        if records is None:
-            return (live.assign(dataset=self.base.dataset), "no committed records for this "
-                    "data set: the table below shows this build's runs only")
-        diff = _auc_differences(live, records)
-        check = (f"{len(diff)} live run(s) have the same configuration as a record; largest "
-                 f"test AUC difference {diff.max():.1e}" if len(diff) else
-                 "no live run has the configuration of a record (different data or protocol)")
-        return records, (
-            f"{len(records)} committed runs ({records.model.nunique()} models, seeds "
-            f"{seed_list(records.seed)}), "
-            f"git commit(s) {', '.join(c[:10] for c in sorted(records.git_commit.unique()))}, "
-            f"device: {'; '.join(sorted(records.device.unique()))}. {check}")
-
-    def records(self, path: str | Path) -> pd.DataFrame | None:
-        """Committed run records of this chapter's data set (``path`` relative to the
-        repository root), or None when there are none (empty path, no file, other data)."""
-        if not path or not resolve(path).exists():
-            return None
-        frame = records_frame(resolve(path))
-        frame = frame[frame.dataset == self.base.dataset]
-        return frame if not frame.empty else None
-
-
-def _auc_differences(live: pd.DataFrame, records: pd.DataFrame) -> pd.Series:
-    """|test AUC live - recorded| of every live run (a :func:`runs_frame`) whose key has a
-    record, by key."""
-    matched = live[live.key.isin(set(records.key))].set_index("key").test_auc
-    return (matched - records.set_index("key").test_auc.loc[matched.index]).abs()
-
 
 def _sources(frame: pd.DataFrame) -> tuple[int, int, str]:
     """(rows from this build, rows from committed files, the seeds as text) of a chapter's
     frame with a ``source`` column."""
     built = int((frame.source == "this build").sum())
     return built, len(frame) - built, seed_list(frame.seed)
+
+
+def _provenance(records: pd.DataFrame) -> str:
+    """The git commits and devices of a frame of committed runs, as text."""
+    commits = sorted(records.git_commit.unique())
+    return (f"git commit{'s' if len(commits) > 1 else ''} "
+            f"{', '.join(c[:10] for c in commits)}, device: "
+            f"{'; '.join(sorted(records.device.unique()))}")
 
 
 @dataclass
@@ -387,6 +329,8 @@ class Sourced:
                 f"configurations from {' and '.join(self.files)} (seeds {seeds})" if runs else
                 f"the weights of {built} runs of this build and the stored analyses of "
                 f"{stored} committed runs from {' and '.join(self.files)} (seeds {seeds})")
+        if runs and stored:
+            text += f", {_provenance(self.frame[self.frame.source == 'record'])}"
         if not self.differences:
             return text
         largest = self.largest_difference
@@ -425,23 +369,33 @@ def chapter(dataset: str, data_path: str | None, rows: int | None = None, *,
     return Chapter(base, resolve(run_dir) if run_dir else None, describe_data(base), name)
 
 
-#: the parameters every training chapter's parameters cell defines (see :func:`chapter_of`)
-CHAPTER_PARAMETERS = ("dataset", "data_path", "rows", "protocol", "run_dir", "max_epochs",
-                      "patience", "batch_size", "precision", "device")
+#: the parameters every training chapter's parameters cell declares (or its
+#: :func:`chapter_of` call gives); the protocol overrides
+#: (:data:`me_core.companion.toc.PROTOCOL_OVERRIDES`) it accepts without declaring them
+CHAPTER_PARAMETERS = ("dataset", "data_path", "protocol")
 
 
 def chapter_of(name: str, parameters: dict[str, Any], **options: Any) -> Chapter:
-    """The :class:`Chapter` of notebook ``name`` from its parameters cell (pass ``globals()``):
-    the data set, the protocol and its settings are read from the names in
-    :data:`CHAPTER_PARAMETERS`; ``options`` may give any of them instead (a chapter on
-    several data sets or on a table it describes) and the data set's ``data_options``; every
-    other parameter is the chapter's own. Also prepares the notebook: torch threads pinned
+    """The :class:`Chapter` of notebook ``name`` from its parameters (pass ``globals()``): the
+    data set and the protocol (:data:`CHAPTER_PARAMETERS`), and each protocol override
+    (:data:`~me_core.companion.toc.PROTOCOL_OVERRIDES`: rows, max_epochs, ..., run_dir) where
+    papermill, the book or a line under the parameters cell set it, the protocol's value
+    otherwise. ``options`` may give any of them instead (a chapter on several data sets or
+    on a table it describes) and the data set's ``data_options``; every other parameter is
+    the chapter's own. Also prepares the notebook: torch threads pinned
     (:func:`me_core.runtime.configure_threads`) and the book's plot style. The one way a
     training chapter starts."""
     missing = [p for p in CHAPTER_PARAMETERS if p not in parameters and p not in options]
     if missing:
         raise ValueError(f"chapter {name!r}: its parameters cell lacks {', '.join(missing)}")
     chosen = {p: options.pop(p) if p in options else parameters[p] for p in CHAPTER_PARAMETERS}
+    for p, (default, kind, _) in PROTOCOL_OVERRIDES.items():
+        value = options.pop(p) if p in options else parameters.get(p, default)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise ValueError(f"chapter {name!r}: parameter {p}={value!r} must be "
+                             f"{'an int' if kind is int else 'a str'}"
+                             + (" or None (the protocol's)" if default is None else ""))
+        chosen[p] = value
     configure_threads()
     use_style()
     return chapter(chosen.pop("dataset"), chosen.pop("data_path"), chosen.pop("rows"),

@@ -13,7 +13,26 @@ from typing import Any, Iterable
 
 import yaml
 
-__all__ = ["BookError", "Document", "toc_documents", "read_notebook", "notebook_parameters"]
+__all__ = ["BookError", "Document", "toc_documents", "read_notebook", "notebook_parameters",
+           "PROTOCOL_OVERRIDES", "chapter_parameters"]
+
+#: The protocol overrides: what every training chapter (a parameters cell that declares
+#: ``protocol``) accepts without declaring it, each at its default unless papermill ``-p``,
+#: ``book --param``, a profile or a line under the parameters cell sets it. Name ->
+#: (default, type, meaning); the defaults leave the protocol's settings (``me_core.settings``)
+#: as they are.
+PROTOCOL_OVERRIDES: dict[str, tuple[Any, type, str]] = {
+    "rows": (None, int, "synthetic data only: rows generated (None: the protocol's)"),
+    "max_epochs": (None, int, "epoch cap; early stopping on validation AUC decides "
+                              "(None: the protocol's)"),
+    "patience": (None, int, "epochs without improvement before stopping (None: the protocol's)"),
+    "batch_size": (None, int, "training batch (None: the protocol's, the paper's 2048)"),
+    "precision": (None, str, "fp32, bf16, or auto: bf16 where measured faster "
+                             "(None: the protocol's)"),
+    "device": ("auto", str, "auto, cpu, cuda or mps"),
+    "run_dir": ("", str, 'folder of finished runs to load instead of training ("": this '
+                         "build's runs)"),
+}
 
 
 class BookError(RuntimeError):
@@ -87,3 +106,13 @@ def notebook_parameters(notebook) -> dict[str, Any]:
                             values[target.id] = ast.literal_eval(node.value)
             return values
     raise BookError("no cell tagged 'parameters'")
+
+
+def chapter_parameters(notebook) -> dict[str, Any]:
+    """The parameters a notebook accepts, with their defaults: those its parameters cell
+    declares and, when it declares ``protocol`` (a training chapter), every protocol override
+    (:data:`PROTOCOL_OVERRIDES`) it does not declare itself."""
+    declared = notebook_parameters(notebook)
+    if "protocol" not in declared:
+        return declared
+    return {**{k: default for k, (default, _, _) in PROTOCOL_OVERRIDES.items()}, **declared}

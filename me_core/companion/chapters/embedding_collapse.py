@@ -195,34 +195,28 @@ def spectra_low_rank(frame: pd.DataFrame) -> Finding:
     return Finding.of_parts(parts, ours)
 
 
-def se_gains(records: pd.DataFrame | None, live: pd.DataFrame | None = None
-             ) -> dict[str, PairedEffect]:
-    """Figure 1a's effects: per model of the ``records`` (a sweep's run records, or None) and
-    for the ``live`` DCNv2 runs of this build (or None), the SE test AUC at the largest size
-    minus the base, paired by seed."""
+def se_gains(frame: pd.DataFrame) -> dict[str, PairedEffect]:
+    """Figure 1a's effects: per model of ``frame`` (runs of a grid, e.g. a
+    :meth:`~me_core.companion.runs.Chapter.collect` frame), the SE test AUC at the largest
+    size minus the base, paired by seed."""
     gains = {}
-    for model in sorted(records.model.unique()) if records is not None else []:
-        gain = paired_gains(records, model).get("SE gain")
+    for model in sorted(frame.model.unique()):
+        gain = paired_gains(frame, model).get("SE gain")
         if gain is not None:
             gains[model] = gain
-    if live is not None and not live.empty:
-        gains["dcnv2 (live)"] = paired_gains(live.assign(model="dcnv2"), "dcnv2")["SE gain"]
     return gains
 
 
-def se_gains_flat(records: pd.DataFrame | None, live: pd.DataFrame | None = None) -> Finding:
-    """Figure 1a: enlarging SE embeddings barely raises test AUC. Per model, the SE test AUC at
-    the largest size minus the base, paired by seed (:func:`se_gains`), is judged by an
-    equivalence test against the declared band, and every model must pass (a gain beyond the
-    band, or a fall, contradicts "barely"). The live DCNv2 runs repeat recorded ones and are
-    shown, not judged, when the records hold DCNv2."""
-    if why := gate(records, live):
+def se_gains_flat(frame: pd.DataFrame) -> Finding:
+    """Figure 1a: enlarging SE embeddings barely raises test AUC. Per model of ``frame``, the
+    SE test AUC at the largest size minus the base, paired by seed (:func:`se_gains`), is
+    judged by an equivalence test against the declared band, and every model must pass (a gain
+    beyond the band, or a fall, contradicts "barely")."""
+    if why := gate(frame):
         return not_learned(why)
-    gains = se_gains(records, live)
-    judged = {m: g for m, g in gains.items()
-              if not (m == "dcnv2 (live)" and "dcnv2" in gains)}
+    gains = se_gains(frame)
     test = claim("embedding_collapse", "fig1a").test("SE gain")
-    parts = [judge(g, test, m) for m, g in judged.items()]
+    parts = [judge(g, test, m) for m, g in gains.items()]
     ours = "largest-minus-base SE test AUC " + ", ".join(f"{m} {g.text()}"
                                                         for m, g in gains.items())
     return Finding.of_parts(parts, ours)

@@ -119,3 +119,30 @@ def test_environment_variables_are_named_in_one_module_and_documented():
     readme = (ROOT / "README.md").read_text()
     for name, what in environment.VARIABLES.items():
         assert f"| `{name}` | {what} |" in readme, name
+
+
+def test_constraints_pin_every_package_an_install_pulls_in():
+    """Every distribution that ``pip install -e ".[book,test,ray]"`` pulls in (me-core's
+    requirements with those extras, followed through each installed package's own) has an
+    exact pin in constraints.txt: an unpinned one lets pip backtrack through its releases
+    and makes two fresh clones install different code."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    pins = {_normalise(line.split("==", 1)[0])
+            for line in (ROOT / "constraints.txt").read_text().split() if "==" in line}
+    todo, seen = [("me-core", {"book", "test", "ray"})], set()
+    while todo:
+        name, extras = todo.pop()
+        for text in metadata.requires(name) or []:
+            req = Requirement(text)
+            if req.marker and not any(req.marker.evaluate({"extra": e}) for e in extras | {""}):
+                continue
+            wanted = _normalise(req.name)
+            if wanted not in seen:
+                seen.add(wanted)
+                todo.append((req.name, set(req.extras)))
+    assert seen, "me-core's requirements not found: is it installed (make venv)?"
+    seen -= {"pip", "setuptools", "wheel"}  # the installer's own, which the venv brings
+    assert not seen - pins, f"not pinned in constraints.txt: {sorted(seen - pins)}"

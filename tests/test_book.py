@@ -134,7 +134,8 @@ def test_broken_notebook_fails_a_direct_jupyter_book_build(tmp_path):
 
 def test_profile_errors_name_the_problem(tmp_path):
     root = _mini_book(tmp_path, "print(value)", {"valeu": 2})
-    with pytest.raises(book.BookError, match=r"parameters \['valeu'\] are not in its parameters"):
+    with pytest.raises(book.BookError, match=r"it does not accept the parameters \['valeu'\] \(its "
+                                                 r"parameters cell declares \['value'\]\)"):
         book.build("smoke", tmp_path / "_build", root=root, echo=lambda *_: None)
     with pytest.raises(book.BookError, match="unknown profile 'fast'"):
         book.build("fast", tmp_path / "_build", root=root, echo=lambda *_: None)
